@@ -1,0 +1,65 @@
+# iodbg: make device memory as debuggable as ordinary memory.
+#
+#   make demo       build, boot the test VM and show gdb reading device memory
+#   make test       install what is missing, build, run every test (host, then each kernel)
+#   make vm-shell   an interactive shell in the test VM with the modules loaded
+#
+# KERNELS selects the Debian kernel series to build for and test on (default: 6.1 6.12);
+# everything built or downloaded goes under OUT (default: ./out).
+
+KERNELS ?= 6.1 6.12
+OUT ?= $(CURDIR)/out
+export IODBG_OUT := $(abspath $(OUT))
+
+BUILD := $(IODBG_OUT)/build
+PROGS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(wildcard tests/progs/*.c))
+UAPI_HEADER := include/uapi/linux/iodbg.h
+UAPI_PYTHON := $(BUILD)/python/iodbg_uapi.py
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror
+
+.PHONY: all deps build modules progs test demo vm-shell clean distclean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: modules progs $(UAPI_PYTHON)
+
+# The module is built out of tree against each kernel's Debian headers, in a copy of kernel/
+# under OUT so that the source folder stays free of build outputs.
+modules: deps
+	@for series in $(KERNELS); do \
+		kver=$$(scripts/fetch-kernel $$series $(IODBG_OUT)) || exit 1; \
+		mkdir -p $(BUILD)/$$kver/kernel && cp -a -u kernel/. $(BUILD)/$$kver/kernel/ && \
+		$(MAKE) --no-print-directory -C $(IODBG_OUT)/kernels/$$kver/usr/src/linux-headers-$$kver \
+			M=$(BUILD)/$$kver/kernel IODBG_ROOT=$(CURDIR) W=1 modules >/dev/null || exit 1; \
+		echo "  built kernel modules for $$kver"; \
+	done
+
+progs: $(PROGS)
+
+$(BUILD)/progs/%: tests/progs/%.c $(UAPI_HEADER) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude/uapi -o $@ $<
+
+$(UAPI_PYTHON): $(UAPI_HEADER) scripts/gen-uapi-python | deps
+	scripts/gen-uapi-python $< $@
+
+test: build
+	@scripts/run-tests $(KERNELS)
+
+demo: build
+	@scripts/demo $(firstword $(KERNELS))
+
+vm-shell: build
+	@scripts/vm-run --kernel $(firstword $(KERNELS)) --shell
+
+clean:
+	rm -rf $(BUILD) $(IODBG_OUT)/vm
+
+# Also forgets the downloaded kernels.
+distclean:
+	rm -rf $(IODBG_OUT)

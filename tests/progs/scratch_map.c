@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scratch_map: a target process that maps an iodbg scratch object (a VM_IO | VM_PFNMAP
+ * mapping), fills it with a known pattern through the mapping and waits for a debugger.
+ *
+ *   scratch_map [PAGES]
+ *
+ * Prints "ready pid=PID addr=0xADDR size=BYTES" when the pattern is in place, then serves
+ * commands on stdin, one a line, so that a test can see what the process itself sees:
+ *   read OFFSET LENGTH   print the bytes at OFFSET in the mapping, as hex
+ *   quit                 exit 0
+ * The pattern: the 64-bit word at byte offset O holds SCRATCH_PATTERN + O.
+ * The page after the mapping is left unmapped, so that a read running past the end of the
+ * mapping meets a hole rather than whatever the kernel would place next to it.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define SCRATCH_PATTERN 0x10db000000000000ULL
+
+static void serve(const unsigned char *map, size_t size)
+{
+	char line[128];
+
+	while (fgets(line, sizeof(line), stdin)) {
+		unsigned long off, len;
+
+		if (sscanf(line, "read %lu %lu", &off, &len) == 2 && off <= size &&
+		    len <= size - off) {
+			for (unsigned long i = 0; i < len; i++)
+				printf("%02x", map[off + i]);
+			printf("\n");
+		} else if (!strncmp(line, "quit", 4)) {
+			return;
+		} else {
+			printf("error: bad command: %s", line);
+		}
+		fflush(stdout);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	long pages = argc > 1 ? strtol(argv[1], NULL, 0) : 4;
+	size_t size = pages * sysconf(_SC_PAGESIZE);
+	uint64_t *words;
+	void *area;
+	int fd;
+
+	fd = open("/dev/iodbg", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		perror("scratch_map: /dev/iodbg");
+		return 1;
+	}
+	area = mmap(NULL, size + sysconf(_SC_PAGESIZE), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	if (area == MAP_FAILED) {
+		perror("scratch_map: mmap");
+		return 1;
+	}
+	words = mmap(area, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (words == MAP_FAILED) {
+		perror("scratch_map: mmap /dev/iodbg");
+		return 1;
+	}
+	munmap((char *)area + size, sysconf(_SC_PAGESIZE));
+	for (size_t i = 0; i < size / sizeof(*words); i++)
+		words[i] = SCRATCH_PATTERN + i * sizeof(*words);
+
+	printf("ready pid=%d addr=%p size=%zu\n", getpid(), (void *)words, size);
+	fflush(stdout);
+	serve((const unsigned char *)words, size);
+	return 0;
+}
