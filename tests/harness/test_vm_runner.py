@@ -1,0 +1,56 @@
+"""The VM runner must never pass silently: every way a guest can go wrong fails the run with
+the reason shown, and a healthy run brings back the job's own status and output."""
+EXIT_TIMEOUT, EXIT_GUEST_FAILED = 124, 125
+FAULT_MODULE = "iodbg_harness_fault fault={}"
+
+
+def test_job_status_and_output_come_back(vm_run):
+    res = vm_run("--", "bash", "-c", "echo from the guest $(uname -r); grep -c iodbg /proc/modules;"
+                 " exit 3")
+    assert res.status == 3
+    assert "from the guest" in res.stdout
+    assert "exited with status 3" in res.stderr
+
+
+def test_passing_job_passes(vm_run):
+    res = vm_run("--", "test", "-c", "/dev/iodbg")
+    assert res.status == 0, res.stderr
+
+
+def test_warn_fails_the_run(vm_run):
+    res = vm_run("-m", "iodbg", "-m", FAULT_MODULE.format("warn"), "--", "true")
+    assert res.status == EXIT_GUEST_FAILED
+    assert "the guest kernel failed" in res.stderr
+    assert "deliberate WARN" in res.stderr
+
+
+def test_oops_fails_the_run(vm_run):
+    res = vm_run("-m", FAULT_MODULE.format("oops"), "--", "true")
+    assert res.status == EXIT_GUEST_FAILED
+    assert "BUG: kernel NULL pointer dereference" in res.stderr
+
+
+def test_panic_fails_the_run(vm_run):
+    res = vm_run("--", "bash", "-c", "echo c >/proc/sysrq-trigger; sleep 60")
+    assert res.status == EXIT_GUEST_FAILED
+    assert "Kernel panic" in res.stderr or "sysrq triggered crash" in res.stderr
+
+
+def test_lockup_fails_the_run(vm_run):
+    """A CPU spinning with preemption off: the soft-lockup detector or the RCU stall detector,
+    whichever fires first (both at about 21 s), panics the guest."""
+    res = vm_run("-m", FAULT_MODULE.format("lockup"), "--", "true")
+    assert res.status == EXIT_GUEST_FAILED
+    assert "soft lockup" in res.stderr or "self-detected stall" in res.stderr
+
+
+def test_hung_guest_is_killed_at_the_timeout(vm_run):
+    res = vm_run("--timeout", "25", "--", "sleep", "600")
+    assert res.status == EXIT_TIMEOUT
+    assert "did not finish within 25" in res.stderr
+
+
+def test_module_that_fails_to_load_fails_the_run(vm_run):
+    res = vm_run("-m", FAULT_MODULE.format("no-such-fault"), "--", "true")
+    assert res.status == EXIT_GUEST_FAILED
+    assert "cannot load" in res.stderr
