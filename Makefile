@@ -48,7 +48,8 @@ $(BUILD)/progs/%: tests/progs/%.c $(UAPI_HEADER) | deps
 $(UAPI_PYTHON): $(UAPI_HEADER) scripts/gen-uapi-python | deps
 	scripts/gen-uapi-python $< $@
 
-test: build
+# run-tests installs, fetches and builds itself, so that it can time each stage.
+test:
 	@scripts/run-tests $(KERNELS)
 
 demo: build
