@@ -2,135 +2,295 @@
 /*
  * iodbg core: debugger access to VM_IO and VM_PFNMAP mappings.
  *
- * The control device /dev/iodbg answers IODBG_IOC_VERSION and, mapped MAP_SHARED, gives a
- * scratch object: zeroed kernel pages inserted by pfn into a VM_IO | VM_PFNMAP mapping.
- * get_user_pages() cannot pin such a mapping, so ptrace and /proc/PID/mem reach it only
- * through its ->access, and process_vm_readv() not at all: the smallest real mapping of the
- * kind iodbg exists for.
+ * Drivers register their device-memory objects (struct iodbg_object, see iodbg.h); iodbg gives
+ * each object a file of its own on a small pseudo filesystem, maps it for user space, faults in
+ * its current placement, zaps its user PTEs when the driver moves it and answers ->access (that
+ * is ptrace and /proc/PID/mem) from wherever it lives now. The control device /dev/iodbg carries
+ * the debug ioctls (iodbg_debug.c) and, mapped, a scratch object (iodbg_scratch.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/fs.h>
-#include <linux/kref.h>
+#include <linux/file.h>
 #include <linux/miscdevice.h>
-#include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/slab.h>
-#include <linux/uaccess.h>
-#include <linux/version.h>
-#include <uapi/linux/iodbg.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sched/mm.h>
+#include "iodbg_internal.h"
+
+#define IODBG_FS_MAGIC	0x10db10db
+
+static struct vfsmount *iodbg_mnt;
+static atomic64_t iodbg_next_id = ATOMIC64_INIT(0);
 
 /**
- * struct iodbg_scratch - the pages behind one mmap() of the control device
- * @ref:	one reference per VMA that maps the pages
- * @npages:	number of pages
- * @pages:	the pages, not physically contiguous
+ * iodbg_object_init() - prepare a driver's object for iodbg
+ * @obj:	the object, embedded in the driver's own structure
+ * @ops:	the driver's ops for this kind of object
+ * @size:	the object's size, a non-zero multiple of PAGE_SIZE
+ * @flags:	IODBG_OBJECT_*
+ * @module:	the driver (THIS_MODULE), pinned until the object is released
  *
- * The pages never move, so no lock is needed to find or copy them.
+ * The object starts with one reference, the driver's; iodbg_object_put() drops it, and
+ * @ops->release frees the object once mappings and files are gone too.
+ *
+ * Return: 0, or a negative errno.
  */
-struct iodbg_scratch {
-	struct kref ref;
-	unsigned long npages;
-	struct page *pages[];
-};
-
-static struct iodbg_scratch *iodbg_scratch_alloc(unsigned long npages)
+int iodbg_object_init(struct iodbg_object *obj, const struct iodbg_object_ops *ops, u64 size,
+		      u32 flags, struct module *module)
 {
-	struct iodbg_scratch *scratch;
-	unsigned long i;
+	if (!size || !PAGE_ALIGNED(size) || !ops->copy || !ops->fault_pfn || !ops->release)
+		return -EINVAL;
+	if (!try_module_get(module))
+		return -ENODEV;
 
-	scratch = kvzalloc(struct_size(scratch, pages, npages), GFP_KERNEL);
-	if (!scratch)
-		return NULL;
-	kref_init(&scratch->ref);
-	scratch->npages = npages;
-	for (i = 0; i < npages; i++) {
-		scratch->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!scratch->pages[i])
-			goto err_free;
+	obj->inode = alloc_anon_inode(iodbg_mnt->mnt_sb);
+	if (IS_ERR(obj->inode)) {
+		module_put(module);
+		return PTR_ERR(obj->inode);
 	}
-	return scratch;
+	obj->ops = ops;
+	obj->size = size;
+	obj->flags = flags;
+	obj->id = atomic64_inc_return(&iodbg_next_id);
+	obj->owner_id = 0;
+	obj->moves = 0;
+	obj->map_pgoff = 0;
+	obj->module = module;
+	mutex_init(&obj->lock);
+	init_waitqueue_head(&obj->wait);
+	kref_init(&obj->ref);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodbg_object_init);
 
-err_free:
-	while (i--)
-		__free_page(scratch->pages[i]);
-	kvfree(scratch);
-	return NULL;
+/**
+ * iodbg_object_get() - take a reference on an object
+ * @obj:	the object
+ */
+void iodbg_object_get(struct iodbg_object *obj)
+{
+	kref_get(&obj->ref);
+}
+EXPORT_SYMBOL_GPL(iodbg_object_get);
+
+static void iodbg_object_release(struct kref *ref)
+{
+	struct iodbg_object *obj = container_of(ref, struct iodbg_object, ref);
+	struct module *module = obj->module;
+
+	iput(obj->inode);
+	obj->ops->release(obj);
+	module_put(module);
 }
 
-static void iodbg_scratch_release(struct kref *ref)
+/**
+ * iodbg_object_put() - drop a reference on an object
+ * @obj:	the object
+ *
+ * Context: may sleep (the last reference frees the object).
+ */
+void iodbg_object_put(struct iodbg_object *obj)
 {
-	struct iodbg_scratch *scratch = container_of(ref, struct iodbg_scratch, ref);
-	unsigned long i;
+	kref_put(&obj->ref, iodbg_object_release);
+}
+EXPORT_SYMBOL_GPL(iodbg_object_put);
 
-	for (i = 0; i < scratch->npages; i++)
-		__free_page(scratch->pages[i]);
-	kvfree(scratch);
+/**
+ * iodbg_object_zap() - remove every user PTE of an object
+ * @obj:	the object, with obj->lock held
+ *
+ * Call it when the object moves, with its lock held from before the move until after
+ * iodbg_object_moved(), so that no fault can install a PTE of the old placement in between:
+ * a fault takes the same lock to choose the pfn. Covers every mapping made through the
+ * object's files, at any offset, in any process.
+ */
+void iodbg_object_zap(struct iodbg_object *obj)
+{
+	lockdep_assert_held(&obj->lock);
+	unmap_mapping_range(obj->inode->i_mapping, 0, 0, 1);
+}
+EXPORT_SYMBOL_GPL(iodbg_object_zap);
+
+/**
+ * iodbg_object_moved() - wake the tasks waiting for an object to become mappable
+ * @obj:	the object, with obj->lock held
+ *
+ * Tasks whose fault found the object unmappable (->fault_pfn returned -EAGAIN) retry.
+ */
+void iodbg_object_moved(struct iodbg_object *obj)
+{
+	lockdep_assert_held(&obj->lock);
+	WRITE_ONCE(obj->moves, obj->moves + 1);
+	wake_up_all(&obj->wait);
+}
+EXPORT_SYMBOL_GPL(iodbg_object_moved);
+
+/**
+ * iodbg_object_rw() - copy bytes of an object, wherever it lives now
+ * @obj:	the object
+ * @offset:	offset in the object
+ * @buf:	kernel buffer
+ * @len:	bytes; @offset + @len must lie inside the object
+ * @write:	copy @buf into the object instead of out of it
+ *
+ * Context: takes obj->lock (killable); never waits for the device.
+ * Return: 0, or a negative errno.
+ */
+int iodbg_object_rw(struct iodbg_object *obj, u64 offset, void *buf, size_t len, bool write)
+{
+	int ret;
+
+	if (offset > obj->size || len > obj->size - offset)
+		return -EINVAL;
+	ret = mutex_lock_killable(&obj->lock);
+	if (ret)
+		return ret;
+	ret = obj->ops->copy(obj, offset, buf, len, write);
+	mutex_unlock(&obj->lock);
+	return ret;
 }
 
-static void iodbg_scratch_vm_open(struct vm_area_struct *vma)
+/* The object page that page @pgoff of the mapping's file holds. */
+static pgoff_t iodbg_vma_object_pgoff(struct vm_area_struct *vma, pgoff_t pgoff)
 {
-	struct iodbg_scratch *scratch = vma->vm_private_data;
+	struct iodbg_object *obj = vma->vm_private_data;
 
-	kref_get(&scratch->ref);
+	return pgoff - obj->map_pgoff;
 }
 
-static void iodbg_scratch_vm_close(struct vm_area_struct *vma)
+/**
+ * iodbg_vma_object_offset() - the object offset a user address of an iodbg mapping holds
+ * @vma:	an iodbg mapping
+ * @addr:	an address inside it
+ *
+ * Return: the byte offset in the object.
+ */
+u64 iodbg_vma_object_offset(struct vm_area_struct *vma, unsigned long addr)
 {
-	struct iodbg_scratch *scratch = vma->vm_private_data;
-
-	kref_put(&scratch->ref, iodbg_scratch_release);
+	return ((u64)iodbg_vma_object_pgoff(vma, vma->vm_pgoff) << PAGE_SHIFT) +
+	       (addr - vma->vm_start);
 }
 
-static vm_fault_t iodbg_scratch_vm_fault(struct vm_fault *vmf)
+static void iodbg_vm_open(struct vm_area_struct *vma)
 {
-	struct iodbg_scratch *scratch = vmf->vma->vm_private_data;
+	iodbg_object_get(vma->vm_private_data);
+}
 
-	if (vmf->pgoff >= scratch->npages)
-		return VM_FAULT_SIGBUS;
-	return vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(scratch->pages[vmf->pgoff]));
+static void iodbg_vm_close(struct vm_area_struct *vma)
+{
+	iodbg_object_put(vma->vm_private_data);
 }
 
 /*
- * Called by __access_remote_vm() with mmap_lock held for read and the whole remaining length
- * of the request, which may run past this mapping: clamp it to the object.
+ * The object cannot be mapped until it moves (registers of a context that is off its device):
+ * wait for iodbg_object_moved(), interruptibly, so that a signal handler runs and SIGKILL ends
+ * the task at once. Where the fault may be retried, mmap_lock is dropped for the wait, as TTM
+ * and spufs do, and the fault is retried from the start.
  */
-static int iodbg_scratch_vm_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
-				   int len, int write)
+static vm_fault_t iodbg_vm_fault_wait(struct vm_fault *vmf, struct iodbg_object *obj, u64 seen)
 {
-	struct iodbg_scratch *scratch = vma->vm_private_data;
-	unsigned long offset = addr - vma->vm_start + (vma->vm_pgoff << PAGE_SHIFT);
-	unsigned long size = scratch->npages << PAGE_SHIFT;
-	int done = 0;
-
-	if (len <= 0 || offset >= size)
-		return -EINVAL;
-	len = min_t(unsigned long, len, size - offset);
-
-	while (done < len) {
-		unsigned long pgoff = (offset + done) >> PAGE_SHIFT;
-		unsigned long in_page = offset_in_page(offset + done);
-		int chunk = min_t(unsigned long, len - done, PAGE_SIZE - in_page);
-		void *vaddr = page_address(scratch->pages[pgoff]) + in_page;
-
-		if (write)
-			memcpy(vaddr, buf + done, chunk);
-		else
-			memcpy(buf + done, vaddr, chunk);
-		done += chunk;
+	if (!fault_flag_allow_retry_first(vmf->flags)) {
+		wait_event_interruptible(obj->wait, READ_ONCE(obj->moves) != seen);
+		return VM_FAULT_NOPAGE;
 	}
-	return done;
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+
+	iodbg_object_get(obj);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	release_fault_lock(vmf);
+#else
+	mmap_read_unlock(vmf->vma->vm_mm);
+#endif
+	wait_event_interruptible(obj->wait, READ_ONCE(obj->moves) != seen);
+	iodbg_object_put(obj);
+	return VM_FAULT_RETRY;
 }
 
-static const struct vm_operations_struct iodbg_scratch_vm_ops = {
-	.open = iodbg_scratch_vm_open,
-	.close = iodbg_scratch_vm_close,
-	.fault = iodbg_scratch_vm_fault,
-	.access = iodbg_scratch_vm_access,
+/*
+ * Insert the PTE of the object's current placement. Locking: mmap_lock (held by the caller),
+ * then obj->lock, under which the pfn is chosen and inserted, so that a move, which zaps under
+ * the same lock, can never leave a PTE of the old placement behind. A racing fault that
+ * inserted the PTE first is harmless: vmf_insert_pfn_prot() then returns VM_FAULT_NOPAGE.
+ */
+static vm_fault_t iodbg_vm_fault(struct vm_fault *vmf)
+{
+	struct iodbg_object *obj = vmf->vma->vm_private_data;
+	pgoff_t pgoff = iodbg_vma_object_pgoff(vmf->vma, vmf->pgoff);
+	vm_fault_t ret = 0;
+	unsigned long pfn;
+	pgprot_t prot;
+	u64 seen;
+	int err;
+
+	if (pgoff >= obj->size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	if (mutex_lock_interruptible(&obj->lock))
+		return VM_FAULT_NOPAGE;	/* back to user space: the signal is handled first */
+
+	prot = vmf->vma->vm_page_prot;
+	err = obj->ops->fault_pfn(obj, pgoff, &pfn, &prot);
+	if (!err)
+		ret = vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn, prot);
+	seen = obj->moves;
+	mutex_unlock(&obj->lock);
+
+	if (err == -EAGAIN)
+		return iodbg_vm_fault_wait(vmf, obj, seen);
+	if (err)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	return ret;
+}
+
+/*
+ * ->access, for ptrace and /proc/PID/mem: __access_remote_vm() calls it with mmap_lock held
+ * for read and the whole remaining length of the request, which may run past this mapping
+ * and past the object: clamp to both.
+ */
+static int iodbg_vm_access(struct vm_area_struct *vma, unsigned long addr, void *buf, int len,
+			   int write)
+{
+	struct iodbg_object *obj = vma->vm_private_data;
+	u64 offset = iodbg_vma_object_offset(vma, addr);
+	int ret;
+
+	if (len <= 0 || offset >= obj->size)
+		return -EIO;
+	len = min3((u64)len, obj->size - offset, (u64)(vma->vm_end - addr));
+	ret = iodbg_object_rw(obj, offset, buf, len, write);
+	return ret ? ret : len;
+}
+
+static const struct vm_operations_struct iodbg_vm_ops = {
+	.open = iodbg_vm_open,
+	.close = iodbg_vm_close,
+	.fault = iodbg_vm_fault,
+	.access = iodbg_vm_access,
 };
 
-static void iodbg_vma_set_io_flags(struct vm_area_struct *vma)
+/* For mappings that must look like a driver without ->access (IODBG_OBJECT_NO_ACCESS). */
+static const struct vm_operations_struct iodbg_vm_ops_no_access = {
+	.open = iodbg_vm_open,
+	.close = iodbg_vm_close,
+	.fault = iodbg_vm_fault,
+};
+
+/**
+ * iodbg_vma_object() - the iodbg object a mapping maps, or NULL
+ * @vma:	any mapping; the caller holds its mm's mmap_lock
+ *
+ * Return: the object, valid while mmap_lock is held, or NULL.
+ */
+struct iodbg_object *iodbg_vma_object(struct vm_area_struct *vma)
+{
+	if (vma->vm_ops == &iodbg_vm_ops || vma->vm_ops == &iodbg_vm_ops_no_access)
+		return vma->vm_private_data;
+	return NULL;
+}
+
+void iodbg_vma_set_io_flags(struct vm_area_struct *vma)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
@@ -139,56 +299,168 @@ static void iodbg_vma_set_io_flags(struct vm_area_struct *vma)
 #endif
 }
 
-static int iodbg_ctl_mmap(struct file *file, struct vm_area_struct *vma)
+/**
+ * iodbg_object_mmap() - map an object into user space
+ * @obj:	the object
+ * @vma:	the new mapping, of a file whose page obj->map_pgoff holds object page 0
+ *
+ * Return: 0, or a negative errno.
+ */
+int iodbg_object_mmap(struct iodbg_object *obj, struct vm_area_struct *vma)
 {
-	unsigned long size = vma->vm_end - vma->vm_start;
-	struct iodbg_scratch *scratch;
+	u64 pages = obj->size >> PAGE_SHIFT;
+	pgoff_t base = obj->map_pgoff;
 
 	/* vmf_insert_pfn() cannot COW a pfn mapping: a private mapping would BUG. */
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (vma->vm_pgoff || size > IODBG_SCRATCH_MAX_SIZE)
+	if (vma->vm_pgoff < base || vma->vm_pgoff - base > pages ||
+	    vma_pages(vma) > pages - (vma->vm_pgoff - base))
 		return -EINVAL;
 
-	scratch = iodbg_scratch_alloc(size >> PAGE_SHIFT);
-	if (!scratch)
-		return -ENOMEM;
-	vma->vm_private_data = scratch;
-	vma->vm_ops = &iodbg_scratch_vm_ops;
+	iodbg_object_get(obj);
+	vma->vm_private_data = obj;
+	vma->vm_ops = obj->flags & IODBG_OBJECT_NO_ACCESS ? &iodbg_vm_ops_no_access : &iodbg_vm_ops;
 	iodbg_vma_set_io_flags(vma);
 	return 0;
 }
 
-static long iodbg_ioctl_version(void __user *uarg)
+/**
+ * iodbg_object_fill_info() - describe an object for user space
+ * @obj:	the object
+ * @info:	filled in; the mapping fields are left to the caller
+ *
+ * Context: takes obj->lock.
+ */
+void iodbg_object_fill_info(struct iodbg_object *obj, struct iodbg_object_info *info)
 {
-	struct iodbg_version ver;
-	u32 usize;
-	int ret;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < sizeof(ver))
-		return -EINVAL;
-	ret = copy_struct_from_user(&ver, sizeof(ver), uarg, usize);
-	if (ret)
-		return ret;
-	if (memchr_inv(ver.reserved, 0, sizeof(ver.reserved)))
-		return -EINVAL;
-
-	ver.size = sizeof(ver);
-	ver.abi_version = IODBG_ABI_VERSION;
-	ver.features = IODBG_FEATURE_SCRATCH_MAP;
-	return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;
+	memset(info, 0, sizeof(*info));
+	info->id = obj->id;
+	info->size = obj->size;
+	info->kind = obj->ops->kind;
+	info->flags = obj->flags;
+	info->owner = obj->owner_id;
+	mutex_lock(&obj->lock);
+	info->placement = obj->ops->placement(obj, &info->unit);
+	mutex_unlock(&obj->lock);
 }
 
-static long iodbg_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/* Object files: what iodbg_object_getfile() hands out. */
+
+/**
+ * iodbg_object_from_file() - the object behind an object file
+ * @file:	a file from iodbg_object_getfile(), or any other file
+ *
+ * Return: the object, or NULL if @file is not an object file.
+ */
+struct iodbg_object *iodbg_object_from_file(struct file *file)
 {
-	switch (cmd) {
-	case IODBG_IOC_VERSION:
-		return iodbg_ioctl_version((void __user *)arg);
-	default:
-		return -ENOTTY;
+	if (file->f_path.mnt != iodbg_mnt)
+		return NULL;
+	return file->private_data;
+}
+EXPORT_SYMBOL_GPL(iodbg_object_from_file);
+
+static int iodbg_object_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return iodbg_object_mmap(file->private_data, vma);
+}
+
+static long iodbg_object_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct iodbg_object *obj = file->private_data;
+
+	if (_IOC_TYPE(cmd) == IODBG_IOC_MAGIC)
+		return iodbg_object_debug_ioctl(obj, cmd, arg);
+	if (obj->ops->ioctl)
+		return obj->ops->ioctl(obj, cmd, arg);
+	return -ENOTTY;
+}
+
+static int iodbg_object_file_release(struct inode *inode, struct file *file)
+{
+	iodbg_object_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations iodbg_object_fops = {
+	.owner = THIS_MODULE,
+	.mmap = iodbg_object_file_mmap,
+	.unlocked_ioctl = iodbg_object_file_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = iodbg_object_file_release,
+};
+
+/**
+ * iodbg_object_getfile() - a new file for an object
+ * @obj:	the object
+ * @name:	the name the file shows in /proc/PID/maps and /proc/PID/fd
+ *
+ * Every file of an object shares the object's inode, so that iodbg_object_zap() reaches all
+ * its mappings. The file holds a reference on the object.
+ *
+ * Return: the file, or an ERR_PTR().
+ */
+struct file *iodbg_object_getfile(struct iodbg_object *obj, const char *name)
+{
+	struct file *file;
+
+	/* The final fput() drops a reference on the fops' owner, which only open() takes. */
+	__module_get(THIS_MODULE);
+	ihold(obj->inode);
+	file = alloc_file_pseudo(obj->inode, iodbg_mnt, name, O_RDWR, &iodbg_object_fops);
+	if (IS_ERR(file)) {
+		iput(obj->inode);
+		module_put(THIS_MODULE);
+		return file;
 	}
+	iodbg_object_get(obj);
+	file->private_data = obj;
+	return file;
+}
+EXPORT_SYMBOL_GPL(iodbg_object_getfile);
+
+/**
+ * iodbg_object_install_fd() - a new file descriptor of the current task for an object
+ * @obj:	the object
+ * @name:	see iodbg_object_getfile()
+ *
+ * Return: the file descriptor (close-on-exec), or a negative errno.
+ */
+int iodbg_object_install_fd(struct iodbg_object *obj, const char *name)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = iodbg_object_getfile(obj, name);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
+}
+EXPORT_SYMBOL_GPL(iodbg_object_install_fd);
+
+static int iodbg_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, IODBG_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type iodbg_fs_type = {
+	.name = "iodbgfs",
+	.init_fs_context = iodbg_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/* The control device. */
+
+static int iodbg_ctl_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return iodbg_scratch_mmap(file, vma);
 }
 
 static const struct file_operations iodbg_ctl_fops = {
@@ -207,12 +479,25 @@ static struct miscdevice iodbg_ctl_dev = {
 
 static int __init iodbg_init(void)
 {
-	return misc_register(&iodbg_ctl_dev);
+	int ret;
+
+	iodbg_mnt = kern_mount(&iodbg_fs_type);
+	if (IS_ERR(iodbg_mnt))
+		return PTR_ERR(iodbg_mnt);
+	ret = misc_register(&iodbg_ctl_dev);
+	if (ret)
+		goto err_unmount;
+	return 0;
+
+err_unmount:
+	kern_unmount(iodbg_mnt);
+	return ret;
 }
 
 static void __exit iodbg_exit(void)
 {
 	misc_deregister(&iodbg_ctl_dev);
+	kern_unmount(iodbg_mnt);
 }
 
 module_init(iodbg_init);

@@ -20,10 +20,14 @@ class Target:
     """A test program from tests/progs that prints 'ready pid=.. addr=.. size=..' and then
     answers commands on stdin."""
 
-    def __init__(self, prog, *args):
+    def __init__(self, prog, *args, user=None):
         self.proc = subprocess.Popen([os.path.join(PROGS, prog), *args], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, text=True, user=user)
+        self.lines = []     # what the program printed before 'ready'
         ready = self.proc.stdout.readline()
+        while ready and not ready.startswith("ready"):
+            self.lines.append(ready)
+            ready = self.proc.stdout.readline()
         m = re.match(r"ready pid=(\d+) addr=(0x[0-9a-f]+) size=(\d+)", ready)
         if not m:
             self.close()

@@ -3,8 +3,9 @@
  * scratch_map: a target process that maps an iodbg scratch object (a VM_IO | VM_PFNMAP
  * mapping), fills it with a known pattern through the mapping and waits for a debugger.
  *
- *   scratch_map [PAGES]
+ *   scratch_map [PAGES [noaccess]]
  *
+ * With "noaccess" the mapping has no ->access (IODBG_SCRATCH_OFF_NO_ACCESS), as many drivers'.
  * Prints "ready pid=PID addr=0xADDR size=BYTES" when the pattern is in place, then serves
  * commands on stdin, one a line, so that a test can see what the process itself sees:
  *   read OFFSET LENGTH   print the bytes at OFFSET in the mapping, as hex
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <linux/iodbg.h>
 
 #define SCRATCH_PATTERN 0x10db000000000000ULL
 
@@ -47,6 +49,8 @@ static void serve(const unsigned char *map, size_t size)
 int main(int argc, char **argv)
 {
 	long pages = argc > 1 ? strtol(argv[1], NULL, 0) : 4;
+	off_t offset = argc > 2 && !strcmp(argv[2], "noaccess") ? IODBG_SCRATCH_OFF_NO_ACCESS :
+								  IODBG_SCRATCH_OFF_ACCESS;
 	size_t size = pages * sysconf(_SC_PAGESIZE);
 	uint64_t *words;
 	void *area;
@@ -63,7 +67,7 @@ int main(int argc, char **argv)
 		perror("scratch_map: mmap");
 		return 1;
 	}
-	words = mmap(area, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	words = mmap(area, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, offset);
 	if (words == MAP_FAILED) {
 		perror("scratch_map: mmap /dev/iodbg");
 		return 1;

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gpu_sim: a reference GPU driver built on the iodbg object API, the way a TTM driver manages
+ * buffer objects.
+ *
+ * VRAM is real device memory: BAR 2 of a QEMU ivshmem-plain PCI device, backed on the host by
+ * a file the tests can inspect, and mapped to user space by pfn (no struct page). A buffer
+ * object lives in VRAM, in GART (system pages the GPU would reach through its aperture) or in
+ * system memory. Creating or moving an object into a full VRAM evicts the least recently
+ * placed objects to system memory. Every move zaps the object's user PTEs first, so user
+ * space refaults from the new placement, and iodbg reads it wherever it is.
+ *
+ * Locking: gpu_sim_dev.lock (VRAM allocator and LRU) nests outside obj.lock; eviction victims
+ * are only trylocked, as TTM does, so that two moves never wait on each other's objects.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/highmem.h>
+#include <linux/io.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "iodbg.h"
+
+#define GPU_SIM_VRAM_BAR	2
+
+/**
+ * struct gpu_sim_dev - the simulated GPU
+ * @lock:	protects @vram_map and @lru
+ * @vram:	the kernel's mapping of VRAM
+ * @vram_pfn:	the pfn of VRAM's first page
+ * @vram_pages:	VRAM size in pages
+ * @vram_map:	which VRAM pages are allocated
+ * @lru:	objects in VRAM, least recently placed first
+ * @pdev:	the PCI device whose BAR is VRAM, or NULL before probe
+ */
+struct gpu_sim_dev {
+	struct mutex lock;
+	void *vram;
+	unsigned long vram_pfn;
+	unsigned long vram_pages;
+	unsigned long *vram_map;
+	struct list_head lru;
+	struct pci_dev *pdev;
+};
+
+static struct gpu_sim_dev gpu_sim = {
+	.lock = __MUTEX_INITIALIZER(gpu_sim.lock),
+	.lru = LIST_HEAD_INIT(gpu_sim.lru),
+};
+
+/**
+ * struct gpu_sim_bo - a buffer object
+ * @obj:	the iodbg object; obj.lock protects the placement fields
+ * @placement:	IODBG_PLACEMENT_DEVICE, _GART or _SYSTEM
+ * @vram_start:	first VRAM page, in VRAM
+ * @pages:	the system pages, in GART or system memory; NULL in VRAM
+ * @lru:	on gpu_sim.lru while in VRAM, under gpu_sim.lock
+ */
+struct gpu_sim_bo {
+	struct iodbg_object obj;
+	u32 placement;
+	unsigned long vram_start;
+	struct page **pages;
+	struct list_head lru;
+};
+
+static struct gpu_sim_bo *to_bo(struct iodbg_object *obj)
+{
+	return container_of(obj, struct gpu_sim_bo, obj);
+}
+
+static unsigned long bo_npages(struct gpu_sim_bo *bo)
+{
+	return bo->obj.size >> PAGE_SHIFT;
+}
+
+static u32 gpu_sim_bo_placement(struct iodbg_object *obj, s32 *unit)
+{
+	if (unit)
+		*unit = -1;
+	return to_bo(obj)->placement;
+}
+
+/* Copy within the current placement. Called with obj->lock held. */
+static int gpu_sim_bo_copy(struct iodbg_object *obj, u64 offset, void *buf, size_t len,
+			   bool write)
+{
+	struct gpu_sim_bo *bo = to_bo(obj);
+
+	if (bo->placement == IODBG_PLACEMENT_DEVICE) {
+		void *vram = gpu_sim.vram + (bo->vram_start << PAGE_SHIFT) + offset;
+
+		if (write)
+			memcpy(vram, buf, len);
+		else
+			memcpy(buf, vram, len);
+		return 0;
+	}
+	while (len) {
+		size_t in_page = offset_in_page(offset);
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - in_page);
+		struct page *page = bo->pages[offset >> PAGE_SHIFT];
+
+		if (write)
+			memcpy_to_page(page, in_page, buf, chunk);
+		else
+			memcpy_from_page(buf, page, in_page, chunk);
+		offset += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static int gpu_sim_bo_fault_pfn(struct iodbg_object *obj, pgoff_t pgoff, unsigned long *pfn,
+				pgprot_t *prot)
+{
+	struct gpu_sim_bo *bo = to_bo(obj);
+
+	if (bo->placement == IODBG_PLACEMENT_DEVICE)
+		*pfn = gpu_sim.vram_pfn + bo->vram_start + pgoff;
+	else
+		*pfn = page_to_pfn(bo->pages[pgoff]);
+	return 0;
+}
+
+static void gpu_sim_free_pages(struct page **pages, unsigned long npages)
+{
+	unsigned long i;
+
+	if (!pages)
+		return;
+	for (i = 0; i < npages; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	kvfree(pages);
+}
+
+static struct page **gpu_sim_alloc_pages(unsigned long npages)
+{
+	struct page **pages;
+	unsigned long i;
+
+	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < npages; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!pages[i]) {
+			gpu_sim_free_pages(pages, npages);
+			return NULL;
+		}
+	}
+	return pages;
+}
+
+/* Copy a whole object from its current placement into @pages or VRAM page @vram_start. */
+static void gpu_sim_bo_copy_out(struct gpu_sim_bo *bo, struct page **pages,
+				unsigned long vram_start)
+{
+	unsigned long i;
+
+	for (i = 0; i < bo_npages(bo); i++) {
+		void *dst = pages ? kmap_local_page(pages[i]) :
+			    gpu_sim.vram + ((vram_start + i) << PAGE_SHIFT);
+
+		gpu_sim_bo_copy(&bo->obj, i << PAGE_SHIFT, dst, PAGE_SIZE, false);
+		if (pages)
+			kunmap_local(dst);
+	}
+}
+
+static int gpu_sim_move_locked(struct gpu_sim_bo *bo, u32 placement);
+
+/*
+ * Find room for @npages in VRAM, evicting least recently placed objects to system memory
+ * until there is. Called with gpu_sim.lock held; returns the first page or a negative errno.
+ */
+static long gpu_sim_vram_alloc(unsigned long npages, struct gpu_sim_bo *self)
+{
+	struct gpu_sim_bo *victim, *next;
+	unsigned long start;
+	int ret;
+
+	lockdep_assert_held(&gpu_sim.lock);
+	if (!gpu_sim.vram || npages > gpu_sim.vram_pages)
+		return -ENOSPC;
+	for (;;) {
+		start = bitmap_find_next_zero_area(gpu_sim.vram_map, gpu_sim.vram_pages, 0,
+						   npages, 0);
+		if (start < gpu_sim.vram_pages)
+			return start;
+		victim = NULL;
+		list_for_each_entry(next, &gpu_sim.lru, lru) {
+			if (next != self && mutex_trylock(&next->obj.lock)) {
+				victim = next;
+				break;
+			}
+		}
+		if (!victim)
+			return -ENOSPC;
+		ret = gpu_sim_move_locked(victim, IODBG_PLACEMENT_SYSTEM);
+		mutex_unlock(&victim->obj.lock);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
+ * Move @bo to @placement. Called with gpu_sim.lock and bo->obj.lock held. The user PTEs go
+ * first, under the object lock, so that nothing writes the old placement during the copy and
+ * no fault can map it again; the refault finds the new placement.
+ */
+static int gpu_sim_move_locked(struct gpu_sim_bo *bo, u32 placement)
+{
+	unsigned long npages = bo_npages(bo);
+	struct page **pages = NULL;
+	long vram_start = 0;
+
+	if (placement == bo->placement)
+		return 0;
+	if (placement == IODBG_PLACEMENT_DEVICE) {
+		vram_start = gpu_sim_vram_alloc(npages, bo);
+		if (vram_start < 0)
+			return vram_start;
+	} else if (!bo->pages) {
+		pages = gpu_sim_alloc_pages(npages);
+		if (!pages)
+			return -ENOMEM;
+	}
+
+	iodbg_object_zap(&bo->obj);
+	if (placement == IODBG_PLACEMENT_DEVICE) {
+		bitmap_set(gpu_sim.vram_map, vram_start, npages);
+		gpu_sim_bo_copy_out(bo, NULL, vram_start);
+		gpu_sim_free_pages(bo->pages, npages);
+		bo->pages = NULL;
+		bo->vram_start = vram_start;
+		list_add_tail(&bo->lru, &gpu_sim.lru);
+	} else if (pages) {
+		/* From VRAM (GART <-> system keeps its pages: only the aperture binding differs). */
+		gpu_sim_bo_copy_out(bo, pages, 0);
+		bitmap_clear(gpu_sim.vram_map, bo->vram_start, npages);
+		list_del_init(&bo->lru);
+		bo->pages = pages;
+	}
+	bo->placement = placement;
+	iodbg_object_moved(&bo->obj);
+	return 0;
+}
+
+static int gpu_sim_bo_move(struct gpu_sim_bo *bo, u32 placement)
+{
+	int ret;
+
+	mutex_lock(&gpu_sim.lock);
+	ret = mutex_lock_killable(&bo->obj.lock);
+	if (!ret) {
+		ret = gpu_sim_move_locked(bo, placement);
+		mutex_unlock(&bo->obj.lock);
+	}
+	mutex_unlock(&gpu_sim.lock);
+	return ret;
+}
+
+static void gpu_sim_bo_release(struct iodbg_object *obj)
+{
+	struct gpu_sim_bo *bo = to_bo(obj);
+
+	mutex_lock(&gpu_sim.lock);
+	if (bo->placement == IODBG_PLACEMENT_DEVICE) {
+		bitmap_clear(gpu_sim.vram_map, bo->vram_start, bo_npages(bo));
+		list_del(&bo->lru);
+	}
+	mutex_unlock(&gpu_sim.lock);
+	gpu_sim_free_pages(bo->pages, bo_npages(bo));
+	kfree(bo);
+}
+
+static bool gpu_sim_valid_placement(u32 placement)
+{
+	return placement == IODBG_PLACEMENT_DEVICE || placement == IODBG_PLACEMENT_GART ||
+	       placement == IODBG_PLACEMENT_SYSTEM;
+}
+
+static long gpu_sim_ioctl_move(struct gpu_sim_bo *bo, void __user *uarg)
+{
+	struct gpu_sim_move move;
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < sizeof(move) || usize > PAGE_SIZE)
+		return -EINVAL;
+	ret = copy_struct_from_user(&move, sizeof(move), uarg, usize);
+	if (ret)
+		return ret;
+	if (!gpu_sim_valid_placement(move.placement) ||
+	    memchr_inv(move.reserved, 0, sizeof(move.reserved)))
+		return -EINVAL;
+	return gpu_sim_bo_move(bo, move.placement);
+}
+
+static long gpu_sim_bo_ioctl(struct iodbg_object *obj, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case GPU_SIM_IOC_MOVE:
+		return gpu_sim_ioctl_move(to_bo(obj), (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct iodbg_object_ops gpu_sim_bo_ops = {
+	.kind = IODBG_KIND_GPU_BO,
+	.placement = gpu_sim_bo_placement,
+	.copy = gpu_sim_bo_copy,
+	.fault_pfn = gpu_sim_bo_fault_pfn,
+	.ioctl = gpu_sim_bo_ioctl,
+	.release = gpu_sim_bo_release,
+};
+
+/* A new object starts in system memory and then moves where it was asked to be. */
+static struct gpu_sim_bo *gpu_sim_bo_create(u64 size, u32 placement)
+{
+	struct gpu_sim_bo *bo;
+	int ret;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&bo->lru);
+	bo->placement = IODBG_PLACEMENT_SYSTEM;
+	bo->pages = gpu_sim_alloc_pages(size >> PAGE_SHIFT);
+	if (!bo->pages) {
+		kfree(bo);
+		return ERR_PTR(-ENOMEM);
+	}
+	ret = iodbg_object_init(&bo->obj, &gpu_sim_bo_ops, size, 0, THIS_MODULE);
+	if (ret) {
+		gpu_sim_free_pages(bo->pages, size >> PAGE_SHIFT);
+		kfree(bo);
+		return ERR_PTR(ret);
+	}
+	ret = gpu_sim_bo_move(bo, placement);
+	if (ret) {
+		iodbg_object_put(&bo->obj);
+		return ERR_PTR(ret);
+	}
+	return bo;
+}
+
+static long gpu_sim_ioctl_create(struct gpu_sim_create __user *ucreate)
+{
+	struct gpu_sim_create create;
+	struct gpu_sim_bo *bo;
+	char name[32];
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, &ucreate->size))
+		return -EFAULT;
+	if (usize < sizeof(create) || usize > PAGE_SIZE)
+		return -EINVAL;
+	ret = copy_struct_from_user(&create, sizeof(create), ucreate, usize);
+	if (ret)
+		return ret;
+	if (!gpu_sim_valid_placement(create.placement) || create.flags || create.fd || create.id ||
+	    memchr_inv(create.reserved, 0, sizeof(create.reserved)))
+		return -EINVAL;
+	if (!create.bo_size || !PAGE_ALIGNED(create.bo_size) ||
+	    create.bo_size > GPU_SIM_MAX_BO_SIZE)
+		return -EINVAL;
+
+	bo = gpu_sim_bo_create(create.bo_size, create.placement);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+	snprintf(name, sizeof(name), "gpu_bo:%llu", bo->obj.id);
+	ret = iodbg_object_install_fd(&bo->obj, name);
+	create.id = bo->obj.id;
+	iodbg_object_put(&bo->obj);	/* the file holds the object now */
+	if (ret < 0)
+		return ret;
+	create.fd = ret;
+	/* The descriptor is installed: a failed copy leaves it to the caller, as for open(). */
+	if (copy_to_user(ucreate, &create, sizeof(create)))
+		return -EFAULT;
+	return 0;
+}
+
+static long gpu_sim_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case GPU_SIM_IOC_CREATE:
+		return gpu_sim_ioctl_create((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations gpu_sim_ctl_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = gpu_sim_ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice gpu_sim_ctl_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = GPU_SIM_DEVICE_NAME,
+	.fops = &gpu_sim_ctl_fops,
+	.mode = 0666,
+};
+
+static int gpu_sim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	resource_size_t start, len;
+	void *vram;
+	int ret;
+
+	if (gpu_sim.pdev)
+		return -EBUSY;	/* one VRAM is enough */
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	start = pci_resource_start(pdev, GPU_SIM_VRAM_BAR);
+	len = pci_resource_len(pdev, GPU_SIM_VRAM_BAR);
+	if (!len || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(len))
+		return -ENODEV;
+	ret = pci_request_region(pdev, GPU_SIM_VRAM_BAR, KBUILD_MODNAME);
+	if (ret)
+		return ret;
+
+	/* ivshmem memory is ordinary host RAM: a cached mapping is coherent with the BAR. */
+	vram = memremap(start, len, MEMREMAP_WB);
+	if (!vram) {
+		ret = -ENOMEM;
+		goto err_release;
+	}
+	gpu_sim.vram_map = bitmap_zalloc(len >> PAGE_SHIFT, GFP_KERNEL);
+	if (!gpu_sim.vram_map) {
+		ret = -ENOMEM;
+		goto err_unmap;
+	}
+	mutex_lock(&gpu_sim.lock);
+	gpu_sim.vram = vram;
+	gpu_sim.vram_pfn = PHYS_PFN(start);
+	gpu_sim.vram_pages = len >> PAGE_SHIFT;
+	gpu_sim.pdev = pdev;
+	mutex_unlock(&gpu_sim.lock);
+	dev_info(&pdev->dev, "VRAM: %llu MiB at %pa\n", (u64)len >> 20, &start);
+	return 0;
+
+err_unmap:
+	memunmap(vram);
+err_release:
+	pci_release_region(pdev, GPU_SIM_VRAM_BAR);
+	return ret;
+}
+
+/* Only at module exit: every object, and with it every use of VRAM, is gone by then. */
+static void gpu_sim_remove(struct pci_dev *pdev)
+{
+	mutex_lock(&gpu_sim.lock);
+	memunmap(gpu_sim.vram);
+	bitmap_free(gpu_sim.vram_map);
+	gpu_sim.vram = NULL;
+	gpu_sim.vram_map = NULL;
+	gpu_sim.vram_pages = 0;
+	gpu_sim.pdev = NULL;
+	mutex_unlock(&gpu_sim.lock);
+	pci_release_region(pdev, GPU_SIM_VRAM_BAR);
+}
+
+/* QEMU's ivshmem-plain: Red Hat, Inc. Inter-VM shared memory. */
+static const struct pci_device_id gpu_sim_pci_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, gpu_sim_pci_ids);
+
+static struct pci_driver gpu_sim_pci_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = gpu_sim_pci_ids,
+	.probe = gpu_sim_probe,
+	.remove = gpu_sim_remove,
+};
+
+static int __init gpu_sim_init(void)
+{
+	int ret;
+
+	ret = pci_register_driver(&gpu_sim_pci_driver);
+	if (ret)
+		return ret;
+	ret = misc_register(&gpu_sim_ctl_dev);
+	if (ret)
+		pci_unregister_driver(&gpu_sim_pci_driver);
+	return ret;
+}
+
+static void __exit gpu_sim_exit(void)
+{
+	misc_deregister(&gpu_sim_ctl_dev);
+	pci_unregister_driver(&gpu_sim_pci_driver);
+}
+
+module_init(gpu_sim_init);
+module_exit(gpu_sim_exit);
+
+MODULE_DESCRIPTION("gpu_sim: reference GPU driver with migrating buffer objects, for iodbg");
+MODULE_LICENSE("GPL");

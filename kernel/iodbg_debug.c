@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The debug ioctls: what ptrace cannot reach. process_vm_readv() users, architectures without
+ * HAVE_IOREMAP_PROT (where __access_remote_vm() never calls ->access), objects mapped nowhere,
+ * mappings whose driver has no ->access.
+ *
+ * Permission: a request about a process is allowed exactly when the caller could open that
+ * process's /proc/PID/mem, that is when ptrace_may_access(PTRACE_MODE_ATTACH_FSCREDS) grants it
+ * (Yama and the other LSMs included); ptrace_may_access() itself is not exported to modules, so
+ * iodbg opens the file, in the caller's name, and keeps the mm it was opened on.
+ */
+
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "iodbg_internal.h"
+
+/* The first published size of each structure: older callers may pass no less. */
+#define IODBG_RW_SIZE_V1	sizeof(struct iodbg_rw)
+#define IODBG_LIST_SIZE_V1	sizeof(struct iodbg_list_objects)
+
+/*
+ * Copy in a structure whose first field is its size as the caller knows it: any size from the
+ * first published one on, with the bytes this kernel does not know required to be zero.
+ */
+static int iodbg_copy_struct_in(void *dst, size_t ksize, size_t min_size, void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size || usize > PAGE_SIZE)
+		return -EINVAL;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static bool iodbg_zero(const void *p, size_t size)
+{
+	return !memchr_inv(p, 0, size);
+}
+
+long iodbg_ioctl_version(void __user *uarg)
+{
+	struct iodbg_version ver;
+	int ret;
+
+	ret = iodbg_copy_struct_in(&ver, sizeof(ver), sizeof(ver), uarg);
+	if (ret)
+		return ret;
+	if (ver.abi_version || ver.features || !iodbg_zero(ver.reserved, sizeof(ver.reserved)))
+		return -EINVAL;
+
+	ver.size = sizeof(ver);
+	ver.abi_version = IODBG_ABI_VERSION;
+	ver.features = IODBG_FEATURE_SCRATCH_MAP | IODBG_FEATURE_RW_ADDR |
+		       IODBG_FEATURE_RW_OBJECT | IODBG_FEATURE_LIST_OBJECTS | IODBG_FEATURE_GENERIC;
+	return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;
+}
+
+/*
+ * The mm of process @pid, if the caller may debug it. The pid is the caller's view, like the
+ * caller's /proc; the open of /proc/PID/mem is ptrace's permission check, done by the kernel
+ * in the caller's name. The task's current mm must be the one the file was opened on, so that
+ * an exec in between (of a setuid program, say) is refused rather than read.
+ */
+static struct mm_struct *iodbg_debuggee_mm(pid_t pid, bool write)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct file *mem;
+	char path[32];
+
+	if (pid <= 0)
+		return ERR_PTR(-ESRCH);
+	task = get_pid_task(find_vpid(pid), PIDTYPE_PID);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	mem = filp_open(path, write ? O_RDWR : O_RDONLY, 0);
+	if (IS_ERR(mem)) {
+		mm = ERR_CAST(mem);
+		if (PTR_ERR(mem) == -EACCES)
+			mm = ERR_PTR(-EPERM);
+		goto out_task;
+	}
+	mm = get_task_mm(task);
+	if (!mm) {
+		mm = ERR_PTR(-ESRCH);	/* a zombie or a kernel thread */
+	} else if (mem->private_data != mm) {
+		mmput(mm);
+		mm = ERR_PTR(-EAGAIN);
+	}
+	fput(mem);
+out_task:
+	put_task_struct(task);
+	return mm;
+}
+
+/*
+ * Copy between an iodbg object or another IO mapping of @mm and @kbuf: at most @len bytes,
+ * never past the mapping at @addr. Returns the bytes copied or a negative errno.
+ */
+static long iodbg_rw_mapping(struct mm_struct *mm, unsigned long addr, void *kbuf, size_t len,
+			     u32 flags)
+{
+	bool write = flags & IODBG_RW_WRITE;
+	struct vm_area_struct *vma;
+	struct iodbg_object *obj;
+	long ret;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = vma_lookup(mm, addr);
+	if (!vma) {
+		ret = -EFAULT;
+		goto out;
+	}
+	len = min_t(size_t, len, vma->vm_end - addr);
+	obj = iodbg_vma_object(vma);
+	if (obj && !(flags & IODBG_RW_GENERIC)) {
+		u64 offset = iodbg_vma_object_offset(vma, addr);
+
+		ret = iodbg_object_rw(obj, offset, kbuf, len, write);
+		ret = ret ? ret : len;
+	} else if (vma->vm_flags & (VM_IO | VM_PFNMAP)) {
+		ret = iodbg_generic_rw(mm, addr, kbuf, len, flags);
+	} else {
+		ret = -EFAULT;	/* ordinary memory: process_vm_readv and /proc/PID/mem serve it */
+	}
+out:
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/*
+ * Transfer between the caller's buffer and a target, in chunks through a bounce buffer so
+ * that no user copy happens under mmap_lock or an object lock (the target may be the caller).
+ * @rw_chunk copies one chunk at @pos into or out of the bounce buffer and returns the bytes
+ * it did or a negative errno.
+ */
+typedef long (*iodbg_chunk_fn)(void *target, u64 pos, void *kbuf, size_t len, u32 flags);
+
+static long iodbg_transfer(struct iodbg_rw *rw, void *target, iodbg_chunk_fn rw_chunk)
+{
+	void __user *ubuf = u64_to_user_ptr(rw->buf);
+	bool write = rw->flags & IODBG_RW_WRITE;
+	long ret = 0;
+	void *kbuf;
+
+	kbuf = kvmalloc(min_t(u64, rw->len, IODBG_CHUNK), GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	rw->done = 0;
+	while (rw->done < rw->len) {
+		size_t chunk = min_t(u64, rw->len - rw->done, IODBG_CHUNK);
+
+		if (write && copy_from_user(kbuf, ubuf + rw->done, chunk)) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = rw_chunk(target, rw->addr + rw->done, kbuf, chunk, rw->flags);
+		if (ret <= 0)
+			break;
+		if (!write && copy_to_user(ubuf + rw->done, kbuf, ret)) {
+			ret = -EFAULT;
+			break;
+		}
+		rw->done += ret;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	kvfree(kbuf);
+	return rw->done == rw->len ? 0 : ret ? ret : -EFAULT;
+}
+
+static long iodbg_rw_addr_chunk(void *target, u64 pos, void *kbuf, size_t len, u32 flags)
+{
+	return iodbg_rw_mapping(target, pos, kbuf, len, flags);
+}
+
+static long iodbg_rw_object_chunk(void *target, u64 pos, void *kbuf, size_t len, u32 flags)
+{
+	int ret = iodbg_object_rw(target, pos, kbuf, len, flags & IODBG_RW_WRITE);
+
+	return ret ? ret : len;
+}
+
+/* Check an iodbg_rw from user space; RW_OBJECT passes the object's size as @limit. */
+static int iodbg_rw_check(struct iodbg_rw *rw, u64 limit, u32 allowed_flags)
+{
+	if (rw->pad || rw->done || !iodbg_zero(rw->reserved, sizeof(rw->reserved)))
+		return -EINVAL;
+	if (rw->flags & ~allowed_flags)
+		return -EINVAL;
+	if (!rw->len || rw->len > IODBG_RW_MAX_LEN)
+		return -EINVAL;
+	if (rw->addr > limit || rw->len > limit - rw->addr)
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(rw->buf), rw->len))
+		return -EFAULT;
+	return 0;
+}
+
+/* Write back @done even on failure: the caller learns how far the transfer got. */
+static long iodbg_rw_finish(struct iodbg_rw __user *urw, struct iodbg_rw *rw, long ret)
+{
+	if (put_user(rw->done, &urw->done))
+		return -EFAULT;
+	return ret;
+}
+
+static long iodbg_ioctl_rw_addr(struct iodbg_rw __user *urw)
+{
+	struct mm_struct *mm;
+	struct iodbg_rw rw;
+	long ret;
+
+	ret = iodbg_copy_struct_in(&rw, sizeof(rw), IODBG_RW_SIZE_V1, urw);
+	if (ret)
+		return ret;
+	ret = iodbg_rw_check(&rw, TASK_SIZE_MAX, IODBG_RW_FLAGS);
+	if (ret)
+		return ret;
+	mm = iodbg_debuggee_mm(rw.pid, rw.flags & IODBG_RW_WRITE);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	ret = iodbg_transfer(&rw, mm, iodbg_rw_addr_chunk);
+	mmput(mm);
+	return iodbg_rw_finish(urw, &rw, ret);
+}
+
+static long iodbg_ioctl_rw_object(struct iodbg_object *obj, struct iodbg_rw __user *urw)
+{
+	struct iodbg_rw rw;
+	long ret;
+
+	ret = iodbg_copy_struct_in(&rw, sizeof(rw), IODBG_RW_SIZE_V1, urw);
+	if (ret)
+		return ret;
+	if (rw.pid)
+		return -EINVAL;
+	ret = iodbg_rw_check(&rw, obj->size, IODBG_RW_WRITE);
+	if (ret)
+		return ret;
+	ret = iodbg_transfer(&rw, obj, iodbg_rw_object_chunk);
+	return iodbg_rw_finish(urw, &rw, ret);
+}
+
+/* Describe the iodbg mappings of @mm into @info (room for @room entries); returns the count. */
+static int iodbg_collect_objects(struct mm_struct *mm, struct iodbg_object_info *info, u32 room)
+{
+	struct vm_area_struct *vma;
+	struct iodbg_object *obj;
+	u32 count = 0;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for_each_vma(vmi, vma) {
+		obj = iodbg_vma_object(vma);
+		if (!obj)
+			continue;
+		if (count < room) {
+			iodbg_object_fill_info(obj, &info[count]);
+			info[count].start = vma->vm_start;
+			info[count].length = vma->vm_end - vma->vm_start;
+			info[count].offset = iodbg_vma_object_offset(vma, vma->vm_start);
+		}
+		count++;
+	}
+	mmap_read_unlock(mm);
+	return count;
+}
+
+#define IODBG_LIST_MAX	4096
+
+static long iodbg_ioctl_list_objects(struct iodbg_list_objects __user *ulist)
+{
+	struct iodbg_object_info *info = NULL;
+	struct iodbg_list_objects list;
+	struct mm_struct *mm;
+	u32 room;
+	long ret;
+	int count;
+
+	ret = iodbg_copy_struct_in(&list, sizeof(list), IODBG_LIST_SIZE_V1, ulist);
+	if (ret)
+		return ret;
+	if (!iodbg_zero(list.reserved, sizeof(list.reserved)))
+		return -EINVAL;
+	if (list.count && list.entry_size != sizeof(*info))
+		return -EINVAL;
+	room = min_t(u32, list.count, IODBG_LIST_MAX);
+
+	mm = iodbg_debuggee_mm(list.pid, false);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (room) {
+		info = kvcalloc(room, sizeof(*info), GFP_KERNEL);
+		if (!info) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	count = iodbg_collect_objects(mm, info, room);
+	if (count < 0) {
+		ret = count;
+		goto out;
+	}
+	ret = 0;
+	if (info && copy_to_user(u64_to_user_ptr(list.objects), info,
+				 min_t(u32, count, room) * sizeof(*info)))
+		ret = -EFAULT;
+	else if (put_user(count, &ulist->count))
+		ret = -EFAULT;
+out:
+	kvfree(info);
+	mmput(mm);
+	return ret;
+}
+
+static long iodbg_ioctl_object_info(struct iodbg_object *obj, void __user *uarg)
+{
+	struct iodbg_object_info info;
+
+	iodbg_object_fill_info(obj, &info);
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/**
+ * iodbg_ctl_ioctl() - the ioctls of the control device /dev/iodbg
+ * @file:	the control device
+ * @cmd:	IODBG_IOC_*
+ * @arg:	user pointer to the command's structure
+ *
+ * Return: 0 or a negative errno.
+ */
+long iodbg_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case IODBG_IOC_VERSION:
+		return iodbg_ioctl_version(uarg);
+	case IODBG_IOC_LIST_OBJECTS:
+		return iodbg_ioctl_list_objects(uarg);
+	case IODBG_IOC_RW_ADDR:
+		return iodbg_ioctl_rw_addr(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/**
+ * iodbg_object_debug_ioctl() - the iodbg ioctls of an object file
+ * @obj:	the object
+ * @cmd:	IODBG_IOC_*
+ * @arg:	user pointer to the command's structure
+ *
+ * Holding the object's file is the permission: it came from the driver or, through
+ * pidfd_getfd(), from a process the caller may ptrace.
+ *
+ * Return: 0 or a negative errno.
+ */
+long iodbg_object_debug_ioctl(struct iodbg_object *obj, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case IODBG_IOC_VERSION:
+		return iodbg_ioctl_version(uarg);
+	case IODBG_IOC_RW_OBJECT:
+		return iodbg_ioctl_rw_object(obj, uarg);
+	case IODBG_IOC_OBJECT_INFO:
+		return iodbg_ioctl_object_info(obj, uarg);
+	default:
+		return -ENOTTY;
+	}
+}

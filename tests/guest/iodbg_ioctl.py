@@ -1,0 +1,69 @@
+"""The iodbg debug ioctls from Python, through the structures generated from the uapi header."""
+import ctypes
+import fcntl
+import os
+
+import iodbg_uapi as uapi
+
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_pidfd_getfd = 438
+
+
+def _ioctl(path_or_fd, request, arg):
+    fd = os.open(path_or_fd, os.O_RDWR) if isinstance(path_or_fd, str) else path_or_fd
+    try:
+        fcntl.ioctl(fd, request, arg)
+    finally:
+        if isinstance(path_or_fd, str):
+            os.close(fd)
+
+
+def rw(request, target, addr, length_or_data, flags=0, pid=0, **overrides):
+    """IODBG_IOC_RW_ADDR (target: /dev/iodbg) or RW_OBJECT (target: an object fd). Returns
+    (bytes, done) for a read, done for a write; raises OSError with the ioctl's errno."""
+    write = isinstance(length_or_data, (bytes, bytearray))
+    buf = (ctypes.create_string_buffer(bytes(length_or_data), len(length_or_data)) if write
+           else ctypes.create_string_buffer(length_or_data))
+    args = uapi.iodbg_rw(size=ctypes.sizeof(uapi.iodbg_rw), pid=pid, addr=addr,
+                         buf=ctypes.addressof(buf), len=len(buf),
+                         flags=flags | (uapi.IODBG_RW_WRITE if write else 0))
+    for name, value in overrides.items():
+        setattr(args, name, value)
+    _ioctl(target, request, args)
+    return args.done if write else (buf.raw[:args.done], args.done)
+
+
+def rw_addr(pid, addr, length_or_data, flags=0, **overrides):
+    return rw(uapi.IODBG_IOC_RW_ADDR, "/dev/iodbg", addr, length_or_data, flags, pid=pid,
+              **overrides)
+
+
+def rw_object(fd, offset, length_or_data, **overrides):
+    return rw(uapi.IODBG_IOC_RW_OBJECT, fd, offset, length_or_data, **overrides)
+
+
+def list_objects(pid, room=64):
+    entries = (uapi.iodbg_object_info * room)()
+    args = uapi.iodbg_list_objects(size=ctypes.sizeof(uapi.iodbg_list_objects), pid=pid,
+                                   count=room, entry_size=ctypes.sizeof(uapi.iodbg_object_info),
+                                   objects=ctypes.addressof(entries))
+    _ioctl("/dev/iodbg", uapi.IODBG_IOC_LIST_OBJECTS, args)
+    return list(entries[:min(args.count, room)])
+
+
+def object_info(fd):
+    info = uapi.iodbg_object_info()
+    _ioctl(fd, uapi.IODBG_IOC_OBJECT_INFO, info)
+    return info
+
+
+def pidfd_getfd(pid, fd):
+    """A duplicate of another process's file descriptor (needs ptrace rights over it)."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        ret = libc.syscall(SYS_pidfd_getfd, pidfd, fd, 0)
+        if ret < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+        return ret
+    finally:
+        os.close(pidfd)

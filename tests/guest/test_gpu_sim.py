@@ -1,0 +1,206 @@
+"""gpu_sim buffer objects: real device memory (an ivshmem BAR) that migrates, read and written
+by debuggers wherever it lives now."""
+import ctypes
+import errno
+import fcntl
+import mmap
+import os
+import re
+import subprocess
+
+import pytest
+
+import iodbg_uapi as uapi
+from iodbg_ioctl import list_objects, object_info, pidfd_getfd, rw_addr, rw_object
+from targets import Target, scratch_pattern
+
+PAGE = mmap.PAGESIZE
+VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
+    uapi.IODBG_PLACEMENT_SYSTEM
+GPU_PATTERN = 0xB000000000000000
+MIB = 1 << 20
+
+
+def pattern(bo_id, offset, length):
+    first, last = offset // 8, (offset + length + 7) // 8
+    words = b"".join((GPU_PATTERN | bo_id << 32 | 8 * i).to_bytes(8, "little")
+                     for i in range(first, last))
+    return words[offset - 8 * first:][:length]
+
+
+class GpuTarget(Target):
+    def __init__(self, count, pages, placement, **kw):
+        super().__init__("gpu_bo", str(count), str(pages), str(placement), **kw)
+        self.bos = [dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
+                    for line in self.lines if line.startswith("bo ")]
+
+    def move(self, index, placement):
+        assert self.command(f"move {index} {placement}") == "ok"
+
+    def read_bo(self, index, offset, length):
+        return bytes.fromhex(self.command(f"read {index} {offset} {length}"))
+
+
+@pytest.fixture
+def targets():
+    started = []
+
+    def start(*args, **kw):
+        started.append(GpuTarget(*args, **kw))
+        return started[-1]
+    yield start
+    for t in started:
+        t.close()
+
+
+def proc_mem_read(pid, addr, length):
+    fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+    try:
+        return os.pread(fd, length, addr)
+    finally:
+        os.close(fd)
+
+
+def proc_mem_write(pid, addr, data):
+    fd = os.open(f"/proc/{pid}/mem", os.O_RDWR)
+    try:
+        return os.pwrite(fd, data, addr)
+    finally:
+        os.close(fd)
+
+
+def placement_of(target, index):
+    bo = target.bos[index]
+    return {o.id: o.placement for o in list_objects(target.pid)}[bo["id"]]
+
+
+def test_vram_object_lives_in_the_pci_bar(targets):
+    t = targets(1, 16, VRAM)
+    bo = t.bos[0]
+    assert placement_of(t, 0) == VRAM
+    # The host file behind the ivshmem BAR holds the object's bytes.
+    with open(os.path.join(os.environ["IODBG_RUN"], "vram"), "rb") as f:
+        assert pattern(bo["id"], 0, 4096) in f.read()
+
+
+def test_list_objects_describes_each_mapping(targets):
+    t = targets(3, 4, GART)
+    listed = list_objects(t.pid)
+    # In address order, as /proc/PID/maps.
+    assert [(o.id, o.start, o.length, o.kind, o.placement) for o in listed] == sorted(
+        ((bo["id"], bo["addr"], bo["size"], uapi.IODBG_KIND_GPU_BO, GART) for bo in t.bos),
+        key=lambda entry: entry[1])
+
+
+@pytest.mark.parametrize("placement", [VRAM, GART, SYSTEM])
+def test_proc_mem_reads_each_placement(targets, placement):
+    t = targets(1, 8, placement)
+    bo = t.bos[0]
+    assert proc_mem_read(t.pid, bo["addr"] + 100, 3 * PAGE) == pattern(bo["id"], 100, 3 * PAGE)
+
+
+def test_eviction_never_shows_the_newcomers_data(targets):
+    """The seed's bug: after an object leaves VRAM and another takes its place, a debugger
+    reading the first object's mapping must see the first object, never the newcomer."""
+    first = targets(1, (16 * MIB) // PAGE, VRAM)
+    bo = first.bos[0]
+    assert first.read_bo(0, 0, 16) == pattern(bo["id"], 0, 16)      # PTEs are in place
+    newcomers = targets(8, (16 * MIB) // PAGE, VRAM)                  # fills all 128 MiB
+    assert placement_of(first, 0) == SYSTEM
+    assert all(placement_of(newcomers, i) == VRAM for i in range(8))
+    for offset in (0, 5 * MIB + 3, 16 * MIB - PAGE):
+        assert proc_mem_read(first.pid, bo["addr"] + offset, PAGE) == \
+            pattern(bo["id"], offset, PAGE)
+        assert rw_addr(first.pid, bo["addr"] + offset, 64)[0] == pattern(bo["id"], offset, 64)
+    assert first.read_bo(0, 5 * MIB, 16) == pattern(bo["id"], 5 * MIB, 16)
+
+
+def test_debugger_writes_persist_across_moves(targets):
+    t = targets(1, 8, VRAM)
+    bo = t.bos[0]
+    assert proc_mem_write(t.pid, bo["addr"] + PAGE - 5, b"by /proc/PID/mem") == 16
+    assert rw_addr(t.pid, bo["addr"] + 3 * PAGE, b"by the ioctl") == 12
+    for _ in range(3):
+        for placement in (GART, SYSTEM, VRAM):
+            t.move(0, placement)
+            assert placement_of(t, 0) == placement
+            assert proc_mem_read(t.pid, bo["addr"] + PAGE - 5, 16) == b"by /proc/PID/mem"
+            assert t.read_bo(0, 3 * PAGE, 12) == b"by the ioctl"
+    assert t.read_bo(0, PAGE + 11, 8) == pattern(bo["id"], PAGE + 11, 8)
+
+
+def test_object_file_from_pidfd_getfd(targets):
+    """The debug ioctl on the target's own object file, for objects read by (object, offset)."""
+    t = targets(1, 4, VRAM)
+    bo = t.bos[0]
+    fd = pidfd_getfd(t.pid, bo["fd"])
+    try:
+        info = object_info(fd)
+        assert (info.id, info.size, info.kind, info.placement) == \
+            (bo["id"], bo["size"], uapi.IODBG_KIND_GPU_BO, VRAM)
+        assert rw_object(fd, 4 * PAGE - 32, 32)[0] == pattern(bo["id"], 4 * PAGE - 32, 32)
+        assert rw_object(fd, 7, b"object write") == 12
+        assert t.read_bo(0, 7, 12) == b"object write"
+        with pytest.raises(OSError) as err:
+            rw_object(fd, 4 * PAGE - 8, 16)     # runs past the object
+        assert err.value.errno == errno.EINVAL
+    finally:
+        os.close(fd)
+
+
+def test_generic_fallback_needs_the_mmio_flag_for_vram(targets):
+    t = targets(1, 4, VRAM)
+    bo = t.bos[0]
+    t.move(0, SYSTEM)
+    t.move(0, VRAM)             # PTEs zapped: the fallback must fault the page in, not skip it
+    with pytest.raises(OSError) as err:
+        rw_addr(t.pid, bo["addr"], 64, uapi.IODBG_RW_GENERIC)
+    assert err.value.errno == errno.EPERM
+    data, done = rw_addr(t.pid, bo["addr"] + 2 * PAGE - 6, 20,
+                         uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO)
+    assert data == pattern(bo["id"], 2 * PAGE - 6, 20)
+
+
+def test_generic_fallback_reads_ram_pfns_without_access():
+    """A mapping with no ->access: ptrace and /proc/PID/mem fail, the fallback reads it."""
+    t = Target("scratch_map", "4", "noaccess")
+    try:
+        with pytest.raises(OSError) as err:
+            proc_mem_read(t.pid, t.addr, 64)
+        assert err.value.errno == errno.EIO
+        [info] = list_objects(t.pid)
+        assert info.flags & uapi.IODBG_OBJECT_NO_ACCESS
+        assert rw_addr(t.pid, t.addr + PAGE - 8, 2 * PAGE)[0] == scratch_pattern(PAGE - 8, 2 * PAGE)
+        assert rw_addr(t.pid, t.addr + 8, b"fallback") == 8
+        assert t.read_own(8, 8) == b"fallback"
+    finally:
+        t.close()
+
+
+def test_unloading_gpu_sim_is_refused_while_objects_exist(targets):
+    t = targets(1, 4, VRAM)
+    res = subprocess.run(["rmmod", "gpu_sim"], stderr=subprocess.PIPE, text=True)
+    assert res.returncode != 0 and "in use" in res.stderr
+    assert proc_mem_read(t.pid, t.bos[0]["addr"], 8) == pattern(t.bos[0]["id"], 0, 8)
+
+
+@pytest.mark.parametrize("bad", [
+    dict(bo_size=0), dict(bo_size=PAGE + 1), dict(bo_size=uapi.GPU_SIM_MAX_BO_SIZE + PAGE),
+    dict(placement=0), dict(placement=uapi.IODBG_PLACEMENT_SAVED), dict(flags=1),
+    dict(reserved=(1, 0)), dict(size=8)])
+def test_create_rejects_bad_arguments(bad):
+    args = uapi.gpu_sim_create(size=ctypes.sizeof(uapi.gpu_sim_create), placement=VRAM,
+                               bo_size=PAGE)
+    for name, value in bad.items():
+        if name == "reserved":
+            args.reserved[0] = value[0]
+        else:
+            setattr(args, name, value)
+    fd = os.open("/dev/gpu_sim", os.O_RDWR)
+    try:
+        with pytest.raises(OSError) as err:
+            fcntl.ioctl(fd, uapi.GPU_SIM_IOC_CREATE, args)
+        assert err.value.errno == errno.EINVAL
+        assert args.fd == 0
+    finally:
+        os.close(fd)

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gpu_bo: a target process that creates gpu_sim buffer objects, maps them, fills each with a
+ * pattern of its own through the mapping and waits for a debugger.
+ *
+ *   gpu_bo COUNT PAGES PLACEMENT     (PLACEMENT: 1 VRAM, 2 GART, 3 system)
+ *
+ * Prints one line per object, "bo index=I id=ID fd=FD addr=0xADDR size=BYTES", then
+ * "ready pid=PID addr=0xADDR size=BYTES" for the first, and serves commands on stdin:
+ *   move I PLACEMENT     GPU_SIM_IOC_MOVE on object I; prints "ok" or "error ERRNO"
+ *   read I OFFSET LENGTH print the bytes object I's mapping shows, as hex
+ *   quit                 exit 0
+ * The pattern: the 64-bit word at byte offset O of object ID holds
+ * GPU_PATTERN | ID << 32 | O.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/iodbg.h>
+
+#define GPU_PATTERN 0xb000000000000000ULL
+#define MAX_BOS 64
+
+struct bo {
+	int fd;
+	uint64_t id;
+	size_t size;
+	unsigned char *map;
+};
+
+static struct bo bos[MAX_BOS];
+
+static int create_bo(int ctl, struct bo *bo, size_t size, unsigned int placement)
+{
+	struct gpu_sim_create create = {
+		.size = sizeof(create), .placement = placement, .bo_size = size,
+	};
+	uint64_t *words;
+
+	if (ioctl(ctl, GPU_SIM_IOC_CREATE, &create)) {
+		perror("gpu_bo: GPU_SIM_IOC_CREATE");
+		return -1;
+	}
+	bo->fd = create.fd;
+	bo->id = create.id;
+	bo->size = size;
+	bo->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, bo->fd, 0);
+	if (bo->map == MAP_FAILED) {
+		perror("gpu_bo: mmap");
+		return -1;
+	}
+	words = (uint64_t *)bo->map;
+	for (size_t i = 0; i < size / sizeof(*words); i++)
+		words[i] = GPU_PATTERN | bo->id << 32 | (i * sizeof(*words));
+	return 0;
+}
+
+static void serve(int count)
+{
+	char line[128];
+
+	while (fgets(line, sizeof(line), stdin)) {
+		unsigned long off, len;
+		unsigned int placement;
+		int i;
+
+		if (sscanf(line, "move %d %u", &i, &placement) == 2 && i >= 0 && i < count) {
+			struct gpu_sim_move move = { .size = sizeof(move), .placement = placement };
+
+			if (ioctl(bos[i].fd, GPU_SIM_IOC_MOVE, &move))
+				printf("error %d\n", errno);
+			else
+				printf("ok\n");
+		} else if (sscanf(line, "read %d %lu %lu", &i, &off, &len) == 3 && i >= 0 &&
+			   i < count && off <= bos[i].size && len <= bos[i].size - off) {
+			for (unsigned long k = 0; k < len; k++)
+				printf("%02x", bos[i].map[off + k]);
+			printf("\n");
+		} else if (!strncmp(line, "quit", 4)) {
+			return;
+		} else {
+			printf("error: bad command: %s", line);
+		}
+		fflush(stdout);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int count, ctl;
+	size_t size;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: gpu_bo COUNT PAGES PLACEMENT\n");
+		return 2;
+	}
+	count = atoi(argv[1]);
+	size = strtoul(argv[2], NULL, 0) * sysconf(_SC_PAGESIZE);
+	if (count < 1 || count > MAX_BOS)
+		return 2;
+	ctl = open("/dev/" GPU_SIM_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		perror("gpu_bo: /dev/" GPU_SIM_DEVICE_NAME);
+		return 1;
+	}
+	for (int i = 0; i < count; i++) {
+		if (create_bo(ctl, &bos[i], size, atoi(argv[3])))
+			return 1;
+		printf("bo index=%d id=%llu fd=%d addr=%p size=%zu\n", i,
+		       (unsigned long long)bos[i].id, bos[i].fd, (void *)bos[i].map, size);
+	}
+	printf("ready pid=%d addr=%p size=%zu\n", getpid(), (void *)bos[0].map, size);
+	fflush(stdout);
+	serve(count);
+	return 0;
+}
