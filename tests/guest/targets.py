@@ -22,7 +22,8 @@ class Target:
 
     def __init__(self, prog, *args, user=None):
         self.proc = subprocess.Popen([os.path.join(PROGS, prog), *args], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, user=user)
+                                     stdout=subprocess.PIPE, text=True, user=user, group=user,
+                                     extra_groups=[] if user is not None else None)
         self.lines = []     # what the program printed before 'ready'
         ready = self.proc.stdout.readline()
         while ready and not ready.startswith("ready"):

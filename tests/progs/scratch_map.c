@@ -3,9 +3,10 @@
  * scratch_map: a target process that maps an iodbg scratch object (a VM_IO | VM_PFNMAP
  * mapping), fills it with a known pattern through the mapping and waits for a debugger.
  *
- *   scratch_map [PAGES [noaccess]]
+ *   scratch_map [PAGES [access|noaccess [nodump]]]
  *
- * With "noaccess" the mapping has no ->access (IODBG_SCRATCH_OFF_NO_ACCESS), as many drivers'.
+ * With "noaccess" the mapping has no ->access (IODBG_SCRATCH_OFF_NO_ACCESS), as many drivers';
+ * with "nodump" the process makes itself non-dumpable, which denies ptrace to its own uid.
  * Prints "ready pid=PID addr=0xADDR size=BYTES" when the pattern is in place, then serves
  * commands on stdin, one a line, so that a test can see what the process itself sees:
  *   read OFFSET LENGTH   print the bytes at OFFSET in the mapping, as hex
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <linux/iodbg.h>
 
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
 	void *area;
 	int fd;
 
+	if (argc > 3 && !strcmp(argv[3], "nodump"))
+		prctl(PR_SET_DUMPABLE, 0);
 	fd = open("/dev/iodbg", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		perror("scratch_map: /dev/iodbg");
