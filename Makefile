@@ -19,14 +19,21 @@ UAPI_PYTHON := $(BUILD)/python/iodbg_uapi.py
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 
-.PHONY: all deps build modules progs test demo vm-shell clean distclean
+.PHONY: all deps build modules progs libiodbg install test demo vm-shell clean distclean
 
 all: build
 
 deps:
 	@scripts/install-deps
 
-build: modules progs $(UAPI_PYTHON)
+build: modules progs libiodbg $(UAPI_PYTHON)
+
+# The C library and the iodbg command, under OUT/build/libiodbg (see libiodbg/Makefile).
+libiodbg: deps
+	@$(MAKE) --no-print-directory -C libiodbg O=$(BUILD)/libiodbg
+
+install: libiodbg
+	@$(MAKE) --no-print-directory -C libiodbg O=$(BUILD)/libiodbg install
 
 # The module is built out of tree against each kernel's Debian headers, in a copy of kernel/
 # under OUT so that the source folder stays free of build outputs.

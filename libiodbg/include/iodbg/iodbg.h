@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libiodbg: read and write another process's memory by the best path that works, and say
+ * which path served each byte and why the others failed.
+ *
+ * Conventions:
+ *  - functions that can fail return a negative errno (or NULL with errno set, for the
+ *    allocators) and leave a message for iodbg_errmsg(): on the target for the functions that
+ *    take one, in a per-thread slot (iodbg_errmsg(NULL)) for the others;
+ *  - a target handle is used by one thread at a time; different handles are independent;
+ *  - addresses are 64-bit whatever the build, lengths are size_t.
+ */
+#ifndef IODBG_IODBG_H
+#define IODBG_IODBG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IODBG_VERSION_STRING "0.1.0"
+
+/* The version of the library actually loaded, e.g. "0.1.0". */
+const char *iodbg_version(void);
+
+/*
+ * The paths to another process's memory, in the order the chain tries them. Numbers are ABI.
+ * A later version appends the iodbg debug ioctl as path 4.
+ */
+enum iodbg_path {
+	IODBG_PATH_NONE = -1,		/* in a report: no path served this sub-range */
+	IODBG_PATH_AUTO = 0,		/* as a policy: every path, in order */
+	IODBG_PATH_PROCESS_VM = 1,	/* process_vm_readv/writev */
+	IODBG_PATH_PROC_MEM = 2,	/* pread/pwrite of /proc/PID/mem */
+	IODBG_PATH_PTRACE = 3,		/* PTRACE_PEEKDATA/POKEDATA, only on our own stopped tracee */
+};
+
+/* "auto", "process_vm", "proc_mem", "ptrace"; NULL for a number that is no path. */
+const char *iodbg_path_name(int path);
+/* The path with that name, or -EINVAL. */
+int iodbg_path_from_name(const char *name);
+
+/* What the kernel side offers. */
+struct iodbg_kernel_info {
+	int loaded;		/* 1 if /dev/iodbg answered IODBG_IOC_VERSION */
+	uint32_t abi_version;	/* IODBG_ABI_VERSION of the loaded module, 0 if none */
+	uint64_t features;	/* IODBG_FEATURE_* bits of <linux/iodbg.h> */
+};
+
+/*
+ * Fill @info. A missing module is not an error (loaded = 0; iodbg_errmsg(NULL) says why);
+ * a device that is there but does not answer is.
+ */
+int iodbg_kernel_info(struct iodbg_kernel_info *info);
+
+/* ---- targets ---- */
+
+struct iodbg_target;
+
+/* The last error message of @target, or of the calling thread when @target is NULL. */
+const char *iodbg_errmsg(const struct iodbg_target *target);
+
+/* Open process @pid. @flags must be 0. -ESRCH if there is no such process. */
+int iodbg_open(pid_t pid, unsigned int flags, struct iodbg_target **target);
+void iodbg_close(struct iodbg_target *target);
+pid_t iodbg_target_pid(const struct iodbg_target *target);
+
+/*
+ * Choose the paths that iodbg_read() and iodbg_write() use: IODBG_PATH_AUTO (the default)
+ * or exactly one path.
+ */
+int iodbg_set_path(struct iodbg_target *target, int path);
+
+/* ---- mappings ---- */
+
+#define IODBG_MAP_READ		0x0001u
+#define IODBG_MAP_WRITE		0x0002u
+#define IODBG_MAP_EXEC		0x0004u
+#define IODBG_MAP_SHARED	0x0008u
+#define IODBG_MAP_VMFLAGS	0x0010u	/* smaps VmFlags was read: the four bits below are known */
+#define IODBG_MAP_IO		0x0020u	/* VM_IO ("io") */
+#define IODBG_MAP_PFNMAP	0x0040u	/* VM_PFNMAP ("pf") */
+#define IODBG_MAP_MIXEDMAP	0x0080u	/* VM_MIXEDMAP ("mm") */
+#define IODBG_MAP_DONTDUMP	0x0100u	/* VM_DONTDUMP ("dd") */
+#define IODBG_MAP_DELETED	0x0200u	/* the file was deleted; " (deleted)" is cut from path */
+
+struct iodbg_map {
+	uint64_t start;		/* first byte */
+	uint64_t end;		/* one past the last byte */
+	uint64_t offset;	/* in the file */
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t flags;		/* IODBG_MAP_* */
+	const char *path;	/* as the kernel prints it ("[heap]", "[vvar]"); "" if none */
+};
+
+/*
+ * "io" (VM_IO), "pfnmap" (VM_PFNMAP without VM_IO), "ordinary", or "unknown" when VmFlags
+ * was not read. The ordinary paths reach io and pfnmap mappings only through a driver's
+ * ->access.
+ */
+const char *iodbg_map_kind(const struct iodbg_map *map);
+
+struct iodbg_maps;
+
+/* Read /proc/PID/smaps of @target. */
+int iodbg_maps_read(struct iodbg_target *target, struct iodbg_maps **maps);
+/*
+ * Parse @len bytes of /proc/PID/maps or /proc/PID/smaps text. A last line without its
+ * newline that does not parse is dropped and counted as truncated; any other bad line is
+ * -EBADMSG, as are mappings that are empty, overlap or are out of order.
+ */
+int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps **maps);
+size_t iodbg_maps_count(const struct iodbg_maps *maps);
+/* The @i-th mapping by address, NULL past the end. */
+const struct iodbg_map *iodbg_maps_get(const struct iodbg_maps *maps, size_t i);
+/* The mapping that holds @addr, or NULL. */
+const struct iodbg_map *iodbg_maps_find(const struct iodbg_maps *maps, uint64_t addr);
+/* 1 if a truncated last line was dropped. */
+int iodbg_maps_truncated(const struct iodbg_maps *maps);
+void iodbg_maps_free(struct iodbg_maps *maps);
+
+/* ---- reports: which path served each sub-range, and why the others failed ---- */
+
+#define IODBG_ATTEMPT_SKIPPED	0x1u	/* not tried: @why says why it could not work */
+
+struct iodbg_attempt {
+	int path;		/* enum iodbg_path */
+	int error;		/* 0 if this path served the sub-range, else a negative errno */
+	unsigned int flags;	/* IODBG_ATTEMPT_* */
+	const char *why;	/* "" on success */
+};
+
+struct iodbg_segment {
+	uint64_t addr;
+	uint64_t len;
+	int path;		/* the path that served it, or IODBG_PATH_NONE */
+	int error;		/* 0 if served, else the negative errno the transfer ends with */
+	const char *why;	/* for an unserved segment: what the mapping is and why it failed */
+	size_t nattempts;
+	const struct iodbg_attempt *attempts;	/* in the order tried */
+};
+
+struct iodbg_report;
+
+/* NULL with errno = ENOMEM on failure. A report is cleared by each transfer it is given to. */
+struct iodbg_report *iodbg_report_new(void);
+void iodbg_report_free(struct iodbg_report *report);
+size_t iodbg_report_count(const struct iodbg_report *report);
+/* The @i-th segment in address order; valid until the report is reused or freed. */
+const struct iodbg_segment *iodbg_report_get(const struct iodbg_report *report, size_t i);
+
+/* ---- transfers ---- */
+
+/*
+ * Transfer @len bytes at @addr in the target. The range is split where mappings change and
+ * each piece goes by the first path that works for it. Returns the number of bytes
+ * transferred from @addr on: all of @len, or fewer when a piece no path could serve stops the
+ * transfer (then iodbg_errmsg() says why); nothing past that point is touched, in @buf or in
+ * the target. Returns a negative errno if not even the first byte could be transferred:
+ * -EINVAL for a zero or larger than SSIZE_MAX length, -EOVERFLOW if @addr + @len does not fit
+ * in 64 bits, -ESRCH once the process is gone, -EPERM/-EACCES without the right
+ * to debug it, -EFAULT or -EIO where nothing is readable. @report, if not NULL, receives one
+ * segment per piece.
+ */
+ssize_t iodbg_read(struct iodbg_target *target, uint64_t addr, void *buf, size_t len,
+		   struct iodbg_report *report);
+ssize_t iodbg_write(struct iodbg_target *target, uint64_t addr, const void *buf, size_t len,
+		    struct iodbg_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IODBG_IODBG_H */

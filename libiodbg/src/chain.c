@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The chain. A transfer is cut where the mappings change, and each piece goes by the first
+ * path that serves it; the bytes served count only up to the first piece that no path could
+ * serve, so a caller never gets bytes that were not read (or believes written bytes that
+ * were not). Appending a path (the iodbg debug ioctl comes next) is one entry in paths[].
+ *
+ * Reading /proc/PID/smaps walks the target's page tables, which costs more than reading a
+ * few pages of ordinary memory. So a transfer without a report first tries the whole range
+ * as one piece and reads the mappings only when that falls short; with a report, or after a
+ * failure, pieces follow the mappings.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct iodbg_path_ops *const paths[] = {
+	&iodbg__path_process_vm,
+	&iodbg__path_proc_mem,
+	&iodbg__path_ptrace,
+};
+
+_Static_assert(ARRAY_SIZE(paths) <= IODBG_MAX_PATHS, "a report has no room for every path");
+
+IODBG_API const char *iodbg_path_name(int path)
+{
+	if (path == IODBG_PATH_AUTO)
+		return "auto";
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (paths[i]->id == path)
+			return paths[i]->name;
+	return NULL;
+}
+
+IODBG_API int iodbg_path_from_name(const char *name)
+{
+	if (name && !strcmp(name, "auto"))
+		return IODBG_PATH_AUTO;
+	for (size_t i = 0; name && i < ARRAY_SIZE(paths); i++)
+		if (!strcmp(name, paths[i]->name))
+			return paths[i]->id;
+	return iodbg__error(NULL, -EINVAL, "no path named \"%s\"", name ? name : "");
+}
+
+struct transfer {
+	struct iodbg_target *t;
+	bool write;
+	bool no_report_memory;
+	bool maps_tried;
+	uint64_t addr;
+	unsigned char *buf;
+	struct iodbg_report *report;
+	struct iodbg_maps *maps;	/* NULL until needed, or if unreadable */
+	char why[IODBG_MSG_SIZE];	/* why the last piece failed */
+};
+
+static void load_maps(struct transfer *tr)
+{
+	tr->maps_tried = true;
+	if (iodbg_maps_read(tr->t, &tr->maps))
+		tr->maps = NULL;
+}
+
+/* The end of the piece that starts at @pos, and the mapping that holds it. */
+static uint64_t piece_end(const struct transfer *tr, uint64_t pos, uint64_t end,
+			  const struct iodbg_map **map)
+{
+	const struct iodbg_map *m;
+
+	*map = NULL;
+	if (!tr->maps)
+		return end;
+	m = iodbg_maps_get(tr->maps, iodbg__maps_index(tr->maps, pos));
+	if (!m)
+		return end;
+	if (m->start > pos)
+		return MIN(end, m->start);
+	*map = m;
+	return MIN(end, m->end);
+}
+
+/* snprintf at *@off in @buf, never past its end. */
+IODBG_PRINTF(4, 5)
+static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, size - *off, fmt, ap);
+	va_end(ap);
+	*off = n < 0 ? size : MIN(size, *off + n);
+}
+
+/* What is at a piece that no path could serve: the reason a user can act on. */
+static void describe(const struct transfer *tr, const struct iodbg_map *map, int err, char *buf,
+		     size_t size)
+{
+	int pid = tr->t->pid;
+	size_t off = 0;
+
+	if (err == -ESRCH) {
+		append(buf, size, &off, "process %d is gone", pid);
+	} else if (err == -EPERM || err == -EACCES) {
+		append(buf, size, &off, "no permission to debug process %d (it takes the same "
+		       "user and no more privileges, or CAP_SYS_PTRACE)", pid);
+	} else if (!tr->maps) {
+		append(buf, size, &off, "what is mapped there is not known");
+	} else if (!map) {
+		append(buf, size, &off, "nothing is mapped there");
+	} else if (map->flags & (IODBG_MAP_IO | IODBG_MAP_PFNMAP)) {
+		append(buf, size, &off, "%s mapping%s%s: the kernel's ordinary paths cannot %s it "
+		       "without a driver ->access; load iodbg for the debug ioctl",
+		       map->flags & IODBG_MAP_IO ? "VM_IO" : "VM_PFNMAP", *map->path ? " " : "",
+		       map->path, tr->write ? "write" : "read");
+	} else {
+		append(buf, size, &off, "mapping %" PRIx64 "-%" PRIx64 "%s%s", map->start, map->end,
+		       *map->path ? " " : "", map->path);
+	}
+}
+
+static void record(struct transfer *tr, uint64_t addr, uint64_t len, int path, int err,
+		   const char *why, const struct iodbg_attempt_log *log, size_t n)
+{
+	if (tr->report && iodbg__report_add(tr->report, addr, len, path, err, why, log, n))
+		tr->no_report_memory = true;
+}
+
+/* Serve a prefix of the piece [@pos, @pos + @len): bytes served, or a negative errno. */
+static ssize_t serve(struct transfer *tr, uint64_t pos, size_t len, const struct iodbg_map *map)
+{
+	struct iodbg_target *t = tr->t;
+	struct iodbg_xfer x = {
+		.write = tr->write, .forced = t->path != IODBG_PATH_AUTO, .addr = pos,
+		.buf = tr->buf + (pos - tr->addr), .len = len, .map = map,
+	};
+	struct iodbg_attempt_log log[IODBG_MAX_PATHS];
+	char what[IODBG_MSG_SIZE];
+	size_t n = 0, off = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		const struct iodbg_path_ops *p = paths[i];
+		struct iodbg_attempt_log *a = &log[n];
+		ssize_t done;
+
+		if (x.forced && p->id != t->path)
+			continue;
+		n++;
+		*a = (struct iodbg_attempt_log){ .path = p->id };
+		a->error = p->check ? p->check(t, &x, a->why, sizeof(a->why)) : 0;
+		if (a->error) {
+			a->flags = IODBG_ATTEMPT_SKIPPED;
+			continue;
+		}
+		done = p->xfer(t, &x, a->why, sizeof(a->why));
+		if (done > 0) {
+			a->why[0] = '\0';
+			record(tr, pos, done, p->id, 0, "", log, n);
+			return done;
+		}
+		a->error = done;
+	}
+
+	/* The first path really tried tells best what went wrong; a skip only says why not. */
+	for (size_t i = 0; i < n && !err; i++)
+		if (!(log[i].flags & IODBG_ATTEMPT_SKIPPED))
+			err = log[i].error;
+	if (!err)
+		err = n ? log[0].error : -EINVAL;
+	describe(tr, map, err, what, sizeof(what));
+	record(tr, pos, len, IODBG_PATH_NONE, err, what, log, n);
+
+	append(tr->why, sizeof(tr->why), &off, "%s", what);
+	for (size_t i = 0; i < n; i++) {
+		char name[64];
+
+		append(tr->why, sizeof(tr->why), &off, "%s%s %s: %s", i ? "; " : " [",
+		       iodbg_path_name(log[i].path),
+		       log[i].flags & IODBG_ATTEMPT_SKIPPED ? "skipped" :
+		       iodbg__errname(log[i].error, name, sizeof(name)), log[i].why);
+	}
+	append(tr->why, sizeof(tr->why), &off, "%s", n ? "]" : "");
+	return err;
+}
+
+static ssize_t transfer(struct iodbg_target *t, bool write, uint64_t addr, void *buf,
+			size_t len, struct iodbg_report *report)
+{
+	const char *verb = write ? "write" : "read";
+	struct transfer tr = {
+		.t = t, .write = write, .addr = addr, .buf = buf, .report = report,
+	};
+	size_t done = 0;
+	ssize_t n = 0;
+
+	if (!t)
+		return -EINVAL;
+	if (report)
+		iodbg__report_clear(report);
+	if (!buf || !len || len > SSIZE_MAX)
+		return iodbg__error(t, -EINVAL, "cannot %s %zu bytes at 0x%" PRIx64 ": %s", verb,
+				    len, addr, !buf ? "no buffer" : !len ? "zero length" :
+				    "length above SSIZE_MAX");
+	if (len > UINT64_MAX - addr)
+		return iodbg__error(t, -EOVERFLOW, "cannot %s %zu bytes at 0x%" PRIx64 ": the "
+				    "range passes the end of the address space", verb, len, addr);
+	if (report)
+		load_maps(&tr);
+
+	while (done < len && !tr.no_report_memory) {
+		uint64_t pos = addr + done;
+		const struct iodbg_map *map;
+		uint64_t end = piece_end(&tr, pos, addr + len, &map);
+
+		n = serve(&tr, pos, end - pos, map);
+		if (n > 0) {
+			done += n;
+			continue;
+		}
+		/* Find out what is there, then go again piece by piece. */
+		if (!tr.maps_tried) {
+			load_maps(&tr);
+			if (tr.maps)
+				continue;
+		}
+		break;
+	}
+	iodbg_maps_free(tr.maps);
+
+	if (tr.no_report_memory)
+		iodbg__error(t, -ENOMEM, "%s of %zu bytes at 0x%" PRIx64 " stopped after %zu "
+			     "bytes: out of memory for the report", verb, len, addr, done);
+	else if (done && done < len)
+		iodbg__error(t, n, "%s of %zu bytes at 0x%" PRIx64 " stopped at 0x%" PRIx64
+			     " after %zu bytes: %s", verb, len, addr, addr + done, done, tr.why);
+	else if (!done)
+		iodbg__error(t, n, "cannot %s %zu bytes at 0x%" PRIx64 ": %s", verb, len, addr,
+			     tr.why);
+	return done ? (ssize_t)done : n;
+}
+
+IODBG_API ssize_t iodbg_read(struct iodbg_target *t, uint64_t addr, void *buf, size_t len,
+			     struct iodbg_report *report)
+{
+	return transfer(t, false, addr, buf, len, report);
+}
+
+IODBG_API ssize_t iodbg_write(struct iodbg_target *t, uint64_t addr, const void *buf,
+			      size_t len, struct iodbg_report *report)
+{
+	/* The chain only reads from @buf when it writes; one engine serves both directions. */
+	return transfer(t, true, addr, (void *)buf, len, report);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libiodbg internals, shared by the files of the library and nothing else. Names that are
+ * not static start with iodbg__ so that the static library does not take names from its
+ * users; the shared one exports only what libiodbg.map lists.
+ */
+#ifndef IODBG_INTERNAL_H
+#define IODBG_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <iodbg/iodbg.h>
+
+#define IODBG_API		__attribute__((visibility("default")))
+#define IODBG_PRINTF(f, a)	__attribute__((format(printf, f, a)))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)		((a) < (b) ? (a) : (b))
+
+#define IODBG_MSG_SIZE		1024	/* an error message: a reason per path fits */
+#define IODBG_WHY_SIZE		160	/* one path's reason for failing */
+#define IODBG_MAX_PATHS		8	/* room in a report for every path a chain can hold */
+
+struct iodbg_target {
+	pid_t pid;
+	int dirfd;		/* /proc/PID: opens through it fail with ESRCH once PID is reaped */
+	int mem_fd[2];		/* /proc/PID/mem for reading, for writing; -1 until first used */
+	int path;		/* the policy: IODBG_PATH_AUTO or one path */
+	bool no_process_vm;	/* process_vm_readv said ENOSYS once */
+	char msg[IODBG_MSG_SIZE];
+};
+
+/* One piece of a transfer: it lies in one mapping, or in one hole between mappings. */
+struct iodbg_xfer {
+	bool write;
+	bool forced;			/* the policy names this path: try it whatever the mapping */
+	uint64_t addr;
+	unsigned char *buf;
+	size_t len;
+	const struct iodbg_map *map;	/* what holds the piece; NULL if a hole or not known */
+};
+
+/*
+ * A path of the chain. @check (may be NULL) says without trying whether the path can serve
+ * the piece at all; @xfer transfers a prefix of it. Both return a negative errno with the
+ * reason in @why when they fail; @xfer returns the bytes transferred (> 0) otherwise.
+ */
+struct iodbg_path_ops {
+	int id;
+	const char *name;
+	int (*check)(struct iodbg_target *t, const struct iodbg_xfer *x, char *why, size_t size);
+	ssize_t (*xfer)(struct iodbg_target *t, const struct iodbg_xfer *x, char *why, size_t size);
+};
+
+extern const struct iodbg_path_ops iodbg__path_process_vm;
+extern const struct iodbg_path_ops iodbg__path_proc_mem;
+extern const struct iodbg_path_ops iodbg__path_ptrace;
+
+/* error.c: set the message of @t (of the thread if NULL) and return @err. */
+int iodbg__error(struct iodbg_target *t, int err, const char *fmt, ...) IODBG_PRINTF(3, 4);
+/* The reason for a failed system call, for a path's @why: "EFAULT (Bad address)". */
+const char *iodbg__errname(int err, char *buf, size_t size);
+
+/* target.c: open /proc/PID/@name; read all of it (NUL-terminated, to be freed). */
+int iodbg__open_proc(struct iodbg_target *t, const char *name, int flags);
+int iodbg__read_proc(struct iodbg_target *t, const char *name, char **text, size_t *len);
+
+/* maps.c: the index of the first mapping that ends after @addr (count if none). */
+size_t iodbg__maps_index(const struct iodbg_maps *maps, uint64_t addr);
+
+/* report.c */
+struct iodbg_attempt_log {
+	int path;
+	int error;
+	unsigned int flags;
+	char why[IODBG_WHY_SIZE];
+};
+
+void iodbg__report_clear(struct iodbg_report *report);
+int iodbg__report_add(struct iodbg_report *report, uint64_t addr, uint64_t len, int path,
+		      int error, const char *why, const struct iodbg_attempt_log *log, size_t n);
+
+#endif /* IODBG_INTERNAL_H */

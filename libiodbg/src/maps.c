@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * /proc/PID/maps and /proc/PID/smaps. A maps line is
+ *
+ *   START-END PERMS OFFSET MAJOR:MINOR INODE [PADDING PATH]
+ *
+ * and smaps adds "Key: value" lines after each, of which only VmFlags matters here: it is
+ * the one place that tells VM_IO and VM_PFNMAP mappings, which the ordinary paths cannot
+ * read without the driver's ->access, from ordinary memory.
+ *
+ * The text comes from the kernel, but the parser takes it as untrusted all the same (it is
+ * fuzzed): fields are parsed by hand, with bounds, rather than by sscanf, which accepts signs,
+ * spaces and overflowing numbers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DELETED_SUFFIX " (deleted)"
+
+struct iodbg_maps {
+	size_t count;
+	size_t cap;
+	int truncated;
+	struct iodbg_map *v;
+};
+
+/* A line being parsed: [p, end). */
+struct cursor {
+	const char *p;
+	const char *end;
+};
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A number of 1 to @max_digits digits in @base (16 or 10), without overflow. */
+static bool number(struct cursor *c, unsigned int base, int max_digits, uint64_t *val)
+{
+	int digits = 0;
+
+	*val = 0;
+	while (c->p < c->end) {
+		int d = hexval(*c->p);
+
+		if (d < 0 || (unsigned int)d >= base)
+			break;
+		if (++digits > max_digits || *val > (UINT64_MAX - d) / base)
+			return false;
+		*val = *val * base + d;
+		c->p++;
+	}
+	return digits > 0;
+}
+
+static bool expect(struct cursor *c, char ch)
+{
+	if (c->p >= c->end || *c->p != ch)
+		return false;
+	c->p++;
+	return true;
+}
+
+static bool perms(struct cursor *c, uint32_t *flags)
+{
+	static const char yes[] = "rwxs", no[] = "---p";
+	static const uint32_t bit[] = { IODBG_MAP_READ, IODBG_MAP_WRITE, IODBG_MAP_EXEC,
+					IODBG_MAP_SHARED };
+
+	if (c->end - c->p < 4)
+		return false;
+	for (int i = 0; i < 4; i++, c->p++) {
+		if (*c->p == yes[i])
+			*flags |= bit[i];
+		else if (*c->p != no[i])
+			return false;
+	}
+	return true;
+}
+
+/* The header line of one mapping; @m->path points into the line until it is copied. */
+static const char *parse_header(struct cursor *c, struct iodbg_map *m, size_t *path_len)
+{
+	uint64_t major, minor;
+
+	memset(m, 0, sizeof(*m));
+	if (!number(c, 16, 16, &m->start) || !expect(c, '-') || !number(c, 16, 16, &m->end) ||
+	    !expect(c, ' '))
+		return "bad address range";
+	if (!perms(c, &m->flags) || !expect(c, ' '))
+		return "bad permissions";
+	if (!number(c, 16, 16, &m->offset) || !expect(c, ' '))
+		return "bad offset";
+	if (!number(c, 16, 8, &major) || !expect(c, ':') || !number(c, 16, 8, &minor) ||
+	    !expect(c, ' '))
+		return "bad device";
+	m->dev_major = major;
+	m->dev_minor = minor;
+	/* The kernel pads to a column before the path, and only when there is one. */
+	if (!number(c, 10, 20, &m->inode) || (c->p < c->end && !expect(c, ' ')))
+		return "bad inode";
+	while (c->p < c->end && *c->p == ' ')
+		c->p++;
+	m->path = c->p;
+	*path_len = c->end - c->p;
+	if (memchr(c->p, '\0', *path_len))
+		return "NUL in the path";
+	if (*path_len > strlen(DELETED_SUFFIX) &&
+	    !memcmp(c->end - strlen(DELETED_SUFFIX), DELETED_SUFFIX, strlen(DELETED_SUFFIX))) {
+		m->flags |= IODBG_MAP_DELETED;
+		*path_len -= strlen(DELETED_SUFFIX);
+	}
+	if (m->start >= m->end)
+		return "empty or reversed address range";
+	return NULL;
+}
+
+/* "VmFlags: rd wr mr mw me io pf dd": two-letter names, of which more come with new kernels. */
+static void parse_vmflags(struct cursor *c, struct iodbg_map *m)
+{
+	static const struct {
+		char name[3];
+		uint32_t bit;
+	} known[] = {
+		{ "io", IODBG_MAP_IO }, { "pf", IODBG_MAP_PFNMAP },
+		{ "mm", IODBG_MAP_MIXEDMAP }, { "dd", IODBG_MAP_DONTDUMP },
+	};
+
+	m->flags |= IODBG_MAP_VMFLAGS;
+	while (c->p < c->end) {
+		const char *word = c->p;
+		size_t n;
+
+		while (c->p < c->end && *c->p != ' ')
+			c->p++;
+		n = c->p - word;
+		for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+			if (n == 2 && !memcmp(word, known[i].name, 2))
+				m->flags |= known[i].bit;
+		while (c->p < c->end && *c->p == ' ')
+			c->p++;
+	}
+}
+
+/* An smaps "Key:" line: the key and its length, or NULL if the line is not one. */
+static const char *key_line(struct cursor *c, size_t *len)
+{
+	const char *key = c->p;
+
+	while (c->p < c->end && (*c->p == '_' || (*c->p >= 'A' && *c->p <= 'Z') ||
+				 (*c->p >= 'a' && *c->p <= 'z') || (*c->p >= '0' && *c->p <= '9')))
+		c->p++;
+	*len = c->p - key;
+	if (!*len || !expect(c, ':'))
+		return NULL;
+	return key;
+}
+
+static int append(struct iodbg_maps *maps, const struct iodbg_map *m, size_t path_len)
+{
+	struct iodbg_map *slot;
+	char *path;
+
+	if (maps->count == maps->cap) {
+		size_t cap = maps->cap ? maps->cap * 2 : 64;
+		struct iodbg_map *v = reallocarray(maps->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		maps->v = v;
+		maps->cap = cap;
+	}
+	path = strndup(m->path, path_len);
+	if (!path)
+		return -ENOMEM;
+	slot = &maps->v[maps->count++];
+	*slot = *m;
+	slot->path = path;
+	return 0;
+}
+
+/* One line; the reason it is bad, or NULL. */
+static const char *parse_line(struct iodbg_maps *maps, struct cursor *c, int *err)
+{
+	struct cursor k = *c;
+	struct iodbg_map m;
+	const char *why, *key;
+	size_t len;
+
+	*err = 0;
+	/* Tried first: "Anonymous:" starts with hex digits, like an address. */
+	key = key_line(&k, &len);
+	if (key) {
+		if (!maps->count)
+			return "smaps field before any mapping";
+		if (len == strlen("VmFlags") && !memcmp(key, "VmFlags", len))
+			parse_vmflags(&k, &maps->v[maps->count - 1]);
+		return NULL;
+	}
+	if (c->p == c->end)
+		return "empty line";
+	why = parse_header(c, &m, &len);
+	if (why)
+		return why;
+	if (maps->count && m.start < maps->v[maps->count - 1].end)
+		return "mapping overlaps or precedes the one before";
+	*err = append(maps, &m, len);
+	return *err ? "out of memory" : NULL;
+}
+
+IODBG_API int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps **out)
+{
+	const char *p = text, *end = text + len;
+	struct iodbg_maps *maps;
+	unsigned long line = 0;
+	int err = 0;
+
+	if (!out || (!text && len))
+		return iodbg__error(NULL, -EINVAL, "no text or no place for the mappings");
+	*out = NULL;
+	maps = calloc(1, sizeof(*maps));
+	if (!maps)
+		return iodbg__error(NULL, -ENOMEM, "out of memory");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		struct cursor c = { p, nl ? nl : end };
+		const char *why;
+
+		line++;
+		why = parse_line(maps, &c, &err);
+		if (why && !err && !nl) {
+			/* A read cut short mid-line: keep what came before it. */
+			maps->truncated = 1;
+			break;
+		}
+		if (why) {
+			err = iodbg__error(NULL, err ? err : -EBADMSG, "line %lu: %s", line, why);
+			break;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (err) {
+		iodbg_maps_free(maps);
+		return err;
+	}
+	*out = maps;
+	return 0;
+}
+
+IODBG_API int iodbg_maps_read(struct iodbg_target *t, struct iodbg_maps **out)
+{
+	size_t len;
+	char *text;
+	int err;
+
+	if (!t || !out)
+		return -EINVAL;
+	*out = NULL;
+	err = iodbg__read_proc(t, "smaps", &text, &len);
+	if (err)
+		return err;
+	err = iodbg_maps_parse(text, len, out);
+	free(text);
+	if (err)
+		return iodbg__error(t, err, "/proc/%d/smaps: %s", (int)t->pid, iodbg_errmsg(NULL));
+	return 0;
+}
+
+IODBG_API void iodbg_maps_free(struct iodbg_maps *maps)
+{
+	if (!maps)
+		return;
+	for (size_t i = 0; i < maps->count; i++)
+		free((char *)maps->v[i].path);
+	free(maps->v);
+	free(maps);
+}
+
+IODBG_API size_t iodbg_maps_count(const struct iodbg_maps *maps)
+{
+	return maps ? maps->count : 0;
+}
+
+IODBG_API const struct iodbg_map *iodbg_maps_get(const struct iodbg_maps *maps, size_t i)
+{
+	return maps && i < maps->count ? &maps->v[i] : NULL;
+}
+
+IODBG_API int iodbg_maps_truncated(const struct iodbg_maps *maps)
+{
+	return maps ? maps->truncated : 0;
+}
+
+/* Binary search: the mappings are sorted and disjoint, as the parser checked. */
+size_t iodbg__maps_index(const struct iodbg_maps *maps, uint64_t addr)
+{
+	size_t lo = 0, hi = maps->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (maps->v[mid].end > addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+IODBG_API const struct iodbg_map *iodbg_maps_find(const struct iodbg_maps *maps, uint64_t addr)
+{
+	size_t i;
+
+	if (!maps)
+		return NULL;
+	i = iodbg__maps_index(maps, addr);
+	return i < maps->count && maps->v[i].start <= addr ? &maps->v[i] : NULL;
+}
+
+IODBG_API const char *iodbg_map_kind(const struct iodbg_map *m)
+{
+	if (!m || !(m->flags & IODBG_MAP_VMFLAGS))
+		return "unknown";
+	if (m->flags & IODBG_MAP_IO)
+		return "io";
+	if (m->flags & IODBG_MAP_PFNMAP)
+		return "pfnmap";
+	return "ordinary";
+}

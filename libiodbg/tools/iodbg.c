@@ -1,0 +1,825 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * iodbg: read and write another process's memory by the best path that works, and say which.
+ *
+ *   iodbg maps PID                 iodbg read PID ADDR LEN      iodbg info
+ *   iodbg write PID ADDR (HEX | -f FILE)
+ *
+ * Transfers go in chunks, so that any length streams in bounded memory and a progress line
+ * can follow them; what a chunk could not transfer ends the command with the library's
+ * message. Exit status: 0 done, 1 failed, 2 usage, 3 partial (see usage_text).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <iodbg/iodbg.h>
+#include <linux/iodbg.h>
+
+#define EXIT_USAGE	2
+#define EXIT_PARTIAL	3
+#define CHUNK		(1U << 20)	/* a multiple of 16: hexdump lines never straddle chunks */
+#define PROGRESS_MIN	(8U << 20)	/* shorter transfers are over before a bar helps */
+
+static const char usage_text[] =
+	"usage: iodbg [--help] [--version] COMMAND [ARGS]\n"
+	"\n"
+	"  maps PID                      the mappings of PID and their kind\n"
+	"  read PID ADDR LEN             LEN bytes at ADDR, as a hexdump or raw (-o FILE)\n"
+	"  write PID ADDR (HEX|-f FILE)  write bytes at ADDR\n"
+	"  info                          the library and the kernel side\n"
+	"\n"
+	"ADDR is hexadecimal (0x optional); LEN is decimal or 0x hexadecimal, with an optional\n"
+	"k, M or G suffix (powers of 1024). 'iodbg COMMAND --help' describes each command.\n"
+	"\n"
+	"Exit status: 0 success; 1 failure (nothing transferred, or the target or the kernel\n"
+	"side could not be read); 2 bad usage; 3 partial transfer (the bytes before the first\n"
+	"that no path could reach were transferred; the message says where and why).\n";
+
+struct options {
+	bool json;
+	bool report;
+	bool attach;
+	int path;
+	const char *file;	/* read -o, write -f */
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct options *o, int argc, char **argv);
+	int nargs;		/* positional arguments: exactly this many, or -1 for 2 or 3 */
+	const char *shortopts;
+	const struct option *longopts;
+	const char *help;
+};
+
+static int error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int error(int status, const char *fmt, ...)
+{
+	int saved = errno;	/* for %m */
+	va_list ap;
+
+	fputs("iodbg: ", stderr);
+	errno = saved;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+/* ---- argument parsing ---- */
+
+static bool parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return false;
+	*pid = v;
+	return true;
+}
+
+static bool parse_addr(const char *s, uint64_t *addr)
+{
+	char *end;
+
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
+		s += 2;
+	/* strtoull would take a sign or spaces; an address has neither. */
+	if (!*s || !strchr("0123456789abcdefABCDEF", *s))
+		return false;
+	errno = 0;
+	*addr = strtoull(s, &end, 16);
+	return !errno && !*end;
+}
+
+static bool parse_len(const char *s, uint64_t *len)
+{
+	bool hex = !strncmp(s, "0x", 2) || !strncmp(s, "0X", 2);
+	const char *digits = hex ? s + 2 : s;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!*digits || !strchr("0123456789abcdefABCDEF", *digits))
+		return false;
+	errno = 0;
+	*len = strtoull(digits, &end, hex ? 16 : 10);
+	if (errno)
+		return false;
+	if (*end && !end[1] && !hex)
+		shift = *end == 'k' || *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 64;
+	else if (*end)
+		return false;
+	if (shift == 64 || *len > UINT64_MAX >> shift)
+		return false;
+	*len <<= shift;
+	return true;
+}
+
+/* "de ad be ef", "deadbeef" or "0xdeadbeef": bytes in the order written. */
+static int parse_hex_bytes(const char *s, unsigned char **data, size_t *len)
+{
+	unsigned char *buf = malloc(strlen(s) / 2 + 1);
+	size_t n = 0;
+	int hi = -1;
+
+	if (!buf)
+		return -ENOMEM;
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
+		s += 2;
+	for (; *s; s++) {
+		char digit[2] = { *s, 0 };
+		int v;
+
+		if (*s == ' ' || *s == '\t' || *s == ':')
+			continue;
+		if (!strchr("0123456789abcdefABCDEF", *s))
+			goto bad;
+		v = strtol(digit, NULL, 16);
+		if (hi < 0) {
+			hi = v;
+		} else {
+			buf[n++] = hi << 4 | v;
+			hi = -1;
+		}
+	}
+	if (hi >= 0 || !n)
+		goto bad;
+	*data = buf;
+	*len = n;
+	return 0;
+bad:
+	free(buf);
+	return -EINVAL;
+}
+
+static int read_file(const char *name, unsigned char **data, size_t *len)
+{
+	int fd = strcmp(name, "-") ? open(name, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	size_t cap = 65536, n = 0;
+	unsigned char *buf = NULL;
+	ssize_t r = 0;
+
+	if (fd < 0)
+		return -errno;
+	do {
+		if (!buf || n == cap) {
+			unsigned char *bigger = realloc(buf, buf ? cap *= 2 : cap);
+
+			if (!bigger) {
+				errno = ENOMEM;
+				r = -1;
+				break;
+			}
+			buf = bigger;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r > 0)
+			n += r;
+	} while (r > 0 || (r < 0 && errno == EINTR));
+	if (r < 0) {
+		int err = -errno;
+
+		free(buf);
+		buf = NULL;
+		errno = -err;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (!buf)
+		return -errno;
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+/* ---- output ---- */
+
+/* A JSON string; bytes that are not UTF-8 (paths may hold any) become \u00XX. */
+static void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 :
+			(*p & 0xf8) == 0xf0 ? 3 : -1;
+		int i;
+
+		for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++)
+			;
+		if (n > 0 && i > n && *p >= 0xc2) {
+			fwrite(p, 1, n + 1, f);
+			p += n + 1;
+			continue;
+		}
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+		p++;
+	}
+	fputc('"', f);
+}
+
+static const char *errname(int err)
+{
+	const char *name = strerrorname_np(-err);
+
+	return name ? name : "error";
+}
+
+/* xxd's layout, with the target's addresses as offsets (what `xxd -o ADDR` prints). */
+static void hexdump(FILE *f, uint64_t addr, const unsigned char *p, size_t len)
+{
+	for (size_t line = 0; line < len; line += 16) {
+		size_t n = len - line < 16 ? len - line : 16;
+
+		fprintf(f, "%08" PRIx64 ":", addr + line);
+		for (size_t i = 0; i < 16; i++) {
+			if (!(i & 1))
+				fputc(' ', f);
+			if (i < n)
+				fprintf(f, "%02x", p[line + i]);
+			else
+				fputs("  ", f);
+		}
+		fprintf(f, "  ");
+		for (size_t i = 0; i < n; i++)
+			fputc(p[line + i] >= 0x20 && p[line + i] < 0x7f ? p[line + i] : '.', f);
+		fputc('\n', f);
+	}
+}
+
+/*
+ * Report lines, to stderr. A segment that a chunk boundary cut in two is printed as one, so
+ * that the lines follow the mappings and the paths, not the chunk size.
+ */
+struct report_printer {
+	bool json;
+	bool any;
+	bool pending;
+	uint64_t addr;
+	uint64_t len;
+	char *text;		/* the segment without its range */
+	size_t text_size;
+};
+
+static void report_flush(struct report_printer *rp)
+{
+	if (!rp->pending)
+		return;
+	if (rp->json)
+		fprintf(stderr, "%s  {\"addr\": \"0x%" PRIx64 "\", \"len\": %" PRIu64 ", %s}",
+			rp->any ? ",\n" : "[\n", rp->addr, rp->len, rp->text);
+	else
+		fprintf(stderr, "%" PRIx64 "-%" PRIx64 " %" PRIu64 " bytes: %s\n", rp->addr,
+			rp->addr + rp->len, rp->len, rp->text);
+	rp->any = true;
+	rp->pending = false;
+}
+
+static void segment_json(FILE *f, const struct iodbg_segment *s)
+{
+	fprintf(f, "\"path\": ");
+	if (s->path == IODBG_PATH_NONE)
+		fprintf(f, "null, \"error\": \"%s\", \"why\": ", errname(s->error));
+	else
+		fprintf(f, "\"%s\", \"error\": null, \"why\": ", iodbg_path_name(s->path));
+	json_str(f, s->why);
+	fprintf(f, ", \"attempts\": [");
+	for (size_t i = 0; i < s->nattempts; i++) {
+		const struct iodbg_attempt *a = &s->attempts[i];
+
+		fprintf(f, "%s{\"path\": \"%s\", \"result\": \"%s\", \"error\": ", i ? ", " : "",
+			iodbg_path_name(a->path), !a->error ? "served" :
+			a->flags & IODBG_ATTEMPT_SKIPPED ? "skipped" : "failed");
+		if (a->error)
+			fprintf(f, "\"%s\"", errname(a->error));
+		else
+			fputs("null", f);
+		fprintf(f, ", \"why\": ");
+		json_str(f, a->why);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+/* "proc_mem (process_vm EFAULT: ...)": who served it, then why each path before did not. */
+static void segment_plain(FILE *f, const struct iodbg_segment *s)
+{
+	size_t shown = 0;
+
+	if (s->path == IODBG_PATH_NONE)
+		fprintf(f, "not served, %s: %s", errname(s->error), s->why);
+	else
+		fprintf(f, "%s", iodbg_path_name(s->path));
+	for (size_t i = 0; i < s->nattempts; i++) {
+		const struct iodbg_attempt *a = &s->attempts[i];
+
+		if (a->error)
+			fprintf(f, "%s%s %s: %s", shown++ ? "; " : " (", iodbg_path_name(a->path),
+				a->flags & IODBG_ATTEMPT_SKIPPED ? "skipped" : errname(a->error),
+				a->why);
+	}
+	if (shown)
+		fputc(')', f);
+}
+
+static void report_add(struct report_printer *rp, const struct iodbg_report *r, uint64_t chunk)
+{
+	for (size_t i = 0; i < iodbg_report_count(r); i++) {
+		const struct iodbg_segment *s = iodbg_report_get(r, i);
+		char *text = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&text, &size);
+
+		if (!f)
+			continue;
+		if (rp->json)
+			segment_json(f, s);
+		else
+			segment_plain(f, s);
+		fclose(f);
+		if (rp->pending && s->addr == chunk && s->addr == rp->addr + rp->len &&
+		    !strcmp(text, rp->text)) {
+			rp->len += s->len;
+			free(text);
+			continue;
+		}
+		report_flush(rp);
+		free(rp->text);
+		rp->text = text;
+		rp->addr = s->addr;
+		rp->len = s->len;
+		rp->pending = true;
+	}
+}
+
+static void report_end(struct report_printer *rp)
+{
+	report_flush(rp);
+	if (rp->json)
+		fprintf(stderr, "%s]\n", rp->any ? "\n" : "[");
+	free(rp->text);
+}
+
+static void progress(bool show, const char *verb, uint64_t done, uint64_t len)
+{
+	if (show && done < len)
+		fprintf(stderr, "\riodbg: %s %3u%% (%" PRIu64 "/%" PRIu64 " MiB)", verb,
+			(unsigned int)(done * 100.0 / len), done >> 20, len >> 20);
+}
+
+/* ---- the target ---- */
+
+/* PTRACE_SEIZE then PTRACE_INTERRUPT: the target stops, without a SIGSTOP others could see. */
+static int attach(pid_t pid)
+{
+	int status;
+
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) || ptrace(PTRACE_INTERRUPT, pid, NULL, NULL))
+		return error(1, "cannot attach to %d: %m", (int)pid);
+	for (;;) {
+		if (waitpid(pid, &status, __WALL) < 0)
+			return error(1, "cannot wait for %d: %m", (int)pid);
+		if (!WIFSTOPPED(status))
+			return error(1, "process %d ended while attaching", (int)pid);
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal arrived first: deliver it, the interrupt stop follows. */
+		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(status));
+	}
+}
+
+static int open_target(struct options *o, pid_t pid, struct iodbg_target **t)
+{
+	int err = iodbg_open(pid, 0, t);
+
+	if (err)
+		return error(1, "%s", iodbg_errmsg(NULL));
+	iodbg_set_path(*t, o->path);
+	if (o->attach && attach(pid)) {
+		iodbg_close(*t);
+		return 1;
+	}
+	return 0;
+}
+
+static void close_target(struct options *o, struct iodbg_target *t)
+{
+	if (o->attach)
+		ptrace(PTRACE_DETACH, iodbg_target_pid(t), NULL, NULL);
+	iodbg_close(t);
+}
+
+/*
+ * Move @len bytes in chunks; @emit takes each chunk read. 0, 1 or EXIT_PARTIAL, with the
+ * message printed.
+ */
+static int transfer(struct options *o, struct iodbg_target *t, bool write, uint64_t addr,
+		    unsigned char *data, uint64_t len, FILE *out)
+{
+	struct report_printer rp = { .json = o->json };
+	struct iodbg_report *report = o->report ? iodbg_report_new() : NULL;
+	bool bar = isatty(STDERR_FILENO) && !o->report && len >= PROGRESS_MIN;
+	const char *verb = write ? "write" : "read";
+	unsigned char *buf = data;
+	uint64_t done = 0;
+	int status = 0;
+	ssize_t n = 0;
+
+	if (!write)
+		buf = malloc(len < CHUNK ? len : CHUNK);
+	if (!buf || (o->report && !report)) {
+		iodbg_report_free(report);
+		return error(1, "out of memory");
+	}
+	while (done < len) {
+		size_t want = len - done < CHUNK ? len - done : CHUNK;
+
+		if (write)
+			n = iodbg_write(t, addr + done, data + done, want, report);
+		else
+			n = iodbg_read(t, addr + done, buf, want, report);
+		if (report)
+			report_add(&rp, report, addr + done);
+		if (n > 0 && !write && out)
+			fwrite(buf, 1, n, out);
+		else if (n > 0 && !write)
+			hexdump(stdout, addr + done, buf, n);
+		if (n > 0)
+			done += n;
+		progress(bar, verb, done, len);
+		if (n < (ssize_t)want)
+			break;
+	}
+	if (bar)
+		fputs("\r\033[K", stderr);	/* the message, if any, takes the bar's line */
+	if (report)
+		report_end(&rp);
+	if (done < len) {
+		status = done ? EXIT_PARTIAL : 1;
+		error(status, "%s", iodbg_errmsg(t));
+	}
+	if (!write)
+		free(buf);
+	iodbg_report_free(report);
+	return status;
+}
+
+/* ---- commands ---- */
+
+static const char *perms(uint32_t f, char buf[5])
+{
+	buf[0] = f & IODBG_MAP_READ ? 'r' : '-';
+	buf[1] = f & IODBG_MAP_WRITE ? 'w' : '-';
+	buf[2] = f & IODBG_MAP_EXEC ? 'x' : '-';
+	buf[3] = f & IODBG_MAP_SHARED ? 's' : 'p';
+	buf[4] = '\0';
+	return buf;
+}
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} map_flags[] = {
+	{ IODBG_MAP_IO, "io" }, { IODBG_MAP_PFNMAP, "pfnmap" }, { IODBG_MAP_MIXEDMAP, "mixedmap" },
+	{ IODBG_MAP_DONTDUMP, "dontdump" }, { IODBG_MAP_DELETED, "deleted" },
+};
+
+static void map_text(const struct iodbg_map *m)
+{
+	char p[5], flags[64] = "-";
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(map_flags) / sizeof(map_flags[0]); i++)
+		if (m->flags & map_flags[i].bit)
+			off += snprintf(flags + off, sizeof(flags) - off, "%s%s", off ? "," : "",
+					map_flags[i].name);
+	printf("%012" PRIx64 "-%012" PRIx64 " %s %-8s %-20s %08" PRIx64 " %02x:%02x %-*" PRIu64
+	       "%s%s%s\n", m->start, m->end, perms(m->flags, p), iodbg_map_kind(m), flags, m->offset,
+	       m->dev_major, m->dev_minor, *m->path ? 10 : 0, m->inode, *m->path ? " " : "", m->path,
+	       m->flags & IODBG_MAP_DELETED ? " (deleted)" : "");
+}
+
+static void map_json(const struct iodbg_map *m, bool first)
+{
+	char p[5];
+
+	printf("%s  {\"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"perms\": \"%s\", "
+	       "\"kind\": \"%s\", \"flags\": [", first ? "" : ",\n", m->start, m->end,
+	       perms(m->flags, p), iodbg_map_kind(m));
+	for (size_t i = 0, n = 0; i < sizeof(map_flags) / sizeof(map_flags[0]); i++)
+		if (m->flags & map_flags[i].bit)
+			printf("%s\"%s\"", n++ ? ", " : "", map_flags[i].name);
+	printf("], \"offset\": \"0x%" PRIx64 "\", \"dev\": \"%02x:%02x\", \"inode\": %" PRIu64
+	       ", \"path\": ", m->offset, m->dev_major, m->dev_minor, m->inode);
+	json_str(stdout, m->path);
+	putchar('}');
+}
+
+static int cmd_maps(struct options *o, int argc, char **argv)
+{
+	struct iodbg_target *t;
+	struct iodbg_maps *maps;
+	bool device = false;
+	pid_t pid;
+	int err;
+
+	(void)argc;
+	if (!parse_pid(argv[0], &pid))
+		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
+	if (open_target(o, pid, &t))
+		return 1;
+	err = iodbg_maps_read(t, &maps);
+	if (err) {
+		error(1, "%s", iodbg_errmsg(t));
+		close_target(o, t);
+		return 1;
+	}
+	if (o->json)
+		printf("[\n");
+	else
+		printf("%-25s %-4s %-8s %-20s %-8s %-5s %-10s %s\n", "ADDRESS", "PERM", "KIND",
+		       "FLAGS", "OFFSET", "DEV", "INODE", "PATH");
+	for (size_t i = 0; i < iodbg_maps_count(maps); i++) {
+		const struct iodbg_map *m = iodbg_maps_get(maps, i);
+
+		device |= !!(m->flags & (IODBG_MAP_IO | IODBG_MAP_PFNMAP));
+		if (o->json)
+			map_json(m, !i);
+		else
+			map_text(m);
+	}
+	if (o->json)
+		printf("%s]\n", iodbg_maps_count(maps) ? "\n" : "");
+	else if (device)
+		printf("\nio, pfnmap: the kernel's ordinary paths reach these only through a "
+		       "driver ->access; load iodbg for the debug ioctl\n");
+	iodbg_maps_free(maps);
+	close_target(o, t);
+	return 0;
+}
+
+static int cmd_read(struct options *o, int argc, char **argv)
+{
+	struct iodbg_target *t;
+	uint64_t addr, len;
+	FILE *out = NULL;
+	pid_t pid;
+	int status;
+
+	(void)argc;
+	if (!parse_pid(argv[0], &pid))
+		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
+	if (!parse_addr(argv[1], &addr))
+		return error(EXIT_USAGE, "bad ADDR '%s' (hexadecimal)", argv[1]);
+	if (!parse_len(argv[2], &len) || !len)
+		return error(EXIT_USAGE, "bad LEN '%s' (at least 1)", argv[2]);
+	if (len - 1 > UINT64_MAX - addr)
+		return error(EXIT_USAGE, "0x%" PRIx64 " + %" PRIu64 " passes the end of the "
+			     "address space", addr, len);
+	if (o->file) {
+		out = strcmp(o->file, "-") ? fopen(o->file, "we") : stdout;
+		if (!out)
+			return error(1, "cannot open %s: %m", o->file);
+	}
+	if (open_target(o, pid, &t)) {
+		if (out && out != stdout)
+			fclose(out);
+		return 1;
+	}
+	status = transfer(o, t, false, addr, NULL, len, out);
+	close_target(o, t);
+	if (out && out != stdout && fclose(out))
+		return error(1, "cannot write %s: %m", o->file);
+	if (fflush(stdout))
+		return error(1, "cannot write the output: %m");
+	return status;
+}
+
+static int cmd_write(struct options *o, int argc, char **argv)
+{
+	struct iodbg_target *t;
+	unsigned char *data = NULL;
+	uint64_t addr;
+	size_t len = 0;
+	pid_t pid;
+	int status, err;
+
+	if (!parse_pid(argv[0], &pid))
+		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
+	if (!parse_addr(argv[1], &addr))
+		return error(EXIT_USAGE, "bad ADDR '%s' (hexadecimal)", argv[1]);
+	if ((argc == 3) == !!o->file)
+		return error(EXIT_USAGE, "write takes the bytes as HEX or from -f FILE, %s",
+			     o->file ? "not both" : "and got neither");
+	if (o->file) {
+		err = read_file(o->file, &data, &len);
+		if (err)
+			return error(1, "cannot read %s: %s", o->file, strerror(-err));
+		if (!len) {
+			free(data);
+			return error(EXIT_USAGE, "%s is empty: nothing to write", o->file);
+		}
+	} else if (parse_hex_bytes(argv[2], &data, &len)) {
+		return error(EXIT_USAGE, "bad HEX '%s' (pairs of hexadecimal digits)", argv[2]);
+	}
+	if (len - 1 > UINT64_MAX - addr) {
+		free(data);
+		return error(EXIT_USAGE, "0x%" PRIx64 " + %zu passes the end of the address space",
+			     addr, len);
+	}
+	if (open_target(o, pid, &t)) {
+		free(data);
+		return 1;
+	}
+	status = transfer(o, t, true, addr, data, len, NULL);
+	close_target(o, t);
+	free(data);
+	return status;
+}
+
+static int cmd_info(struct options *o, int argc, char **argv)
+{
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} features[] = {
+		{ IODBG_FEATURE_SCRATCH_MAP, "scratch_map" },
+	};
+	struct iodbg_kernel_info k;
+	uint64_t unknown;
+	int err;
+
+	(void)argc;
+	(void)argv;
+	err = iodbg_kernel_info(&k);
+	unknown = k.features;
+	if (o->json) {
+		printf("{\"version\": \"%s\", \"paths\": [", iodbg_version());
+		for (int id = IODBG_PATH_AUTO + 1; iodbg_path_name(id); id++)
+			printf("%s\"%s\"", id > 1 ? ", " : "", iodbg_path_name(id));
+		printf("], \"kernel\": {\"loaded\": %s, \"abi_version\": %u, \"features\": [",
+		       k.loaded ? "true" : "false", k.abi_version);
+		for (size_t i = 0, n = 0; i < sizeof(features) / sizeof(features[0]); i++)
+			if (k.features & features[i].bit)
+				printf("%s\"%s\"", n++ ? ", " : "", features[i].name);
+		printf("], \"message\": ");
+		json_str(stdout, iodbg_errmsg(NULL));
+		printf("}}\n");
+		return err ? 1 : 0;
+	}
+	printf("libiodbg %s\npaths: ", iodbg_version());
+	for (int id = IODBG_PATH_AUTO + 1; iodbg_path_name(id); id++)
+		printf("%s%s", id > 1 ? " " : "", iodbg_path_name(id));
+	printf("\nkernel: %s\n", iodbg_errmsg(NULL));
+	if (err)
+		return error(1, "%s", iodbg_errmsg(NULL));
+	if (!k.loaded) {
+		printf("VM_IO and VM_PFNMAP mappings are readable only where their driver has "
+		       "->access\n");
+		return 0;
+	}
+	printf("features:");
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (k.features & features[i].bit) {
+			printf(" %s", features[i].name);
+			unknown &= ~features[i].bit;
+		}
+	if (unknown)
+		printf(" 0x%" PRIx64, unknown);
+	printf("\n");
+	return 0;
+}
+
+#define OPT_HELP	{ "help", no_argument, NULL, 'h' }
+#define OPT_JSON	{ "json", no_argument, NULL, 'j' }
+#define OPT_PATH	{ "path", required_argument, NULL, 'p' }
+#define OPT_REPORT	{ "report", no_argument, NULL, 'r' }
+#define OPT_ATTACH	{ "attach", no_argument, NULL, 'a' }
+#define OPT_END		{ NULL, 0, NULL, 0 }
+
+#define XFER_HELP \
+	"  --path=P    auto (default: each piece by the first path that works), process_vm,\n" \
+	"              proc_mem or ptrace (only that one)\n" \
+	"  --attach    stop the target with ptrace for the transfer (lets the ptrace path work)\n" \
+	"  --report    say on stderr which path served each range and why the others failed\n" \
+	"  --json      the report as JSON\n"
+
+static const struct option maps_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
+static const struct option read_opts[] = {
+	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH,
+	{ "output", required_argument, NULL, 'o' }, OPT_END
+};
+static const struct option write_opts[] = {
+	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH,
+	{ "file", required_argument, NULL, 'f' }, OPT_END
+};
+static const struct option info_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
+
+static const struct command commands[] = {
+	{ "maps", cmd_maps, 1, "hj", maps_opts,
+	  "usage: iodbg maps [--json] PID\n"
+	  "The mappings of PID from /proc/PID/smaps: range, permissions, kind (ordinary, io\n"
+	  "for VM_IO, pfnmap for VM_PFNMAP), flags (io, pfnmap, mixedmap, dontdump, deleted),\n"
+	  "offset, device, inode and path.\n"
+	  "  --json      one JSON array of objects\n" },
+	{ "read", cmd_read, 3, "hjp:rao:", read_opts,
+	  "usage: iodbg read [OPTIONS] PID ADDR LEN\n"
+	  "Read LEN bytes at ADDR in PID and print them as xxd does (xxd -o ADDR), or raw.\n"
+	  "  -o, --output=FILE  write the raw bytes to FILE ('-': stdout)\n" XFER_HELP },
+	{ "write", cmd_write, -1, "hjp:raf:", write_opts,
+	  "usage: iodbg write [OPTIONS] PID ADDR (HEX | -f FILE)\n"
+	  "Write bytes at ADDR in PID: HEX as pairs of hexadecimal digits (spaces and colons\n"
+	  "between them are ignored), or the contents of FILE ('-': stdin).\n"
+	  "  -f, --file=FILE    the bytes to write\n" XFER_HELP },
+	{ "info", cmd_info, 0, "hj", info_opts,
+	  "usage: iodbg info [--json]\n"
+	  "The library version, its paths, and whether the iodbg module is loaded (its ABI\n"
+	  "version and features).\n"
+	  "  --json      one JSON object\n" },
+};
+
+static int run(const struct command *c, int argc, char **argv)
+{
+	struct options o = { .path = IODBG_PATH_AUTO };
+	int opt, nargs;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, c->shortopts, c->longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(c->help, stdout);
+			return 0;
+		case 'j':
+			o.json = true;
+			break;
+		case 'r':
+			o.report = true;
+			break;
+		case 'a':
+			o.attach = true;
+			break;
+		case 'p':
+			o.path = iodbg_path_from_name(optarg);
+			if (o.path < 0)
+				return error(EXIT_USAGE, "%s", iodbg_errmsg(NULL));
+			break;
+		case 'o':
+		case 'f':
+			o.file = optarg;
+			break;
+		default:
+			fputs(c->help, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	nargs = argc - optind;
+	if (c->nargs >= 0 ? nargs != c->nargs : nargs < 2 || nargs > 3) {
+		fputs(c->help, stderr);
+		return EXIT_USAGE;
+	}
+	return c->run(&o, nargs, argv + optind);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("iodbg %s\n", iodbg_version());
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return run(&commands[i], argc - 1, argv + 1);
+	error(EXIT_USAGE, "no command '%s'", argv[1]);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
