@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mount.h>
@@ -152,6 +153,34 @@ int iodbg_object_rw(struct iodbg_object *obj, u64 offset, void *buf, size_t len,
 	return ret;
 }
 
+/**
+ * iodbg_copy_pages() - copy bytes in or out of an array of pages
+ * @pages:	the pages, in object order; not physically contiguous
+ * @offset:	byte offset in the whole array
+ * @buf:	kernel buffer
+ * @len:	bytes, inside the array
+ * @write:	copy @buf into the pages instead of out of them
+ *
+ * For the ->copy op of objects placed in system pages (saved copies, GART, system memory).
+ */
+void iodbg_copy_pages(struct page **pages, u64 offset, void *buf, size_t len, bool write)
+{
+	while (len) {
+		size_t in_page = offset_in_page(offset);
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - in_page);
+		struct page *page = pages[offset >> PAGE_SHIFT];
+
+		if (write)
+			memcpy_to_page(page, in_page, buf, chunk);
+		else
+			memcpy_from_page(buf, page, in_page, chunk);
+		offset += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+}
+EXPORT_SYMBOL_GPL(iodbg_copy_pages);
+
 /* The object page that page @pgoff of the mapping's file holds. */
 static pgoff_t iodbg_vma_object_pgoff(struct vm_area_struct *vma, pgoff_t pgoff)
 {
@@ -199,7 +228,7 @@ static vm_fault_t iodbg_vm_fault_wait(struct vm_fault *vmf, struct iodbg_object 
 		return VM_FAULT_RETRY;
 
 	iodbg_object_get(obj);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#ifdef IODBG_HAVE_RELEASE_FAULT_LOCK
 	release_fault_lock(vmf);
 #else
 	mmap_read_unlock(vmf->vma->vm_mm);
@@ -292,7 +321,7 @@ struct iodbg_object *iodbg_vma_object(struct vm_area_struct *vma)
 
 void iodbg_vma_set_io_flags(struct vm_area_struct *vma)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef IODBG_HAVE_VM_FLAGS_SET
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 #else
 	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;

@@ -39,7 +39,7 @@
  * @pdev:	the PCI device whose BAR is VRAM, or NULL before probe
  */
 struct gpu_sim_dev {
-	struct mutex lock;
+	struct mutex lock;	/* outside every object's obj.lock */
 	void *vram;
 	unsigned long vram_pfn;
 	unsigned long vram_pages;
@@ -101,19 +101,7 @@ static int gpu_sim_bo_copy(struct iodbg_object *obj, u64 offset, void *buf, size
 			memcpy(buf, vram, len);
 		return 0;
 	}
-	while (len) {
-		size_t in_page = offset_in_page(offset);
-		size_t chunk = min_t(size_t, len, PAGE_SIZE - in_page);
-		struct page *page = bo->pages[offset >> PAGE_SHIFT];
-
-		if (write)
-			memcpy_to_page(page, in_page, buf, chunk);
-		else
-			memcpy_from_page(buf, page, in_page, chunk);
-		offset += chunk;
-		buf += chunk;
-		len -= chunk;
-	}
+	iodbg_copy_pages(bo->pages, offset, buf, len, write);
 	return 0;
 }
 
@@ -243,7 +231,7 @@ static int gpu_sim_move_locked(struct gpu_sim_bo *bo, u32 placement)
 		bo->vram_start = vram_start;
 		list_add_tail(&bo->lru, &gpu_sim.lru);
 	} else if (pages) {
-		/* From VRAM (GART <-> system keeps its pages: only the aperture binding differs). */
+		/* Out of VRAM. GART <-> system keeps its pages: only the binding differs. */
 		gpu_sim_bo_copy_out(bo, pages, 0);
 		bitmap_clear(gpu_sim.vram_map, bo->vram_start, npages);
 		list_del_init(&bo->lru);
@@ -291,14 +279,9 @@ static bool gpu_sim_valid_placement(u32 placement)
 static long gpu_sim_ioctl_move(struct gpu_sim_bo *bo, void __user *uarg)
 {
 	struct gpu_sim_move move;
-	u32 usize;
 	int ret;
 
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < sizeof(move) || usize > PAGE_SIZE)
-		return -EINVAL;
-	ret = copy_struct_from_user(&move, sizeof(move), uarg, usize);
+	ret = iodbg_copy_struct_from_user(&move, sizeof(move), sizeof(move), uarg);
 	if (ret)
 		return ret;
 	if (!gpu_sim_valid_placement(move.placement) ||
@@ -361,14 +344,9 @@ static long gpu_sim_ioctl_create(struct gpu_sim_create __user *ucreate)
 	struct gpu_sim_create create;
 	struct gpu_sim_bo *bo;
 	char name[32];
-	u32 usize;
 	int ret;
 
-	if (get_user(usize, &ucreate->size))
-		return -EFAULT;
-	if (usize < sizeof(create) || usize > PAGE_SIZE)
-		return -EINVAL;
-	ret = copy_struct_from_user(&create, sizeof(create), ucreate, usize);
+	ret = iodbg_copy_struct_from_user(&create, sizeof(create), sizeof(create), ucreate);
 	if (ret)
 		return ret;
 	if (!gpu_sim_valid_placement(create.placement) || create.flags || create.fd || create.id ||

@@ -74,7 +74,7 @@ struct iodbg_object {
 	u32 flags;
 	u64 id;
 	u64 owner_id;
-	struct mutex lock;
+	struct mutex lock;	/* see the locking rules at the top of this file */
 	wait_queue_head_t wait;
 	u64 moves;
 	pgoff_t map_pgoff;
@@ -92,5 +92,9 @@ int iodbg_object_install_fd(struct iodbg_object *obj, const char *name);
 void iodbg_object_zap(struct iodbg_object *obj);
 void iodbg_object_moved(struct iodbg_object *obj);
 struct iodbg_object *iodbg_object_from_file(struct file *file);
+
+/* Helpers for the ops and ioctls of drivers. */
+void iodbg_copy_pages(struct page **pages, u64 offset, void *buf, size_t len, bool write);
+int iodbg_copy_struct_from_user(void *dst, size_t ksize, size_t min_size, void __user *uarg);
 
 #endif /* _IODBG_H */

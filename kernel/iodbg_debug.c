@@ -23,11 +23,19 @@
 #define IODBG_RW_SIZE_V1	sizeof(struct iodbg_rw)
 #define IODBG_LIST_SIZE_V1	sizeof(struct iodbg_list_objects)
 
-/*
- * Copy in a structure whose first field is its size as the caller knows it: any size from the
- * first published one on, with the bytes this kernel does not know required to be zero.
+/**
+ * iodbg_copy_struct_from_user() - copy in a structure that can grow
+ * @dst:	the kernel's copy
+ * @ksize:	sizeof the kernel's structure
+ * @min_size:	the first published size of the structure
+ * @uarg:	user pointer to the structure, whose first field is its __u32 size
+ *
+ * Accepts any size from @min_size on, requiring the bytes this kernel does not know to be
+ * zero, as copy_struct_from_user() does, and bounds it by PAGE_SIZE.
+ *
+ * Return: 0, -EFAULT, -EINVAL for a size out of range, -E2BIG for unknown non-zero bytes.
  */
-static int iodbg_copy_struct_in(void *dst, size_t ksize, size_t min_size, void __user *uarg)
+int iodbg_copy_struct_from_user(void *dst, size_t ksize, size_t min_size, void __user *uarg)
 {
 	u32 usize;
 
@@ -37,6 +45,7 @@ static int iodbg_copy_struct_in(void *dst, size_t ksize, size_t min_size, void _
 		return -EINVAL;
 	return copy_struct_from_user(dst, ksize, uarg, usize);
 }
+EXPORT_SYMBOL_GPL(iodbg_copy_struct_from_user);
 
 static bool iodbg_zero(const void *p, size_t size)
 {
@@ -48,7 +57,7 @@ long iodbg_ioctl_version(void __user *uarg)
 	struct iodbg_version ver;
 	int ret;
 
-	ret = iodbg_copy_struct_in(&ver, sizeof(ver), sizeof(ver), uarg);
+	ret = iodbg_copy_struct_from_user(&ver, sizeof(ver), sizeof(ver), uarg);
 	if (ret)
 		return ret;
 	if (ver.abi_version || ver.features || !iodbg_zero(ver.reserved, sizeof(ver.reserved)))
@@ -223,7 +232,7 @@ static long iodbg_ioctl_rw_addr(struct iodbg_rw __user *urw)
 	struct iodbg_rw rw;
 	long ret;
 
-	ret = iodbg_copy_struct_in(&rw, sizeof(rw), IODBG_RW_SIZE_V1, urw);
+	ret = iodbg_copy_struct_from_user(&rw, sizeof(rw), IODBG_RW_SIZE_V1, urw);
 	if (ret)
 		return ret;
 	ret = iodbg_rw_check(&rw, TASK_SIZE_MAX, IODBG_RW_FLAGS);
@@ -242,7 +251,7 @@ static long iodbg_ioctl_rw_object(struct iodbg_object *obj, struct iodbg_rw __us
 	struct iodbg_rw rw;
 	long ret;
 
-	ret = iodbg_copy_struct_in(&rw, sizeof(rw), IODBG_RW_SIZE_V1, urw);
+	ret = iodbg_copy_struct_from_user(&rw, sizeof(rw), IODBG_RW_SIZE_V1, urw);
 	if (ret)
 		return ret;
 	if (rw.pid)
@@ -257,10 +266,10 @@ static long iodbg_ioctl_rw_object(struct iodbg_object *obj, struct iodbg_rw __us
 /* Describe the iodbg mappings of @mm into @info (room for @room entries); returns the count. */
 static int iodbg_collect_objects(struct mm_struct *mm, struct iodbg_object_info *info, u32 room)
 {
+	VMA_ITERATOR(vmi, mm, 0);
 	struct vm_area_struct *vma;
 	struct iodbg_object *obj;
 	u32 count = 0;
-	VMA_ITERATOR(vmi, mm, 0);
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
@@ -291,7 +300,7 @@ static long iodbg_ioctl_list_objects(struct iodbg_list_objects __user *ulist)
 	long ret;
 	int count;
 
-	ret = iodbg_copy_struct_in(&list, sizeof(list), IODBG_LIST_SIZE_V1, ulist);
+	ret = iodbg_copy_struct_from_user(&list, sizeof(list), IODBG_LIST_SIZE_V1, ulist);
 	if (ret)
 		return ret;
 	if (!iodbg_zero(list.reserved, sizeof(list.reserved)))

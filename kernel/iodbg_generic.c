@@ -20,21 +20,24 @@
 
 /* One looked-up PTE, held under its page-table lock between follow and unfollow. */
 struct iodbg_pte {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#ifdef IODBG_HAVE_FOLLOW_PFNMAP
 	struct follow_pfnmap_args args;
 #else
 	pte_t *ptep;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the page-table lock follow_pte() took */
 #endif
 	unsigned long pfn;
 	pgprot_t prot;
 	bool writable;
 };
 
-/* Look up the PTE of @addr and take its lock. Returns 0 or -EINVAL if there is none. */
-static int iodbg_follow(struct vm_area_struct *vma, unsigned long addr, struct iodbg_pte *p)
+/*
+ * Look up the PTE of @addr and take its lock. Returns 0 or -EINVAL if there is none. Sparse
+ * cannot see the lock that follow_pte() takes: iodbg_follow() below tells it.
+ */
+static int __iodbg_follow(struct vm_area_struct *vma, unsigned long addr, struct iodbg_pte *p)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#ifdef IODBG_HAVE_FOLLOW_PFNMAP
 	p->args = (struct follow_pfnmap_args) { .vma = vma, .address = addr };
 	if (follow_pfnmap_start(&p->args))
 		return -EINVAL;
@@ -54,10 +57,15 @@ static int iodbg_follow(struct vm_area_struct *vma, unsigned long addr, struct i
 	return 0;
 }
 
+#define iodbg_follow(vma, addr, p) \
+	(__cond_lock(iodbg_ptl, __iodbg_follow(vma, addr, p) == 0) ? 0 : -EINVAL)
+
 static void iodbg_unfollow(struct iodbg_pte *p)
+	__releases(iodbg_ptl)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#ifdef IODBG_HAVE_FOLLOW_PFNMAP
 	follow_pfnmap_end(&p->args);
+	__release(iodbg_ptl);	/* follow_pfnmap_end() is not annotated */
 #else
 	pte_unmap_unlock(p->ptep, p->ptl);
 #endif

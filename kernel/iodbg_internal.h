@@ -3,7 +3,6 @@
 #ifndef _IODBG_INTERNAL_H
 #define _IODBG_INTERNAL_H
 
-#include <linux/version.h>
 #include "iodbg.h"
 
 /* The size of the bounce buffer the debug ioctls copy through. */

@@ -31,21 +31,7 @@ static u32 iodbg_scratch_placement(struct iodbg_object *obj, s32 *unit)
 static int iodbg_scratch_copy(struct iodbg_object *obj, u64 offset, void *buf, size_t len,
 			      bool write)
 {
-	struct iodbg_scratch *scratch = to_scratch(obj);
-
-	while (len) {
-		size_t in_page = offset_in_page(offset);
-		size_t chunk = min_t(size_t, len, PAGE_SIZE - in_page);
-		struct page *page = scratch->pages[offset >> PAGE_SHIFT];
-
-		if (write)
-			memcpy_to_page(page, in_page, buf, chunk);
-		else
-			memcpy_from_page(buf, page, in_page, chunk);
-		offset += chunk;
-		buf += chunk;
-		len -= chunk;
-	}
+	iodbg_copy_pages(to_scratch(obj)->pages, offset, buf, len, write);
 	return 0;
 }
 

@@ -23,8 +23,8 @@ static int __init harness_fault_init(void)
 	if (!strcmp(fault, "warn")) {
 		WARN(1, "iodbg_harness_fault: deliberate WARN\n");
 	} else if (!strcmp(fault, "oops")) {
-		/* volatile: the compiler must not see that this is undefined and drop it. */
-		*(volatile int *)NULL = 1;
+		/* WRITE_ONCE: the compiler must not drop the store as undefined. */
+		WRITE_ONCE(*(int *)NULL, 1);
 	} else if (!strcmp(fault, "lockup")) {
 		preempt_disable();
 		for (;;)

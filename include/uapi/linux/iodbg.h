@@ -46,7 +46,7 @@
 #define IODBG_PLACEMENT_SAVED	4	/* a saved copy: the context is off its device */
 
 /* Object flags. */
-#define IODBG_OBJECT_REGISTERS	(1U << 0)	/* device registers: reads never have side effects */
+#define IODBG_OBJECT_REGISTERS	(1U << 0)	/* device registers, read without side effects */
 #define IODBG_OBJECT_NO_ACCESS	(1U << 1)	/* its mappings offer no ->access */
 
 /**
@@ -145,10 +145,10 @@ struct iodbg_rw {
 };
 
 #define IODBG_RW_WRITE		(1U << 0)	/* write @buf to the target instead of reading */
-#define IODBG_RW_ALLOW_MMIO	(1U << 1)	/* the caller accepts device side effects: the
-						 * generic fallback may touch MMIO pfns */
-#define IODBG_RW_GENERIC	(1U << 2)	/* RW_ADDR: use the generic page-table fallback
-						 * even for iodbg objects */
+/* The caller accepts device side effects: the generic fallback may touch MMIO pfns. */
+#define IODBG_RW_ALLOW_MMIO	(1U << 1)
+/* RW_ADDR: use the generic page-table fallback even for iodbg objects. */
+#define IODBG_RW_GENERIC	(1U << 2)
 #define IODBG_RW_FLAGS		(IODBG_RW_WRITE | IODBG_RW_ALLOW_MMIO | IODBG_RW_GENERIC)
 #define IODBG_RW_MAX_LEN	(1ULL << 30)
 
