@@ -299,6 +299,20 @@ static const struct vm_operations_struct iodbg_vm_ops = {
 	.access = iodbg_vm_access,
 };
 
+/* Mappings that must look like a driver's whose ->access refuses this placement. */
+static int iodbg_vm_access_refuse(struct vm_area_struct *vma, unsigned long addr, void *buf,
+				  int len, int write)
+{
+	return -EIO;
+}
+
+static const struct vm_operations_struct iodbg_vm_ops_access_refuses = {
+	.open = iodbg_vm_open,
+	.close = iodbg_vm_close,
+	.fault = iodbg_vm_fault,
+	.access = iodbg_vm_access_refuse,
+};
+
 /* For mappings that must look like a driver without ->access (IODBG_OBJECT_NO_ACCESS). */
 static const struct vm_operations_struct iodbg_vm_ops_no_access = {
 	.open = iodbg_vm_open,
@@ -314,7 +328,8 @@ static const struct vm_operations_struct iodbg_vm_ops_no_access = {
  */
 struct iodbg_object *iodbg_vma_object(struct vm_area_struct *vma)
 {
-	if (vma->vm_ops == &iodbg_vm_ops || vma->vm_ops == &iodbg_vm_ops_no_access)
+	if (vma->vm_ops == &iodbg_vm_ops || vma->vm_ops == &iodbg_vm_ops_no_access ||
+	    vma->vm_ops == &iodbg_vm_ops_access_refuses)
 		return vma->vm_private_data;
 	return NULL;
 }
@@ -349,7 +364,12 @@ int iodbg_object_mmap(struct iodbg_object *obj, struct vm_area_struct *vma)
 
 	iodbg_object_get(obj);
 	vma->vm_private_data = obj;
-	vma->vm_ops = obj->flags & IODBG_OBJECT_NO_ACCESS ? &iodbg_vm_ops_no_access : &iodbg_vm_ops;
+	if (obj->flags & IODBG_OBJECT_NO_ACCESS)
+		vma->vm_ops = &iodbg_vm_ops_no_access;
+	else if (obj->flags & IODBG_OBJECT_ACCESS_REFUSES)
+		vma->vm_ops = &iodbg_vm_ops_access_refuses;
+	else
+		vma->vm_ops = &iodbg_vm_ops;
 	iodbg_vma_set_io_flags(vma);
 	return 0;
 }

@@ -2,8 +2,9 @@
 /*
  * The scratch object: what mapping /dev/iodbg gives. Zeroed kernel pages, not physically
  * contiguous, inserted by pfn into a VM_IO | VM_PFNMAP mapping. They never move, so the object
- * is the simplest client of the iodbg object API, and with IODBG_SCRATCH_OFF_NO_ACCESS it is
- * a mapping without ->access, as many drivers make, for the generic fallback to read.
+ * is the simplest client of the iodbg object API, and with IODBG_SCRATCH_OFF_NO_ACCESS or
+ * _ACCESS_REFUSES it is a mapping whose ->access is missing or refuses, as many drivers make,
+ * for the generic fallback to read.
  */
 
 #include <linux/highmem.h>
@@ -86,7 +87,7 @@ err_free:
 /**
  * iodbg_scratch_mmap() - map a new scratch object
  * @file:	the control device
- * @vma:	the new mapping: MAP_SHARED, at IODBG_SCRATCH_OFF_ACCESS or _NO_ACCESS
+ * @vma:	the new mapping: MAP_SHARED, at one of the IODBG_SCRATCH_OFF_* offsets
  *
  * Return: 0, or a negative errno.
  */
@@ -102,6 +103,8 @@ int iodbg_scratch_mmap(struct file *file, struct vm_area_struct *vma)
 		flags = 0;
 	else if (offset == IODBG_SCRATCH_OFF_NO_ACCESS)
 		flags = IODBG_OBJECT_NO_ACCESS;
+	else if (offset == IODBG_SCRATCH_OFF_ACCESS_REFUSES)
+		flags = IODBG_OBJECT_ACCESS_REFUSES;
 	else
 		return -EINVAL;
 	if (size > IODBG_SCRATCH_MAX_SIZE)

@@ -161,17 +161,22 @@ def test_generic_fallback_needs_the_mmio_flag_for_vram(targets):
     assert data == pattern(bo["id"], 2 * PAGE - 6, 20)
 
 
-def test_generic_fallback_reads_ram_pfns_without_access():
-    """A mapping with no ->access: ptrace and /proc/PID/mem fail, the fallback reads it."""
-    t = Target("scratch_map", "4", "noaccess")
+@pytest.mark.parametrize("variant,flag", [("noaccess", uapi.IODBG_OBJECT_NO_ACCESS),
+                                          ("refuse", uapi.IODBG_OBJECT_ACCESS_REFUSES)])
+def test_generic_fallback_reads_ram_pfns_where_access_fails(variant, flag):
+    """A mapping with no ->access, or one whose ->access refuses: ptrace and /proc/PID/mem
+    fail, the generic page-table fallback reads and writes it."""
+    t = Target("scratch_map", "4", variant)
     try:
         with pytest.raises(OSError) as err:
             proc_mem_read(t.pid, t.addr, 64)
         assert err.value.errno == errno.EIO
         [info] = list_objects(t.pid)
-        assert info.flags & uapi.IODBG_OBJECT_NO_ACCESS
-        assert rw_addr(t.pid, t.addr + PAGE - 8, 2 * PAGE)[0] == scratch_pattern(PAGE - 8, 2 * PAGE)
-        assert rw_addr(t.pid, t.addr + 8, b"fallback") == 8
+        assert info.flags & flag
+        generic = uapi.IODBG_RW_GENERIC
+        assert rw_addr(t.pid, t.addr + PAGE - 8, 2 * PAGE, generic)[0] == \
+            scratch_pattern(PAGE - 8, 2 * PAGE)
+        assert rw_addr(t.pid, t.addr + 8, b"fallback", generic) == 8
         assert t.read_own(8, 8) == b"fallback"
     finally:
         t.close()

@@ -3,9 +3,10 @@
  * scratch_map: a target process that maps an iodbg scratch object (a VM_IO | VM_PFNMAP
  * mapping), fills it with a known pattern through the mapping and waits for a debugger.
  *
- *   scratch_map [PAGES [access|noaccess [nodump]]]
+ *   scratch_map [PAGES [access|noaccess|refuse [nodump]]]
  *
  * With "noaccess" the mapping has no ->access (IODBG_SCRATCH_OFF_NO_ACCESS), as many drivers';
+ * with "refuse" its ->access refuses (IODBG_SCRATCH_OFF_ACCESS_REFUSES);
  * with "nodump" the process makes itself non-dumpable, which denies ptrace to its own uid.
  * Prints "ready pid=PID addr=0xADDR size=BYTES" when the pattern is in place, then serves
  * commands on stdin, one a line, so that a test can see what the process itself sees:
@@ -51,8 +52,10 @@ static void serve(const unsigned char *map, size_t size)
 int main(int argc, char **argv)
 {
 	long pages = argc > 1 ? strtol(argv[1], NULL, 0) : 4;
-	off_t offset = argc > 2 && !strcmp(argv[2], "noaccess") ? IODBG_SCRATCH_OFF_NO_ACCESS :
-								  IODBG_SCRATCH_OFF_ACCESS;
+	const char *variant = argc > 2 ? argv[2] : "access";
+	off_t offset = !strcmp(variant, "noaccess") ? IODBG_SCRATCH_OFF_NO_ACCESS :
+		       !strcmp(variant, "refuse") ? IODBG_SCRATCH_OFF_ACCESS_REFUSES :
+						    IODBG_SCRATCH_OFF_ACCESS;
 	size_t size = pages * sysconf(_SC_PAGESIZE);
 	uint64_t *words;
 	void *area;

@@ -26,11 +26,14 @@
  * pfn into a VM_IO | VM_PFNMAP mapping, at most IODBG_SCRATCH_MAX_SIZE bytes. The mmap offset
  * selects the variant: IODBG_SCRATCH_OFF_ACCESS gives a mapping with ->access, as a well-behaved
  * driver's; IODBG_SCRATCH_OFF_NO_ACCESS one without, as many drivers' (vfio-pci BARs, most
- * out-of-tree drivers), for the generic page-table fallback to prove itself on.
+ * out-of-tree drivers); IODBG_SCRATCH_OFF_ACCESS_REFUSES one whose ->access refuses with EIO,
+ * as drivers' whose ->access serves only some placements (TTM without an access_memory hook
+ * refuses VRAM). The last two are for the generic page-table fallback to prove itself on.
  */
 #define IODBG_SCRATCH_MAX_SIZE		(16U << 20)
 #define IODBG_SCRATCH_OFF_ACCESS	0ULL
 #define IODBG_SCRATCH_OFF_NO_ACCESS	(1ULL << 32)
+#define IODBG_SCRATCH_OFF_ACCESS_REFUSES	(2ULL << 32)
 
 /* Object kinds. */
 #define IODBG_KIND_SCRATCH	1	/* kernel pages behind /dev/iodbg */
@@ -48,6 +51,7 @@
 /* Object flags. */
 #define IODBG_OBJECT_REGISTERS	(1U << 0)	/* device registers, read without side effects */
 #define IODBG_OBJECT_NO_ACCESS	(1U << 1)	/* its mappings offer no ->access */
+#define IODBG_OBJECT_ACCESS_REFUSES (1U << 2)	/* its mappings' ->access refuses */
 
 /**
  * struct iodbg_version - IODBG_IOC_VERSION: what the loaded iodbg core offers
