@@ -2,6 +2,7 @@
 #
 #   make demo       build, boot the test VM and show gdb reading device memory
 #   make test       install what is missing, build, run every test (host, then each kernel)
+#   make bench      the benchmarks, as ratios against baselines measured in the same run
 #   make vm-shell   an interactive shell in the test VM with the modules loaded
 #
 # KERNELS selects the Debian kernel series to build for and test on (default: 6.1 6.12);
@@ -19,7 +20,7 @@ UAPI_PYTHON := $(BUILD)/python/iodbg_uapi.py
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 
-.PHONY: all deps build modules progs libiodbg install test demo vm-shell clean distclean
+.PHONY: all deps build modules progs libiodbg install test bench demo vm-shell clean distclean
 
 all: build
 
@@ -58,6 +59,12 @@ $(UAPI_PYTHON): $(UAPI_HEADER) scripts/gen-uapi-python | deps
 # run-tests installs, fetches and builds itself, so that it can time each stage.
 test:
 	@scripts/run-tests $(KERNELS)
+
+# Benchmarks print ratios against baselines measured in the same run, one VM boot per kernel.
+bench: build
+	@for series in $(KERNELS); do \
+		scripts/vm-run --kernel $$series --timeout 1800 -- /usr/bin/python3 tests/bench/bench_kernel.py || exit 1; \
+	done
 
 demo: build
 	@scripts/demo $(firstword $(KERNELS))

@@ -313,6 +313,14 @@ static const struct vm_operations_struct iodbg_vm_ops_access_refuses = {
 	.access = iodbg_vm_access_refuse,
 };
 
+/* The kernel's own ->access for pfn mappings, to compare iodbg with (IODBG_OBJECT_ACCESS_PHYS). */
+static const struct vm_operations_struct iodbg_vm_ops_access_phys = {
+	.open = iodbg_vm_open,
+	.close = iodbg_vm_close,
+	.fault = iodbg_vm_fault,
+	.access = generic_access_phys,
+};
+
 /* For mappings that must look like a driver without ->access (IODBG_OBJECT_NO_ACCESS). */
 static const struct vm_operations_struct iodbg_vm_ops_no_access = {
 	.open = iodbg_vm_open,
@@ -329,7 +337,7 @@ static const struct vm_operations_struct iodbg_vm_ops_no_access = {
 struct iodbg_object *iodbg_vma_object(struct vm_area_struct *vma)
 {
 	if (vma->vm_ops == &iodbg_vm_ops || vma->vm_ops == &iodbg_vm_ops_no_access ||
-	    vma->vm_ops == &iodbg_vm_ops_access_refuses)
+	    vma->vm_ops == &iodbg_vm_ops_access_refuses || vma->vm_ops == &iodbg_vm_ops_access_phys)
 		return vma->vm_private_data;
 	return NULL;
 }
@@ -368,6 +376,8 @@ int iodbg_object_mmap(struct iodbg_object *obj, struct vm_area_struct *vma)
 		vma->vm_ops = &iodbg_vm_ops_no_access;
 	else if (obj->flags & IODBG_OBJECT_ACCESS_REFUSES)
 		vma->vm_ops = &iodbg_vm_ops_access_refuses;
+	else if (obj->flags & IODBG_OBJECT_ACCESS_PHYS)
+		vma->vm_ops = &iodbg_vm_ops_access_phys;
 	else
 		vma->vm_ops = &iodbg_vm_ops;
 	iodbg_vma_set_io_flags(vma);

@@ -185,7 +185,8 @@ static long gpu_sim_vram_alloc(unsigned long npages, struct gpu_sim_bo *self)
 			return start;
 		victim = NULL;
 		list_for_each_entry(next, &gpu_sim.lru, lru) {
-			if (next != self && mutex_trylock(&next->obj.lock)) {
+			if (next != self && !(next->obj.flags & IODBG_OBJECT_ACCESS_PHYS) &&
+			    mutex_trylock(&next->obj.lock)) {
 				victim = next;
 				break;
 			}
@@ -212,6 +213,9 @@ static int gpu_sim_move_locked(struct gpu_sim_bo *bo, u32 placement)
 
 	if (placement == bo->placement)
 		return 0;
+	/* Out of VRAM, generic_access_phys() would ioremap RAM. */
+	if (bo->obj.flags & IODBG_OBJECT_ACCESS_PHYS && bo->placement == IODBG_PLACEMENT_DEVICE)
+		return -EINVAL;
 	if (placement == IODBG_PLACEMENT_DEVICE) {
 		vram_start = gpu_sim_vram_alloc(npages, bo);
 		if (vram_start < 0)
@@ -310,7 +314,7 @@ static const struct iodbg_object_ops gpu_sim_bo_ops = {
 };
 
 /* A new object starts in system memory and then moves where it was asked to be. */
-static struct gpu_sim_bo *gpu_sim_bo_create(u64 size, u32 placement)
+static struct gpu_sim_bo *gpu_sim_bo_create(u64 size, u32 placement, u32 flags)
 {
 	struct gpu_sim_bo *bo;
 	int ret;
@@ -325,7 +329,9 @@ static struct gpu_sim_bo *gpu_sim_bo_create(u64 size, u32 placement)
 		kfree(bo);
 		return ERR_PTR(-ENOMEM);
 	}
-	ret = iodbg_object_init(&bo->obj, &gpu_sim_bo_ops, size, 0, THIS_MODULE);
+	ret = iodbg_object_init(&bo->obj, &gpu_sim_bo_ops, size,
+				flags & GPU_SIM_CREATE_ACCESS_PHYS ? IODBG_OBJECT_ACCESS_PHYS : 0,
+				THIS_MODULE);
 	if (ret) {
 		gpu_sim_free_pages(bo->pages, size >> PAGE_SHIFT);
 		kfree(bo);
@@ -349,14 +355,18 @@ static long gpu_sim_ioctl_create(struct gpu_sim_create __user *ucreate)
 	ret = iodbg_copy_struct_from_user(&create, sizeof(create), sizeof(create), ucreate);
 	if (ret)
 		return ret;
-	if (!gpu_sim_valid_placement(create.placement) || create.flags || create.fd || create.id ||
+	if (create.flags & ~GPU_SIM_CREATE_ACCESS_PHYS)
+		return -EINVAL;
+	if (create.flags & GPU_SIM_CREATE_ACCESS_PHYS && create.placement != IODBG_PLACEMENT_DEVICE)
+		return -EINVAL;
+	if (!gpu_sim_valid_placement(create.placement) || create.fd || create.id ||
 	    memchr_inv(create.reserved, 0, sizeof(create.reserved)))
 		return -EINVAL;
 	if (!create.bo_size || !PAGE_ALIGNED(create.bo_size) ||
 	    create.bo_size > GPU_SIM_MAX_BO_SIZE)
 		return -EINVAL;
 
-	bo = gpu_sim_bo_create(create.bo_size, create.placement);
+	bo = gpu_sim_bo_create(create.bo_size, create.placement, create.flags);
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
 	snprintf(name, sizeof(name), "gpu_bo:%llu", bo->obj.id);

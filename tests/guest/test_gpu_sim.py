@@ -29,8 +29,8 @@ def pattern(bo_id, offset, length):
 
 
 class GpuTarget(Target):
-    def __init__(self, count, pages, placement, **kw):
-        super().__init__("gpu_bo", str(count), str(pages), str(placement), **kw)
+    def __init__(self, count, pages, placement, flags=0, **kw):
+        super().__init__("gpu_bo", str(count), str(pages), str(placement), str(flags), **kw)
         self.bos = [dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
                     for line in self.lines if line.startswith("bo ")]
 
@@ -182,6 +182,17 @@ def test_generic_fallback_reads_ram_pfns_where_access_fails(variant, flag):
         t.close()
 
 
+def test_access_phys_object_stays_in_vram(targets):
+    """The comparison mode with the kernel's generic_access_phys() as ->access: it reads VRAM,
+    and the object never leaves VRAM, where generic_access_phys() would ioremap RAM."""
+    t = targets(1, 4, VRAM, uapi.GPU_SIM_CREATE_ACCESS_PHYS)
+    bo = t.bos[0]
+    assert proc_mem_read(t.pid, bo["addr"] + 8, 64) == pattern(bo["id"], 8, 64)
+    assert t.command(f"move 0 {SYSTEM}") == f"error {errno.EINVAL}"
+    [info] = list_objects(t.pid)
+    assert info.placement == VRAM and info.flags & uapi.IODBG_OBJECT_ACCESS_PHYS
+
+
 def test_unloading_gpu_sim_is_refused_while_objects_exist(targets):
     t = targets(1, 4, VRAM)
     res = subprocess.run(["rmmod", "gpu_sim"], stderr=subprocess.PIPE, text=True)
@@ -191,7 +202,8 @@ def test_unloading_gpu_sim_is_refused_while_objects_exist(targets):
 
 @pytest.mark.parametrize("bad", [
     dict(bo_size=0), dict(bo_size=PAGE + 1), dict(bo_size=uapi.GPU_SIM_MAX_BO_SIZE + PAGE),
-    dict(placement=0), dict(placement=uapi.IODBG_PLACEMENT_SAVED), dict(flags=1),
+    dict(placement=0), dict(placement=uapi.IODBG_PLACEMENT_SAVED), dict(flags=1 << 7),
+    dict(flags=uapi.GPU_SIM_CREATE_ACCESS_PHYS, placement=GART),
     dict(reserved=(1, 0)), dict(size=8)])
 def test_create_rejects_bad_arguments(bad):
     args = uapi.gpu_sim_create(size=ctypes.sizeof(uapi.gpu_sim_create), placement=VRAM,

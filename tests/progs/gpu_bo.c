@@ -3,7 +3,8 @@
  * gpu_bo: a target process that creates gpu_sim buffer objects, maps them, fills each with a
  * pattern of its own through the mapping and waits for a debugger.
  *
- *   gpu_bo COUNT PAGES PLACEMENT     (PLACEMENT: 1 VRAM, 2 GART, 3 system)
+ *   gpu_bo COUNT PAGES PLACEMENT [FLAGS]   (PLACEMENT: 1 VRAM, 2 GART, 3 system;
+ *                                           FLAGS: GPU_SIM_CREATE_*)
  *
  * Prints one line per object, "bo index=I id=ID fd=FD addr=0xADDR size=BYTES", then
  * "ready pid=PID addr=0xADDR size=BYTES" for the first, and serves commands on stdin:
@@ -36,10 +37,11 @@ struct bo {
 
 static struct bo bos[MAX_BOS];
 
-static int create_bo(int ctl, struct bo *bo, size_t size, unsigned int placement)
+static int create_bo(int ctl, struct bo *bo, size_t size, unsigned int placement,
+		     unsigned int flags)
 {
 	struct gpu_sim_create create = {
-		.size = sizeof(create), .placement = placement, .bo_size = size,
+		.size = sizeof(create), .placement = placement, .bo_size = size, .flags = flags,
 	};
 	uint64_t *words;
 
@@ -96,8 +98,8 @@ int main(int argc, char **argv)
 	int count, ctl;
 	size_t size;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: gpu_bo COUNT PAGES PLACEMENT\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: gpu_bo COUNT PAGES PLACEMENT [FLAGS]\n");
 		return 2;
 	}
 	count = atoi(argv[1]);
@@ -110,7 +112,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < count; i++) {
-		if (create_bo(ctl, &bos[i], size, atoi(argv[3])))
+		if (create_bo(ctl, &bos[i], size, atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 0))
 			return 1;
 		printf("bo index=%d id=%llu fd=%d addr=%p size=%zu\n", i,
 		       (unsigned long long)bos[i].id, bos[i].fd, (void *)bos[i].map, size);

@@ -52,6 +52,7 @@
 #define IODBG_OBJECT_REGISTERS	(1U << 0)	/* device registers, read without side effects */
 #define IODBG_OBJECT_NO_ACCESS	(1U << 1)	/* its mappings offer no ->access */
 #define IODBG_OBJECT_ACCESS_REFUSES (1U << 2)	/* its mappings' ->access refuses */
+#define IODBG_OBJECT_ACCESS_PHYS (1U << 3)	/* ->access is the kernel's generic_access_phys */
 
 /**
  * struct iodbg_version - IODBG_IOC_VERSION: what the loaded iodbg core offers
@@ -179,7 +180,7 @@ struct iodbg_rw {
  * @size:	sizeof(struct gpu_sim_create) as the caller knows it
  * @placement:	IODBG_PLACEMENT_DEVICE (VRAM, evicting others if full), _GART or _SYSTEM
  * @bo_size:	bytes, a non-zero multiple of the page size, at most GPU_SIM_MAX_BO_SIZE
- * @flags:	must be zero
+ * @flags:	GPU_SIM_CREATE_*
  * @fd:		out: the buffer object's file descriptor (close-on-exec)
  * @id:		out: its iodbg object id
  * @reserved:	must be zero
@@ -207,6 +208,13 @@ struct gpu_sim_move {
 };
 
 #define GPU_SIM_MAX_BO_SIZE	(256ULL << 20)
+/*
+ * Map the object with the kernel's generic_access_phys() as ->access, as /dev/mem and PCI
+ * resource files are, to compare iodbg against. generic_access_phys() ioremaps whatever the
+ * PTE maps, which is wrong for RAM, so such an object must be created in VRAM and stays there:
+ * it is never evicted, and moving it elsewhere is EINVAL.
+ */
+#define GPU_SIM_CREATE_ACCESS_PHYS	(1U << 0)
 #define GPU_SIM_IOC_MAGIC	0xd9
 #define GPU_SIM_IOC_CREATE	_IOWR(GPU_SIM_IOC_MAGIC, 0x00, struct gpu_sim_create)
 #define GPU_SIM_IOC_MOVE	_IOW(GPU_SIM_IOC_MAGIC, 0x01, struct gpu_sim_move)
