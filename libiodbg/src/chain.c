@@ -3,7 +3,8 @@
  * The chain. A transfer is cut where the mappings change, and each piece goes by the first
  * path that serves it; the bytes served count only up to the first piece that no path could
  * serve, so a caller never gets bytes that were not read (or believes written bytes that
- * were not). Appending a path (the iodbg debug ioctl comes next) is one entry in paths[].
+ * were not). The iodbg debug ioctl comes last: it serves only device mappings, and only
+ * with the module loaded. Appending a path is one entry in paths[].
  *
  * Reading /proc/PID/smaps walks the target's page tables, which costs more than reading a
  * few pages of ordinary memory. So a transfer without a report first tries the whole range
@@ -24,6 +25,7 @@ static const struct iodbg_path_ops *const paths[] = {
 	&iodbg__path_process_vm,
 	&iodbg__path_proc_mem,
 	&iodbg__path_ptrace,
+	&iodbg__path_ioctl,
 };
 
 _Static_assert(ARRAY_SIZE(paths) <= IODBG_MAX_PATHS, "a report has no room for every path");
@@ -63,7 +65,7 @@ struct transfer {
 static void load_maps(struct transfer *tr)
 {
 	tr->maps_tried = true;
-	if (iodbg_maps_read(tr->t, &tr->maps))
+	if (iodbg__maps_read(tr->t, &tr->maps))
 		tr->maps = NULL;
 }
 
@@ -109,6 +111,11 @@ static void describe(const struct transfer *tr, const struct iodbg_map *map, int
 
 	if (err == -ESRCH) {
 		append(buf, size, &off, "process %d is gone", pid);
+	} else if (tr->t->ioctl_state == IODBG__IOCTL_CONSENT) {
+		append(buf, size, &off, "%s%s%s: MMIO needs consent: the debug ioctl reaches it "
+		       "only with device side effects allowed (iodbg_set_allow_mmio, --allow-mmio)",
+		       map && (map->flags & IODBG_MAP_IO) ? "VM_IO mapping" : "VM_PFNMAP mapping",
+		       map && *map->path ? " " : "", map ? map->path : "");
 	} else if (err == -EPERM || err == -EACCES) {
 		append(buf, size, &off, "no permission to debug process %d (it takes the same "
 		       "user and no more privileges, or CAP_SYS_PTRACE)", pid);
@@ -118,9 +125,13 @@ static void describe(const struct transfer *tr, const struct iodbg_map *map, int
 		append(buf, size, &off, "nothing is mapped there");
 	} else if (map->flags & (IODBG_MAP_IO | IODBG_MAP_PFNMAP)) {
 		append(buf, size, &off, "%s mapping%s%s: the kernel's ordinary paths cannot %s it "
-		       "without a driver ->access; load iodbg for the debug ioctl",
+		       "without a driver ->access; %s",
 		       map->flags & IODBG_MAP_IO ? "VM_IO" : "VM_PFNMAP", *map->path ? " " : "",
-		       map->path, tr->write ? "write" : "read");
+		       map->path, tr->write ? "write" : "read",
+		       tr->t->ioctl_state == IODBG__IOCTL_NO_MODULE ?
+		       "load iodbg for the debug ioctl" :
+		       tr->t->ioctl_state == IODBG__IOCTL_FAILED ? "nor could the debug ioctl" :
+		       "the iodbg debug ioctl (path ioctl) can");
 	} else {
 		append(buf, size, &off, "mapping %" PRIx64 "-%" PRIx64 "%s%s", map->start, map->end,
 		       *map->path ? " " : "", map->path);
@@ -147,6 +158,7 @@ static ssize_t serve(struct transfer *tr, uint64_t pos, size_t len, const struct
 	size_t n = 0, off = 0;
 	int err = 0;
 
+	t->ioctl_state = IODBG__IOCTL_UNTRIED;
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		const struct iodbg_path_ops *p = paths[i];
 		struct iodbg_attempt_log *a = &log[n];

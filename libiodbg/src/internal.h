@@ -26,7 +26,18 @@ struct iodbg_target {
 	int mem_fd[2];		/* /proc/PID/mem for reading, for writing; -1 until first used */
 	int path;		/* the policy: IODBG_PATH_AUTO or one path */
 	bool no_process_vm;	/* process_vm_readv said ENOSYS once */
+	bool allow_mmio;	/* iodbg_set_allow_mmio(): device side effects are allowed */
+	int ctl_fd;		/* /dev/iodbg; -1 until first used */
+	int ioctl_state;	/* IODBG__IOCTL_*: what the ioctl path found for the last piece */
 	char msg[IODBG_MSG_SIZE];
+};
+
+/* What the ioctl path found, for the reason of a piece no path served. */
+enum {
+	IODBG__IOCTL_UNTRIED,
+	IODBG__IOCTL_NO_MODULE,		/* /dev/iodbg is missing */
+	IODBG__IOCTL_CONSENT,		/* EPERM: MMIO, and device side effects not allowed */
+	IODBG__IOCTL_FAILED,		/* anything else */
 };
 
 /* One piece of a transfer: it lies in one mapping, or in one hole between mappings. */
@@ -54,6 +65,12 @@ struct iodbg_path_ops {
 extern const struct iodbg_path_ops iodbg__path_process_vm;
 extern const struct iodbg_path_ops iodbg__path_proc_mem;
 extern const struct iodbg_path_ops iodbg__path_ptrace;
+extern const struct iodbg_path_ops iodbg__path_ioctl;
+
+/* kernel.c: open /dev/iodbg (a descriptor, or a negative errno: -ENODEV without the module). */
+int iodbg__open_ctl(void);
+/* The iodbg objects of @t, or a negative errno with the message set on @t. */
+int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **v, size_t *n);
 
 /* error.c: set the message of @t (of the thread if NULL) and return @err. */
 int iodbg__error(struct iodbg_target *t, int err, const char *fmt, ...) IODBG_PRINTF(3, 4);
@@ -66,6 +83,10 @@ int iodbg__read_proc(struct iodbg_target *t, const char *name, char **text, size
 
 /* maps.c: the index of the first mapping that ends after @addr (count if none). */
 size_t iodbg__maps_index(const struct iodbg_maps *maps, uint64_t addr);
+/* iodbg_maps_read() without the objects: what the chain needs. */
+int iodbg__maps_read(struct iodbg_target *t, struct iodbg_maps **maps);
+/* Attach @v (@n objects in address order; the maps take them) to the mappings they are in. */
+void iodbg__maps_attach(struct iodbg_maps *maps, struct iodbg_object *v, size_t n);
 
 /* report.c */
 struct iodbg_attempt_log {

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -46,4 +47,159 @@ IODBG_API int iodbg_kernel_info(struct iodbg_kernel_info *info)
 	info->features = v.features;
 	iodbg__error(NULL, 0, "the iodbg module is loaded, ABI version %u", v.abi_version);
 	return 0;
+}
+
+int iodbg__open_ctl(void)
+{
+	int fd = open(IODBG_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	return errno == ENOENT || errno == ENXIO || errno == ENODEV ? -ENODEV : -errno;
+}
+
+static void object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k)
+{
+	*o = (struct iodbg_object){
+		.id = k->id, .size = k->size, .start = k->start, .length = k->length,
+		.offset = k->offset, .owner = k->owner, .kind = k->kind,
+		.placement = k->placement, .flags = k->flags, .unit = k->unit,
+	};
+}
+
+int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_t *count)
+{
+	struct iodbg_object_info *k = NULL;
+	struct iodbg_object *v = NULL;
+	uint32_t room = 16;
+	int fd, err = 0;
+
+	*out = NULL;
+	*count = 0;
+	fd = iodbg__open_ctl();
+	if (fd == -ENODEV)
+		return iodbg__error(t, fd, "iodbg module not loaded (" IODBG_DEVICE " missing)");
+	if (fd < 0)
+		return iodbg__error(t, fd, "cannot open " IODBG_DEVICE ": %s", strerror(-fd));
+	for (;;) {
+		struct iodbg_list_objects l = {
+			.size = sizeof(l), .pid = t->pid, .count = room,
+			.entry_size = sizeof(*k),
+		};
+		struct iodbg_object_info *bigger = reallocarray(k, room, sizeof(*k));
+
+		if (!bigger) {
+			err = iodbg__error(t, -ENOMEM, "out of memory");
+			break;
+		}
+		k = bigger;
+		memset(k, 0, room * sizeof(*k));
+		l.objects = (uintptr_t)k;
+		if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0) {
+			err = -errno;
+			if (err == -EACCES)
+				err = -EPERM;
+			iodbg__error(t, err, "cannot list the iodbg objects of process %d: %s%s",
+				     (int)t->pid, strerror(-err), err == -EPERM ?
+				     " (no permission to debug it)" : "");
+			break;
+		}
+		if (l.count <= room) {
+			v = calloc(l.count ? l.count : 1, sizeof(*v));
+			if (!v) {
+				err = iodbg__error(t, -ENOMEM, "out of memory");
+				break;
+			}
+			for (uint32_t i = 0; i < l.count; i++)
+				object_from_uapi(&v[i], &k[i]);
+			*out = v;
+			*count = l.count;
+			break;
+		}
+		/* Cut short: more mappings than room. Ask again with room for them all. */
+		if (l.count > (1U << 20)) {
+			err = iodbg__error(t, -E2BIG, "process %d has %u iodbg mappings", (int)t->pid,
+					   l.count);
+			break;
+		}
+		room = l.count + 16;
+	}
+	free(k);
+	close(fd);
+	return err;
+}
+
+struct iodbg_objects {
+	size_t count;
+	struct iodbg_object *v;
+};
+
+IODBG_API int iodbg_objects(struct iodbg_target *t, struct iodbg_objects **out)
+{
+	struct iodbg_objects *o;
+	int err;
+
+	if (!t || !out)
+		return -EINVAL;
+	*out = NULL;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return iodbg__error(t, -ENOMEM, "out of memory");
+	err = iodbg__list_objects(t, &o->v, &o->count);
+	if (err) {
+		free(o);
+		return err;
+	}
+	*out = o;
+	return 0;
+}
+
+IODBG_API size_t iodbg_objects_count(const struct iodbg_objects *o)
+{
+	return o ? o->count : 0;
+}
+
+IODBG_API const struct iodbg_object *iodbg_objects_get(const struct iodbg_objects *o, size_t i)
+{
+	return o && i < o->count ? &o->v[i] : NULL;
+}
+
+IODBG_API void iodbg_objects_free(struct iodbg_objects *o)
+{
+	if (!o)
+		return;
+	free(o->v);
+	free(o);
+}
+
+IODBG_API const char *iodbg_object_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case IODBG_KIND_SCRATCH:
+		return "scratch";
+	case IODBG_KIND_GPU_BO:
+		return "gpu_bo";
+	case IODBG_KIND_SPU_LS:
+		return "spu_ls";
+	case IODBG_KIND_SPU_REGS:
+		return "spu_regs";
+	}
+	return "unknown";
+}
+
+IODBG_API const char *iodbg_placement_name(uint32_t placement)
+{
+	switch (placement) {
+	case IODBG_PLACEMENT_NONE:
+		return "none";
+	case IODBG_PLACEMENT_DEVICE:
+		return "device";
+	case IODBG_PLACEMENT_GART:
+		return "gart";
+	case IODBG_PLACEMENT_SYSTEM:
+		return "system";
+	case IODBG_PLACEMENT_SAVED:
+		return "saved";
+	}
+	return "unknown";
 }

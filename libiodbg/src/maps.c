@@ -26,6 +26,8 @@ struct iodbg_maps {
 	size_t cap;
 	int truncated;
 	struct iodbg_map *v;
+	struct iodbg_object *objects;	/* what the maps' object pointers point into */
+	size_t nobjects;
 };
 
 /* A line being parsed: [p, end). */
@@ -194,7 +196,7 @@ static int append(struct iodbg_maps *maps, const struct iodbg_map *m, size_t pat
 static const char *parse_line(struct iodbg_maps *maps, struct cursor *c, int *err)
 {
 	struct cursor k = *c;
-	struct iodbg_map m;
+	struct iodbg_map m = { 0 };
 	const char *why, *key;
 	size_t len;
 
@@ -258,7 +260,7 @@ IODBG_API int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps *
 	return 0;
 }
 
-IODBG_API int iodbg_maps_read(struct iodbg_target *t, struct iodbg_maps **out)
+int iodbg__maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 {
 	size_t len;
 	char *text;
@@ -277,6 +279,36 @@ IODBG_API int iodbg_maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 	return 0;
 }
 
+/*
+ * The mappings, and the iodbg object of each where the module knows one. Without the module,
+ * or if it does not answer, the mappings come without objects: that is no error.
+ */
+IODBG_API int iodbg_maps_read(struct iodbg_target *t, struct iodbg_maps **out)
+{
+	struct iodbg_object *v;
+	size_t n;
+	int err = iodbg__maps_read(t, out);
+
+	if (err)
+		return err;
+	if (!iodbg__list_objects(t, &v, &n))
+		iodbg__maps_attach(*out, v, n);
+	iodbg__error(t, 0, "%s", "");
+	return 0;
+}
+
+void iodbg__maps_attach(struct iodbg_maps *maps, struct iodbg_object *v, size_t n)
+{
+	maps->objects = v;
+	maps->nobjects = n;
+	for (size_t i = 0; i < n; i++) {
+		struct iodbg_map *m = (struct iodbg_map *)iodbg_maps_find(maps, v[i].start);
+
+		if (m && !m->object)
+			m->object = &v[i];
+	}
+}
+
 IODBG_API void iodbg_maps_free(struct iodbg_maps *maps)
 {
 	if (!maps)
@@ -284,6 +316,7 @@ IODBG_API void iodbg_maps_free(struct iodbg_maps *maps)
 	for (size_t i = 0; i < maps->count; i++)
 		free((char *)maps->v[i].path);
 	free(maps->v);
+	free(maps->objects);
 	free(maps);
 }
 

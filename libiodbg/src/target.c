@@ -40,6 +40,7 @@ IODBG_API int iodbg_open(pid_t pid, unsigned int flags, struct iodbg_target **ou
 	}
 	t->pid = pid;
 	t->mem_fd[0] = t->mem_fd[1] = -1;
+	t->ctl_fd = -1;
 	t->path = IODBG_PATH_AUTO;
 	*out = t;
 	return 0;
@@ -52,6 +53,8 @@ IODBG_API void iodbg_close(struct iodbg_target *t)
 	for (int i = 0; i < 2; i++)
 		if (t->mem_fd[i] >= 0)
 			close(t->mem_fd[i]);
+	if (t->ctl_fd >= 0)
+		close(t->ctl_fd);
 	close(t->dirfd);
 	free(t);
 }
@@ -68,6 +71,14 @@ IODBG_API int iodbg_set_path(struct iodbg_target *t, int path)
 	if (!iodbg_path_name(path))
 		return iodbg__error(t, -EINVAL, "no path number %d", path);
 	t->path = path;
+	return 0;
+}
+
+IODBG_API int iodbg_set_allow_mmio(struct iodbg_target *t, int allow)
+{
+	if (!t)
+		return -EINVAL;
+	t->allow_mmio = !!allow;
 	return 0;
 }
 

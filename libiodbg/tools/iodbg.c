@@ -3,7 +3,7 @@
  * iodbg: read and write another process's memory by the best path that works, and say which.
  *
  *   iodbg maps PID                 iodbg read PID ADDR LEN      iodbg info
- *   iodbg write PID ADDR (HEX | -f FILE)
+ *   iodbg write PID ADDR (HEX | -f FILE)                         iodbg objects PID
  *
  * Transfers go in chunks, so that any length streams in bounded memory and a progress line
  * can follow them; what a chunk could not transfer ends the command with the library's
@@ -38,6 +38,7 @@ static const char usage_text[] =
 	"  maps PID                      the mappings of PID and their kind\n"
 	"  read PID ADDR LEN             LEN bytes at ADDR, as a hexdump or raw (-o FILE)\n"
 	"  write PID ADDR (HEX|-f FILE)  write bytes at ADDR\n"
+	"  objects PID                   the iodbg objects PID maps (needs the iodbg module)\n"
 	"  info                          the library and the kernel side\n"
 	"\n"
 	"ADDR is hexadecimal (0x optional); LEN is decimal or 0x hexadecimal, with an optional\n"
@@ -51,6 +52,7 @@ struct options {
 	bool json;
 	bool report;
 	bool attach;
+	bool allow_mmio;
 	int path;
 	const char *file;	/* read -o, write -f */
 };
@@ -417,6 +419,7 @@ static int open_target(struct options *o, pid_t pid, struct iodbg_target **t)
 	if (err)
 		return error(1, "%s", iodbg_errmsg(NULL));
 	iodbg_set_path(*t, o->path);
+	iodbg_set_allow_mmio(*t, o->allow_mmio);
 	if (o->attach && attach(pid)) {
 		iodbg_close(*t);
 		return 1;
@@ -516,9 +519,24 @@ static void map_text(const struct iodbg_map *m)
 			off += snprintf(flags + off, sizeof(flags) - off, "%s%s", off ? "," : "",
 					map_flags[i].name);
 	printf("%012" PRIx64 "-%012" PRIx64 " %s %-8s %-20s %08" PRIx64 " %02x:%02x %-*" PRIu64
-	       "%s%s%s\n", m->start, m->end, perms(m->flags, p), iodbg_map_kind(m), flags, m->offset,
+	       "%s%s%s", m->start, m->end, perms(m->flags, p), iodbg_map_kind(m), flags, m->offset,
 	       m->dev_major, m->dev_minor, *m->path ? 10 : 0, m->inode, *m->path ? " " : "", m->path,
 	       m->flags & IODBG_MAP_DELETED ? " (deleted)" : "");
+	if (m->object)
+		printf(" [object %" PRIu64 " %s %s, %" PRIu64 " bytes]", m->object->id,
+		       iodbg_object_kind_name(m->object->kind),
+		       iodbg_placement_name(m->object->placement), m->object->size);
+	putchar('\n');
+}
+
+static void object_json(const struct iodbg_object *ob)
+{
+	printf("{\"id\": %" PRIu64 ", \"kind\": \"%s\", \"kind_id\": %u, \"size\": %" PRIu64
+	       ", \"placement\": \"%s\", \"placement_id\": %u, \"flags\": %u, \"unit\": %d, "
+	       "\"start\": \"0x%" PRIx64 "\", \"length\": %" PRIu64 ", \"offset\": %" PRIu64
+	       ", \"owner\": %" PRIu64 "}", ob->id, iodbg_object_kind_name(ob->kind), ob->kind,
+	       ob->size, iodbg_placement_name(ob->placement), ob->placement, ob->flags, ob->unit,
+	       ob->start, ob->length, ob->offset, ob->owner);
 }
 
 static void map_json(const struct iodbg_map *m, bool first)
@@ -534,11 +552,16 @@ static void map_json(const struct iodbg_map *m, bool first)
 	printf("], \"offset\": \"0x%" PRIx64 "\", \"dev\": \"%02x:%02x\", \"inode\": %" PRIu64
 	       ", \"path\": ", m->offset, m->dev_major, m->dev_minor, m->inode);
 	json_str(stdout, m->path);
+	if (m->object) {
+		printf(", \"object\": ");
+		object_json(m->object);
+	}
 	putchar('}');
 }
 
 static int cmd_maps(struct options *o, int argc, char **argv)
 {
+	struct iodbg_kernel_info k;
 	struct iodbg_target *t;
 	struct iodbg_maps *maps;
 	bool device = false;
@@ -572,10 +595,77 @@ static int cmd_maps(struct options *o, int argc, char **argv)
 	}
 	if (o->json)
 		printf("%s]\n", iodbg_maps_count(maps) ? "\n" : "");
-	else if (device)
+	else if (device && (iodbg_kernel_info(&k) || !k.loaded))
 		printf("\nio, pfnmap: the kernel's ordinary paths reach these only through a "
 		       "driver ->access; load iodbg for the debug ioctl\n");
+	else if (device)
+		printf("\nio, pfnmap: the kernel's ordinary paths reach these only through a "
+		       "driver ->access; the iodbg debug ioctl (path ioctl) reads them\n");
 	iodbg_maps_free(maps);
+	close_target(o, t);
+	return 0;
+}
+
+static const char *object_flags(uint32_t f, char *buf, size_t size)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ IODBG_OBJECT_REGISTERS, "registers" }, { IODBG_OBJECT_NO_ACCESS, "noaccess" },
+		{ IODBG_OBJECT_ACCESS_REFUSES, "refuses" }, { IODBG_OBJECT_ACCESS_PHYS, "phys" },
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (f & names[i].bit)
+			off += snprintf(buf + off, size - off, "%s%s", off ? "," : "",
+					names[i].name);
+	return off ? buf : "-";
+}
+
+static int cmd_objects(struct options *o, int argc, char **argv)
+{
+	struct iodbg_objects *objs;
+	struct iodbg_target *t;
+	char flags[64];
+	pid_t pid;
+	size_t n;
+
+	(void)argc;
+	if (!parse_pid(argv[0], &pid))
+		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
+	if (open_target(o, pid, &t))
+		return 1;
+	if (iodbg_objects(t, &objs)) {
+		error(1, "%s", iodbg_errmsg(t));
+		close_target(o, t);
+		return 1;
+	}
+	n = iodbg_objects_count(objs);
+	if (o->json)
+		printf("[");
+	else
+		printf("%-25s %-8s %-9s %-8s %-12s %-10s %-5s %-8s %s\n", "ADDRESS", "ID", "KIND",
+		       "PLACE", "SIZE", "OFFSET", "UNIT", "OWNER", "FLAGS");
+	for (size_t i = 0; i < n; i++) {
+		const struct iodbg_object *ob = iodbg_objects_get(objs, i);
+
+		if (o->json) {
+			printf("%s\n  ", i ? "," : "");
+			object_json(ob);
+			continue;
+		}
+		printf("%012" PRIx64 "-%012" PRIx64 " %-8" PRIu64 " %-9s %-8s %-12" PRIu64
+		       " %-10" PRIx64 " %-5d %-8" PRIu64 " %s\n", ob->start, ob->start + ob->length,
+		       ob->id, iodbg_object_kind_name(ob->kind),
+		       iodbg_placement_name(ob->placement), ob->size, ob->offset, ob->unit,
+		       ob->owner, object_flags(ob->flags, flags, sizeof(flags)));
+	}
+	if (o->json)
+		printf("%s]\n", n ? "\n" : "");
+	iodbg_objects_free(objs);
 	close_target(o, t);
 	return 0;
 }
@@ -666,6 +756,10 @@ static int cmd_info(struct options *o, int argc, char **argv)
 		const char *name;
 	} features[] = {
 		{ IODBG_FEATURE_SCRATCH_MAP, "scratch_map" },
+		{ IODBG_FEATURE_RW_ADDR, "rw_addr" },
+		{ IODBG_FEATURE_RW_OBJECT, "rw_object" },
+		{ IODBG_FEATURE_LIST_OBJECTS, "list_objects" },
+		{ IODBG_FEATURE_GENERIC, "generic" },
 	};
 	struct iodbg_kernel_info k;
 	uint64_t unknown;
@@ -717,25 +811,29 @@ static int cmd_info(struct options *o, int argc, char **argv)
 #define OPT_PATH	{ "path", required_argument, NULL, 'p' }
 #define OPT_REPORT	{ "report", no_argument, NULL, 'r' }
 #define OPT_ATTACH	{ "attach", no_argument, NULL, 'a' }
+#define OPT_MMIO	{ "allow-mmio", no_argument, NULL, 'm' }
 #define OPT_END		{ NULL, 0, NULL, 0 }
 
 #define XFER_HELP \
 	"  --path=P    auto (default: each piece by the first path that works), process_vm,\n" \
-	"              proc_mem or ptrace (only that one)\n" \
+	"              proc_mem, ptrace or ioctl (only that one)\n" \
+	"  --allow-mmio  allow device side effects: the ioctl path may touch MMIO through the\n" \
+	"              kernel's generic fallback (reading a register can change a device)\n" \
 	"  --attach    stop the target with ptrace for the transfer (lets the ptrace path work)\n" \
 	"  --report    say on stderr which path served each range and why the others failed\n" \
 	"  --json      the report as JSON\n"
 
 static const struct option maps_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
 static const struct option read_opts[] = {
-	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH,
+	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO,
 	{ "output", required_argument, NULL, 'o' }, OPT_END
 };
 static const struct option write_opts[] = {
-	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH,
+	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO,
 	{ "file", required_argument, NULL, 'f' }, OPT_END
 };
 static const struct option info_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
+static const struct option objects_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
 
 static const struct command commands[] = {
 	{ "maps", cmd_maps, 1, "hj", maps_opts,
@@ -744,15 +842,21 @@ static const struct command commands[] = {
 	  "for VM_IO, pfnmap for VM_PFNMAP), flags (io, pfnmap, mixedmap, dontdump, deleted),\n"
 	  "offset, device, inode and path.\n"
 	  "  --json      one JSON array of objects\n" },
-	{ "read", cmd_read, 3, "hjp:rao:", read_opts,
+	{ "read", cmd_read, 3, "hjp:ramo:", read_opts,
 	  "usage: iodbg read [OPTIONS] PID ADDR LEN\n"
 	  "Read LEN bytes at ADDR in PID and print them as xxd does (xxd -o ADDR), or raw.\n"
 	  "  -o, --output=FILE  write the raw bytes to FILE ('-': stdout)\n" XFER_HELP },
-	{ "write", cmd_write, -1, "hjp:raf:", write_opts,
+	{ "write", cmd_write, -1, "hjp:ramf:", write_opts,
 	  "usage: iodbg write [OPTIONS] PID ADDR (HEX | -f FILE)\n"
 	  "Write bytes at ADDR in PID: HEX as pairs of hexadecimal digits (spaces and colons\n"
 	  "between them are ignored), or the contents of FILE ('-': stdin).\n"
 	  "  -f, --file=FILE    the bytes to write\n" XFER_HELP },
+	{ "objects", cmd_objects, 1, "hj", objects_opts,
+	  "usage: iodbg objects [--json] PID\n"
+	  "The iodbg objects that PID maps (IODBG_IOC_LIST_OBJECTS; needs the iodbg module):\n"
+	  "mapping, object id, kind, placement now (device, gart, system, saved), size, offset\n"
+	  "in the object, device unit, owner and flags.\n"
+	  "  --json      one JSON array of objects\n" },
 	{ "info", cmd_info, 0, "hj", info_opts,
 	  "usage: iodbg info [--json]\n"
 	  "The library version, its paths, and whether the iodbg module is loaded (its ABI\n"
@@ -779,6 +883,9 @@ static int run(const struct command *c, int argc, char **argv)
 			break;
 		case 'a':
 			o.attach = true;
+			break;
+		case 'm':
+			o.allow_mmio = true;
 			break;
 		case 'p':
 			o.path = iodbg_path_from_name(optarg);

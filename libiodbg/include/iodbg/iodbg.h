@@ -26,19 +26,17 @@ extern "C" {
 /* The version of the library actually loaded, e.g. "0.1.0". */
 const char *iodbg_version(void);
 
-/*
- * The paths to another process's memory, in the order the chain tries them. Numbers are ABI.
- * A later version appends the iodbg debug ioctl as path 4.
- */
+/* The paths to another process's memory, in the order the chain tries them. Numbers are ABI. */
 enum iodbg_path {
 	IODBG_PATH_NONE = -1,		/* in a report: no path served this sub-range */
 	IODBG_PATH_AUTO = 0,		/* as a policy: every path, in order */
 	IODBG_PATH_PROCESS_VM = 1,	/* process_vm_readv/writev */
 	IODBG_PATH_PROC_MEM = 2,	/* pread/pwrite of /proc/PID/mem */
 	IODBG_PATH_PTRACE = 3,		/* PTRACE_PEEKDATA/POKEDATA, only on our own stopped tracee */
+	IODBG_PATH_IOCTL = 4,		/* IODBG_IOC_RW_ADDR on /dev/iodbg: VM_IO/VM_PFNMAP only */
 };
 
-/* "auto", "process_vm", "proc_mem", "ptrace"; NULL for a number that is no path. */
+/* "auto", "process_vm", "proc_mem", "ptrace", "ioctl"; NULL for a number that is no path. */
 const char *iodbg_path_name(int path);
 /* The path with that name, or -EINVAL. */
 int iodbg_path_from_name(const char *name);
@@ -74,6 +72,15 @@ pid_t iodbg_target_pid(const struct iodbg_target *target);
  */
 int iodbg_set_path(struct iodbg_target *target, int path);
 
+/*
+ * Allow (@allow != 0) or forbid (the default) device side effects: with them allowed, the
+ * ioctl path passes IODBG_RW_ALLOW_MMIO, so the kernel's generic page-table fallback may
+ * touch MMIO pages (reading a device register can change the device), and tries that
+ * fallback (IODBG_RW_GENERIC) as a last attempt where the object's own path failed.
+ * Without it, MMIO that only the fallback could reach is reported as needing consent.
+ */
+int iodbg_set_allow_mmio(struct iodbg_target *target, int allow);
+
 /* ---- mappings ---- */
 
 #define IODBG_MAP_READ		0x0001u
@@ -87,6 +94,8 @@ int iodbg_set_path(struct iodbg_target *target, int path);
 #define IODBG_MAP_DONTDUMP	0x0100u	/* VM_DONTDUMP ("dd") */
 #define IODBG_MAP_DELETED	0x0200u	/* the file was deleted; " (deleted)" is cut from path */
 
+struct iodbg_object;
+
 struct iodbg_map {
 	uint64_t start;		/* first byte */
 	uint64_t end;		/* one past the last byte */
@@ -96,6 +105,8 @@ struct iodbg_map {
 	uint32_t dev_minor;
 	uint32_t flags;		/* IODBG_MAP_* */
 	const char *path;	/* as the kernel prints it ("[heap]", "[vvar]"); "" if none */
+	/* iodbg_maps_read(): the iodbg object mapped here, if the module is loaded; else NULL */
+	const struct iodbg_object *object;
 };
 
 /*
@@ -123,6 +134,41 @@ const struct iodbg_map *iodbg_maps_find(const struct iodbg_maps *maps, uint64_t 
 /* 1 if a truncated last line was dropped. */
 int iodbg_maps_truncated(const struct iodbg_maps *maps);
 void iodbg_maps_free(struct iodbg_maps *maps);
+
+/* ---- iodbg objects: what the kernel module knows about device memory ---- */
+
+/*
+ * One iodbg mapping of a process (IODBG_IOC_LIST_OBJECTS). @kind, @placement and @flags take
+ * the IODBG_KIND_*, IODBG_PLACEMENT_* and IODBG_OBJECT_* values of <linux/iodbg.h>.
+ */
+struct iodbg_object {
+	uint64_t id;		/* unique while the iodbg module is loaded */
+	uint64_t size;		/* of the object, in bytes */
+	uint64_t start;		/* the mapping: its first address, */
+	uint64_t length;	/* its length */
+	uint64_t offset;	/* and the offset in the object that @start maps */
+	uint64_t owner;		/* the object it belongs with (an SPU context's other one), or 0 */
+	uint32_t kind;
+	uint32_t placement;	/* at the time of the call */
+	uint32_t flags;
+	int32_t unit;		/* the device unit that holds it, or -1 */
+};
+
+struct iodbg_objects;
+
+/*
+ * The iodbg objects that @target maps, in address order. -ENODEV (with the reason) if the
+ * iodbg module is not loaded.
+ */
+int iodbg_objects(struct iodbg_target *target, struct iodbg_objects **objects);
+size_t iodbg_objects_count(const struct iodbg_objects *objects);
+/* The @i-th object by address, NULL past the end. */
+const struct iodbg_object *iodbg_objects_get(const struct iodbg_objects *objects, size_t i);
+void iodbg_objects_free(struct iodbg_objects *objects);
+/* "scratch", "gpu_bo", "spu_ls", "spu_regs"; "unknown" for another number. */
+const char *iodbg_object_kind_name(uint32_t kind);
+/* "none", "device", "gart", "system", "saved"; "unknown" for another number. */
+const char *iodbg_placement_name(uint32_t placement);
 
 /* ---- reports: which path served each sub-range, and why the others failed ---- */
 

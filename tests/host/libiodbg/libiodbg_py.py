@@ -17,9 +17,10 @@ O = Path(os.environ.get("IODBG_LIBIODBG_O") or
 ASAN_O = O / "asan"
 FIXTURES = _HERE.parent / "fixtures"
 
-PATH_NONE, PATH_AUTO, PATH_PROCESS_VM, PATH_PROC_MEM, PATH_PTRACE = -1, 0, 1, 2, 3
+PATH_NONE, PATH_AUTO, PATH_PROCESS_VM, PATH_PROC_MEM, PATH_PTRACE, PATH_IOCTL = \
+    -1, 0, 1, 2, 3, 4
 PATHS = {"auto": PATH_AUTO, "process_vm": PATH_PROCESS_VM, "proc_mem": PATH_PROC_MEM,
-         "ptrace": PATH_PTRACE}
+         "ptrace": PATH_PTRACE, "ioctl": PATH_IOCTL}
 MAP_READ, MAP_WRITE, MAP_EXEC, MAP_SHARED = 0x1, 0x2, 0x4, 0x8
 MAP_VMFLAGS, MAP_IO, MAP_PFNMAP, MAP_MIXEDMAP, MAP_DONTDUMP, MAP_DELETED = (
     0x10, 0x20, 0x40, 0x80, 0x100, 0x200)
@@ -29,11 +30,20 @@ SSIZE_MAX = 2**63 - 1
 SANITIZER_PRELOAD = os.environ.pop("LD_PRELOAD", "") if os.environ.get("IODBG_LIBIODBG_SO") else ""
 
 
+class Object(ctypes.Structure):
+    _fields_ = [("id", ctypes.c_uint64), ("size", ctypes.c_uint64), ("start", ctypes.c_uint64),
+                ("length", ctypes.c_uint64), ("offset", ctypes.c_uint64),
+                ("owner", ctypes.c_uint64), ("kind", ctypes.c_uint32),
+                ("placement", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("unit", ctypes.c_int32)]
+
+
 class Map(ctypes.Structure):
     _fields_ = [("start", ctypes.c_uint64), ("end", ctypes.c_uint64),
                 ("offset", ctypes.c_uint64), ("inode", ctypes.c_uint64),
                 ("dev_major", ctypes.c_uint32), ("dev_minor", ctypes.c_uint32),
-                ("flags", ctypes.c_uint32), ("path", ctypes.c_char_p)]
+                ("flags", ctypes.c_uint32), ("path", ctypes.c_char_p),
+                ("object", ctypes.POINTER(Object))]
 
 
 class Attempt(ctypes.Structure):
@@ -64,6 +74,13 @@ def _protos(lib):
         ("iodbg_close", None, [c.c_void_p]),
         ("iodbg_target_pid", c.c_int, [c.c_void_p]),
         ("iodbg_set_path", c.c_int, [c.c_void_p, c.c_int]),
+        ("iodbg_set_allow_mmio", c.c_int, [c.c_void_p, c.c_int]),
+        ("iodbg_objects", c.c_int, [c.c_void_p, P(c.c_void_p)]),
+        ("iodbg_objects_count", c.c_size_t, [c.c_void_p]),
+        ("iodbg_objects_get", P(Object), [c.c_void_p, c.c_size_t]),
+        ("iodbg_objects_free", None, [c.c_void_p]),
+        ("iodbg_object_kind_name", c.c_char_p, [c.c_uint32]),
+        ("iodbg_placement_name", c.c_char_p, [c.c_uint32]),
         ("iodbg_map_kind", c.c_char_p, [P(Map)]),
         ("iodbg_maps_read", c.c_int, [c.c_void_p, P(c.c_void_p)]),
         ("iodbg_maps_parse", c.c_int, [c.c_char_p, c.c_size_t, P(c.c_void_p)]),

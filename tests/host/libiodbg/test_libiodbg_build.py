@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from libiodbg_py import LIBIODBG, O, Attempt, KernelInfo, Map, Segment
+from libiodbg_py import LIBIODBG, O, Attempt, KernelInfo, Map, Object, Segment
 
 HEADER = LIBIODBG / "include" / "iodbg" / "iodbg.h"
 
@@ -131,7 +131,7 @@ def test_source_folder_stays_clean():
 def test_man_pages_match_the_code(iodbg):
     """Every option of every command is in iodbg(1); every API function in iodbg(3)."""
     man1 = (LIBIODBG / "man" / "iodbg.1").read_text().replace("\\-", "-")
-    for cmd in ["maps", "read", "write", "info"]:
+    for cmd in ["maps", "read", "write", "objects", "info"]:
         help_text = subprocess.run([iodbg, cmd, "--help"], stdout=subprocess.PIPE,
                                    text=True).stdout
         for opt in re.findall(r"(--[a-z]+)", help_text):

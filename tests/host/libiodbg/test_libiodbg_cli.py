@@ -48,7 +48,9 @@ def test_help(iodbg):
     (["read", "1", "1000", "-5"], b"read: invalid option -- '5'"),
     (["read", "1", "1000", "17179869184G"], b"iodbg: bad LEN"),
     (["read", "1", "fffffffffffffff0", "32"], b"passes the end of the address space"),
-    (["read", "--path=ioctl", "1", "1000", "16"], b'iodbg: no path named "ioctl"'),
+    (["read", "--path=generic", "1", "1000", "16"], b'iodbg: no path named "generic"'),
+    (["objects"], b"usage: iodbg objects"),
+    (["objects", "x"], b"iodbg: bad PID 'x'"),
     (["write", "1"], b"usage: iodbg write"),
     (["write", "1", "1000"], b"HEX or from -f FILE, and got neither"),
     (["write", "1", "1000", "abc"], b"iodbg: bad HEX 'abc'"),
@@ -62,6 +64,23 @@ def test_usage_errors(iodbg, args, message):
     res = run(iodbg, *args)
     assert res.returncode == 2, res
     assert message in res.stderr, res.stderr
+
+
+@pytest.mark.skipif(os.path.exists("/dev/iodbg"), reason="the iodbg module is loaded")
+def test_objects_without_the_module(iodbg, target):
+    res = run(iodbg, "objects", target.pid)
+    assert res.returncode == 1
+    assert res.stderr == b"iodbg: iodbg module not loaded (/dev/iodbg missing)\n"
+    res = run(iodbg, "objects", "--json", target.pid)
+    assert res.returncode == 1 and res.stdout == b""
+
+
+@pytest.mark.skipif(os.path.exists("/dev/iodbg"), reason="the iodbg module is loaded")
+def test_forced_ioctl_without_the_module(iodbg, target):
+    res = run(iodbg, "read", "--path=ioctl", "--allow-mmio", target.pid,
+              hexaddr(target.addr("big")), 16)
+    assert res.returncode == 1
+    assert b"ioctl skipped: iodbg module not loaded (/dev/iodbg missing)" in res.stderr
 
 
 def test_no_process(iodbg):
@@ -151,7 +170,9 @@ def test_report_json(iodbg, target):
                          "why": "", "attempts": [{"path": "process_vm", "result": "served",
                                                   "error": None, "why": ""}]}
     assert report[1]["path"] is None and report[1]["error"] == "EFAULT"
-    assert [a["result"] for a in report[1]["attempts"]] == ["failed", "failed", "skipped"]
+    assert [a["result"] for a in report[1]["attempts"]] == [
+        "failed", "failed", "skipped", "skipped" if not os.path.exists("/dev/iodbg") else "failed"]
+    assert report[1]["attempts"][3]["path"] == "ioctl"
     assert message.startswith("iodbg: read of 16 bytes")
 
 
@@ -249,9 +270,10 @@ def test_info(iodbg):
     res = run(iodbg, "info")
     assert res.returncode == 0
     assert res.stdout.decode().splitlines()[:2] == ["libiodbg 0.1.0",
-                                                    "paths: process_vm proc_mem ptrace"]
+                                                    "paths: process_vm proc_mem ptrace ioctl"]
     info = json.loads(run(iodbg, "info", "--json").stdout)
-    assert info["version"] == "0.1.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace"]
+    assert info["version"] == "0.1.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace",
+                                                           "ioctl"]
     if not os.path.exists("/dev/iodbg"):
         assert info["kernel"] == {"loaded": False, "abi_version": 0, "features": [],
                                   "message": "the iodbg module is not loaded (no /dev/iodbg)"}
