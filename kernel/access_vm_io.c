@@ -80,9 +80,15 @@ static void iodbg_object_release(struct kref *ref)
 {
 	struct iodbg_object *obj = container_of(ref, struct iodbg_object, ref);
 	struct module *module = obj->module;
+	struct inode *inode = obj->inode;
 
-	iput(obj->inode);
+	/*
+	 * The driver may still reach the object through its own lists (an evictor that
+	 * trylocks it) until ->release unlinks it: the inode, which iodbg_object_zap() uses,
+	 * must outlive that.
+	 */
 	obj->ops->release(obj);
+	iput(inode);
 	module_put(module);
 }
 
@@ -215,15 +221,16 @@ static void iodbg_vm_close(struct vm_area_struct *vma)
 /*
  * The object cannot be mapped until it moves (registers of a context that is off its device):
  * wait for iodbg_object_moved(), interruptibly, so that a signal handler runs and SIGKILL ends
- * the task at once. Where the fault may be retried, mmap_lock is dropped for the wait, as TTM
- * and spufs do, and the fault is retried from the start.
+ * the task at once. Only with mmap_lock dropped, as TTM and spufs do, and the fault retried
+ * from the start: a wait under mmap_lock would stall every debugger and every mmap() of the
+ * process behind it. Where the fault may not be retried (the second try of a user fault, or
+ * fixup_user_fault() for the generic fallback), return without a PTE: a user access faults
+ * again, with retry allowed, and the fallback reports the page as not present.
  */
 static vm_fault_t iodbg_vm_fault_wait(struct vm_fault *vmf, struct iodbg_object *obj, u64 seen)
 {
-	if (!fault_flag_allow_retry_first(vmf->flags)) {
-		wait_event_interruptible(obj->wait, READ_ONCE(obj->moves) != seen);
+	if (!fault_flag_allow_retry_first(vmf->flags))
 		return VM_FAULT_NOPAGE;
-	}
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 
