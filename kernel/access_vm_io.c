@@ -294,6 +294,9 @@ static int iodbg_vm_access(struct vm_area_struct *vma, unsigned long addr, void 
 
 	if (len <= 0 || offset >= obj->size)
 		return -EIO;
+	/* As for any shared mapping: no write, even forced, through a read-only one. */
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EIO;
 	len = min3((u64)len, obj->size - offset, (u64)(vma->vm_end - addr));
 	ret = iodbg_object_rw(obj, offset, buf, len, write);
 	return ret ? ret : len;

@@ -160,6 +160,7 @@ static void gpu_sim_bo_copy_out(struct gpu_sim_bo *bo, struct page **pages,
 		gpu_sim_bo_copy(&bo->obj, i << PAGE_SHIFT, dst, PAGE_SIZE, false);
 		if (pages)
 			kunmap_local(dst);
+		cond_resched();	/* a 256 MiB object takes seconds under emulation */
 	}
 }
 

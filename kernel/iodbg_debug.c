@@ -11,6 +11,7 @@
  */
 
 #include <linux/file.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
@@ -71,6 +72,17 @@ long iodbg_ioctl_version(void __user *uarg)
 }
 
 /*
+ * Whether @file really is a procfs "mem" file, whose open applied ptrace's attach check: the
+ * caller's mount namespace may have something else mounted over /proc/PID/mem, such as
+ * /proc/PID/environ, which carries the same mm after a mere PTRACE_MODE_READ check.
+ */
+static bool iodbg_is_proc_mem(struct file *file)
+{
+	return file->f_path.dentry->d_sb->s_magic == PROC_SUPER_MAGIC &&
+	       !strcmp(file->f_path.dentry->d_name.name, "mem");
+}
+
+/*
  * The mm of process @pid, if the caller may debug it. The pid is the caller's view, like the
  * caller's /proc; the open of /proc/PID/mem is ptrace's permission check, done by the kernel
  * in the caller's name. The task's current mm must be the one the file was opened on, so that
@@ -100,9 +112,12 @@ static struct mm_struct *iodbg_debuggee_mm(pid_t pid, bool write)
 	mm = get_task_mm(task);
 	if (!mm) {
 		mm = ERR_PTR(-ESRCH);	/* a zombie or a kernel thread */
+	} else if (!iodbg_is_proc_mem(mem)) {
+		mmput(mm);
+		mm = ERR_PTR(-EPERM);
 	} else if (mem->private_data != mm) {
 		mmput(mm);
-		mm = ERR_PTR(-EAGAIN);
+		mm = ERR_PTR(-EAGAIN);	/* it exec'ed meanwhile: ask again */
 	}
 	fput(mem);
 out_task:
@@ -133,6 +148,11 @@ static long iodbg_rw_mapping(struct mm_struct *mm, unsigned long addr, void *kbu
 	obj = iodbg_vma_object(vma);
 	if (obj && !(flags & IODBG_RW_GENERIC)) {
 		u64 offset = iodbg_vma_object_offset(vma, addr);
+
+		if (write && !(vma->vm_flags & VM_WRITE)) {
+			ret = -EFAULT;	/* a read-only mapping, as the generic fallback says too */
+			goto out;
+		}
 
 		ret = iodbg_object_rw(obj, offset, kbuf, len, write);
 		ret = ret ? ret : len;

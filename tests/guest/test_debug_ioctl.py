@@ -168,3 +168,49 @@ def test_yama_scope_is_honoured():
         with open(scope_file, "w") as f:
             f.write(old)
         t.close()
+
+
+def test_something_mounted_over_proc_pid_mem_grants_nothing():
+    """The permission check opens /proc/PID/mem in the caller's mount namespace. A caller who
+    mounts /proc/PID/environ there (the same mm, but only a PTRACE_MODE_READ check, which Yama
+    does not restrict) must still be refused: Yama scope 1, a victim that is not the caller's
+    descendant, same uid."""
+    scope_file = "/proc/sys/kernel/yama/ptrace_scope"
+    if not os.path.exists(scope_file):
+        pytest.skip("this kernel has no Yama")
+    libc = ctypes.CDLL(None, use_errno=True)
+    CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x00020000, 4096, 16384, 1 << 18
+    with open(scope_file) as f:
+        old = f.read().strip()
+    victim = Target("scratch_map", "1", user=NOBODY)
+    try:
+        with open(scope_file, "w") as f:
+            f.write("1")
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:            # the caller: root makes the namespace, then becomes nobody
+            try:
+                assert libc.unshare(CLONE_NEWNS) == 0
+                assert libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0
+                assert libc.mount(f"/proc/{victim.pid}/environ".encode(),
+                                  f"/proc/{victim.pid}/mem".encode(), None, MS_BIND, None) == 0
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+                try:
+                    rw_addr(victim.pid, victim.addr, 8)
+                    result = "allowed"
+                except OSError as e:
+                    result = f"errno {e.errno}"
+            except BaseException as e:     # noqa: B902 - report anything to the parent
+                result = f"setup failed: {e!r}"
+            os.write(w, result.encode())
+            os._exit(0)
+        os.close(w)
+        os.waitpid(pid, 0)
+        with os.fdopen(r) as f:
+            assert f.read() == f"errno {errno.EPERM}"
+    finally:
+        with open(scope_file, "w") as f:
+            f.write(old)
+        victim.close()

@@ -129,6 +129,23 @@ def test_debugger_writes_persist_across_moves(targets):
     assert t.read_bo(0, PAGE + 11, 8) == pattern(bo["id"], PAGE + 11, 8)
 
 
+def test_no_debugger_write_through_a_read_only_mapping(targets):
+    """As for any shared mapping, a read-only mapping of an object refuses writes, forced or
+    not: /proc/PID/mem (EIO) and the ioctl, by the object (EFAULT) or the fallback (EFAULT)."""
+    t = targets(1, 1, VRAM)
+    bo = t.bos[0]
+    assert t.command("protect 0") == "ok"
+    with pytest.raises(OSError) as err:
+        proc_mem_write(t.pid, bo["addr"], b"WRITTEN!")
+    assert err.value.errno == errno.EIO
+    for flags in (0, uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO):
+        with pytest.raises(OSError) as err:
+            rw_addr(t.pid, bo["addr"], b"BYIOCTL!", flags)
+        assert err.value.errno == errno.EFAULT
+    assert t.read_bo(0, 0, 8) == pattern(bo["id"], 0, 8)
+    assert proc_mem_read(t.pid, bo["addr"], 8) == pattern(bo["id"], 0, 8)
+
+
 def test_object_file_from_pidfd_getfd(targets):
     """The debug ioctl on the target's own object file, for objects read by (object, offset)."""
     t = targets(1, 4, VRAM)

@@ -10,6 +10,7 @@
  * "ready pid=PID addr=0xADDR size=BYTES" for the first, and serves commands on stdin:
  *   move I PLACEMENT     GPU_SIM_IOC_MOVE on object I; prints "ok" or "error ERRNO"
  *   read I OFFSET LENGTH print the bytes object I's mapping shows, as hex
+ *   protect I            make object I's mapping read-only; prints "ok" or "error ERRNO"
  *   quit                 exit 0
  * The pattern: the 64-bit word at byte offset O of object ID holds
  * GPU_PATTERN | ID << 32 | O.
@@ -84,6 +85,11 @@ static void serve(int count)
 			for (unsigned long k = 0; k < len; k++)
 				printf("%02x", bos[i].map[off + k]);
 			printf("\n");
+		} else if (sscanf(line, "protect %d", &i) == 1 && i >= 0 && i < count) {
+			if (mprotect(bos[i].map, bos[i].size, PROT_READ))
+				printf("error %d\n", errno);
+			else
+				printf("ok\n");
 		} else if (!strncmp(line, "quit", 4)) {
 			return;
 		} else {
