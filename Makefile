@@ -63,7 +63,8 @@ test:
 # Benchmarks print ratios against baselines measured in the same run, one VM boot per kernel.
 bench: build
 	@for series in $(KERNELS); do \
-		scripts/vm-run --kernel $$series --timeout 1800 -- /usr/bin/python3 tests/bench/bench_kernel.py || exit 1; \
+		scripts/vm-run --kernel $$series --timeout 1800 -- \
+			bash -c '/usr/bin/python3 tests/bench/bench_kernel.py && /usr/bin/python3 tests/bench/bench_libiodbg.py' || exit 1; \
 	done
 
 demo: build

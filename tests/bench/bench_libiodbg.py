@@ -1,0 +1,76 @@
+"""make bench, libiodbg part (runs in the test VM): the iodbg command against dd.
+
+1. `iodbg read` of 64 MiB of ordinary memory, against dd of the same range of /proc/PID/mem
+   (ratio = dd time / iodbg time; target: at least 0.9).
+2. `iodbg read` of a 64 MiB VRAM-resident gpu_sim object, against the ordinary-memory figure
+   of 1 (ratio = that time / this time; target: at least 0.8).
+Best of several runs of each; every output is checked against the target's pattern.
+"""
+import os
+import subprocess
+import sys
+import time
+
+sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "guest"),
+                os.path.join(os.environ["IODBG_OUT"], "build", "python")]
+
+import iodbg_uapi as uapi                               # noqa: E402
+from targets import Target                              # noqa: E402
+
+MIB = 1 << 20
+SIZE = 64 * MIB
+PAGE = os.sysconf("SC_PAGESIZE")
+RUNS = 5
+IODBG = os.path.join(os.environ["IODBG_OUT"], "build", "libiodbg", "bin", "iodbg")
+OUTPUT = "/tmp/bench.out"
+
+
+def best(argv):
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def iodbg_read(pid, addr):
+    return [IODBG, "read", "-o", OUTPUT, str(pid), hex(addr), str(SIZE)]
+
+
+def dd_read(pid, addr):
+    return ["dd", f"if=/proc/{pid}/mem", f"of={OUTPUT}", "bs=1M", f"skip={addr}",
+            f"count={SIZE}", "iflag=skip_bytes,count_bytes"]
+
+
+def check_output(first_word):
+    with open(OUTPUT, "rb") as f:
+        data = f.read()
+    assert len(data) == SIZE and int.from_bytes(data[:8], "little") == first_word
+
+
+def main():
+    print(f"libiodbg benchmark on {os.uname().release}, best of {RUNS} runs")
+    anon = Target("anon_map", str(SIZE // PAGE))
+    vram = Target("gpu_bo", "1", str(SIZE // PAGE), str(uapi.IODBG_PLACEMENT_DEVICE))
+    bo_id = int(vram.lines[0].split("id=")[1].split()[0])
+    try:
+        dd = best(dd_read(anon.pid, anon.addr))
+        check_output(0)
+        ordinary = best(iodbg_read(anon.pid, anon.addr))
+        check_output(0)
+        device = best(iodbg_read(vram.pid, vram.addr))
+        check_output(0xB000000000000000 | bo_id << 32)
+    finally:
+        anon.close()
+        vram.close()
+        os.unlink(OUTPUT)
+    print(f"  dd of /proc/PID/mem, 64 MiB ordinary   {dd * 1e3:8.1f} ms  (baseline)")
+    print(f"  iodbg read, 64 MiB ordinary memory     {ordinary * 1e3:8.1f} ms  "
+          f"ratio {dd / ordinary:.2f} (target >= 0.9)")
+    print(f"  iodbg read, 64 MiB VRAM object         {device * 1e3:8.1f} ms  "
+          f"ratio {ordinary / device:.2f} to ordinary (target >= 0.8)")
+
+
+if __name__ == "__main__":
+    main()
