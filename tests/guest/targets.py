@@ -49,6 +49,22 @@ class Target:
         self.proc.wait()
 
 
+def proc_mem_read(pid, addr, length):
+    fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+    try:
+        return os.pread(fd, length, addr)
+    finally:
+        os.close(fd)
+
+
+def proc_mem_write(pid, addr, data):
+    fd = os.open(f"/proc/{pid}/mem", os.O_RDWR)
+    try:
+        return os.pwrite(fd, data, addr)
+    finally:
+        os.close(fd)
+
+
 libc = ctypes.CDLL(None, use_errno=True)
 libc.ptrace.restype = ctypes.c_long
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]

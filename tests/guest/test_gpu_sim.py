@@ -12,7 +12,7 @@ import pytest
 
 import iodbg_uapi as uapi
 from iodbg_ioctl import list_objects, object_info, pidfd_getfd, rw_addr, rw_object
-from targets import Target, scratch_pattern
+from targets import Target, proc_mem_read, proc_mem_write, scratch_pattern
 
 PAGE = mmap.PAGESIZE
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
@@ -51,22 +51,6 @@ def targets():
     yield start
     for t in started:
         t.close()
-
-
-def proc_mem_read(pid, addr, length):
-    fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-    try:
-        return os.pread(fd, length, addr)
-    finally:
-        os.close(fd)
-
-
-def proc_mem_write(pid, addr, data):
-    fd = os.open(f"/proc/{pid}/mem", os.O_RDWR)
-    try:
-        return os.pwrite(fd, data, addr)
-    finally:
-        os.close(fd)
 
 
 def placement_of(target, index):

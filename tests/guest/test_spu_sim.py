@@ -16,7 +16,7 @@ import pytest
 
 import iodbg_uapi as uapi
 from iodbg_ioctl import list_objects, pidfd_getfd, rw_addr, rw_object
-from targets import Ptrace, Target
+from targets import Ptrace, Target, proc_mem_read, proc_mem_write
 
 PAGE = mmap.PAGESIZE
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
@@ -43,22 +43,6 @@ def regs_field(name):
 def nr_spes():
     with open(f"{PARAMS}/nr_spes") as f:
         return int(f.read())
-
-
-def proc_mem_read(pid, addr, length):
-    fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-    try:
-        return os.pread(fd, length, addr)
-    finally:
-        os.close(fd)
-
-
-def proc_mem_write(pid, addr, data):
-    fd = os.open(f"/proc/{pid}/mem", os.O_RDWR)
-    try:
-        return os.pwrite(fd, data, addr)
-    finally:
-        os.close(fd)
 
 
 def wait_for(condition, timeout=5.0, what="condition"):
