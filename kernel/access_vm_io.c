@@ -20,8 +20,6 @@
 #include <linux/sched/mm.h>
 #include "iodbg_internal.h"
 
-#define IODBG_FS_MAGIC	0x10db10db
-
 static struct vfsmount *iodbg_mnt;
 static atomic64_t iodbg_next_id = ATOMIC64_INIT(0);
 

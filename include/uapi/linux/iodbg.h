@@ -35,6 +35,13 @@
 #define IODBG_SCRATCH_OFF_NO_ACCESS	(1ULL << 32)
 #define IODBG_SCRATCH_OFF_ACCESS_REFUSES	(2ULL << 32)
 
+/*
+ * The f_type that fstatfs() and statfs() report for the files of iodbg objects, so that user
+ * space can tell them from other files (statfs of /proc/PID/fd/N opens nothing) before it
+ * issues an iodbg ioctl on one.
+ */
+#define IODBG_FS_MAGIC		0x10db10db
+
 /* Object kinds. */
 #define IODBG_KIND_SCRATCH	1	/* kernel pages behind /dev/iodbg */
 #define IODBG_KIND_GPU_BO	2	/* a GPU buffer object */
