@@ -28,12 +28,23 @@ static const struct iodbg_path_ops *const paths[] = {
 	&iodbg__path_ioctl,
 };
 
-_Static_assert(ARRAY_SIZE(paths) <= IODBG_MAX_PATHS, "a report has no room for every path");
+/* A transfer by object puts its own attempt before the chain's (iodbg__chain_args.pre). */
+_Static_assert(ARRAY_SIZE(paths) + 1 <= IODBG_MAX_PATHS, "a report has no room for every path");
+
+/* The policies that are no path of the chain. */
+static const struct {
+	int id;
+	const char *name;
+} policies[] = {
+	{ IODBG_PATH_AUTO, "auto" },
+	{ IODBG_PATH_OBJECT, "object" },	/* object.c: only transfers by object take it */
+};
 
 IODBG_API const char *iodbg_path_name(int path)
 {
-	if (path == IODBG_PATH_AUTO)
-		return "auto";
+	for (size_t i = 0; i < ARRAY_SIZE(policies); i++)
+		if (policies[i].id == path)
+			return policies[i].name;
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
 		if (paths[i]->id == path)
 			return paths[i]->name;
@@ -42,8 +53,9 @@ IODBG_API const char *iodbg_path_name(int path)
 
 IODBG_API int iodbg_path_from_name(const char *name)
 {
-	if (name && !strcmp(name, "auto"))
-		return IODBG_PATH_AUTO;
+	for (size_t i = 0; name && i < ARRAY_SIZE(policies); i++)
+		if (!strcmp(name, policies[i].name))
+			return policies[i].id;
 	for (size_t i = 0; name && i < ARRAY_SIZE(paths); i++)
 		if (!strcmp(name, paths[i]->name))
 			return paths[i]->id;
@@ -58,6 +70,9 @@ struct transfer {
 	uint64_t addr;
 	unsigned char *buf;
 	struct iodbg_report *report;
+	uint64_t report_addr;		/* what @addr is called in the report */
+	const struct iodbg_attempt_log *pre;
+	size_t npre;
 	struct iodbg_maps *maps;	/* NULL until needed, or if unreadable */
 	char why[IODBG_MSG_SIZE];	/* why the last piece failed */
 };
@@ -87,21 +102,6 @@ static uint64_t piece_end(const struct transfer *tr, uint64_t pos, uint64_t end,
 	return MIN(end, m->end);
 }
 
-/* snprintf at *@off in @buf, never past its end. */
-IODBG_PRINTF(4, 5)
-static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*off >= size)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, size - *off, fmt, ap);
-	va_end(ap);
-	*off = n < 0 ? size : MIN(size, *off + n);
-}
-
 /* What is at a piece that no path could serve: the reason a user can act on. */
 static void describe(const struct transfer *tr, const struct iodbg_map *map, int err, char *buf,
 		     size_t size)
@@ -110,21 +110,21 @@ static void describe(const struct transfer *tr, const struct iodbg_map *map, int
 	size_t off = 0;
 
 	if (err == -ESRCH) {
-		append(buf, size, &off, "process %d is gone", pid);
+		iodbg__append(buf, size, &off, "process %d is gone", pid);
 	} else if (tr->t->ioctl_state == IODBG__IOCTL_CONSENT) {
-		append(buf, size, &off, "%s%s%s: MMIO needs consent: the debug ioctl reaches it "
+		iodbg__append(buf, size, &off, "%s%s%s: MMIO needs consent: the debug ioctl reaches it "
 		       "only with device side effects allowed (iodbg_set_allow_mmio, --allow-mmio)",
 		       map && (map->flags & IODBG_MAP_IO) ? "VM_IO mapping" : "VM_PFNMAP mapping",
 		       map && *map->path ? " " : "", map ? map->path : "");
 	} else if (err == -EPERM || err == -EACCES) {
-		append(buf, size, &off, "no permission to debug process %d (it takes the same "
+		iodbg__append(buf, size, &off, "no permission to debug process %d (it takes the same "
 		       "user and no more privileges, or CAP_SYS_PTRACE)", pid);
 	} else if (!tr->maps) {
-		append(buf, size, &off, "what is mapped there is not known");
+		iodbg__append(buf, size, &off, "what is mapped there is not known");
 	} else if (!map) {
-		append(buf, size, &off, "nothing is mapped there");
+		iodbg__append(buf, size, &off, "nothing is mapped there");
 	} else if (map->flags & (IODBG_MAP_IO | IODBG_MAP_PFNMAP)) {
-		append(buf, size, &off, "%s mapping%s%s: the kernel's ordinary paths cannot %s it "
+		iodbg__append(buf, size, &off, "%s mapping%s%s: the kernel's ordinary paths cannot %s it "
 		       "without a driver ->access; %s",
 		       map->flags & IODBG_MAP_IO ? "VM_IO" : "VM_PFNMAP", *map->path ? " " : "",
 		       map->path, tr->write ? "write" : "read",
@@ -133,7 +133,7 @@ static void describe(const struct transfer *tr, const struct iodbg_map *map, int
 		       tr->t->ioctl_state == IODBG__IOCTL_FAILED ? "nor could the debug ioctl" :
 		       "the iodbg debug ioctl (path ioctl) can");
 	} else {
-		append(buf, size, &off, "mapping %" PRIx64 "-%" PRIx64 "%s%s", map->start, map->end,
+		iodbg__append(buf, size, &off, "mapping %" PRIx64 "-%" PRIx64 "%s%s", map->start, map->end,
 		       *map->path ? " " : "", map->path);
 	}
 }
@@ -141,7 +141,8 @@ static void describe(const struct transfer *tr, const struct iodbg_map *map, int
 static void record(struct transfer *tr, uint64_t addr, uint64_t len, int path, int err,
 		   const char *why, const struct iodbg_attempt_log *log, size_t n)
 {
-	if (tr->report && iodbg__report_add(tr->report, addr, len, path, err, why, log, n))
+	if (tr->report && iodbg__report_add(tr->report, tr->report_addr + (addr - tr->addr), len,
+					      path, err, why, log, n))
 		tr->no_report_memory = true;
 }
 
@@ -155,9 +156,11 @@ static ssize_t serve(struct transfer *tr, uint64_t pos, size_t len, const struct
 	};
 	struct iodbg_attempt_log log[IODBG_MAX_PATHS];
 	char what[IODBG_MSG_SIZE];
-	size_t n = 0, off = 0;
+	size_t n = tr->npre, off = 0;
 	int err = 0;
 
+	if (tr->npre)
+		memcpy(log, tr->pre, tr->npre * sizeof(*log));
 	t->ioctl_state = IODBG__IOCTL_UNTRIED;
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		const struct iodbg_path_ops *p = paths[i];
@@ -183,49 +186,39 @@ static ssize_t serve(struct transfer *tr, uint64_t pos, size_t len, const struct
 	}
 
 	/* The first path really tried tells best what went wrong; a skip only says why not. */
-	for (size_t i = 0; i < n && !err; i++)
+	for (size_t i = tr->npre; i < n && !err; i++)
 		if (!(log[i].flags & IODBG_ATTEMPT_SKIPPED))
 			err = log[i].error;
 	if (!err)
-		err = n ? log[0].error : -EINVAL;
+		err = n > tr->npre ? log[tr->npre].error : -EINVAL;
 	describe(tr, map, err, what, sizeof(what));
 	record(tr, pos, len, IODBG_PATH_NONE, err, what, log, n);
 
-	append(tr->why, sizeof(tr->why), &off, "%s", what);
+	iodbg__append(tr->why, sizeof(tr->why), &off, "%s", what);
 	for (size_t i = 0; i < n; i++) {
 		char name[64];
 
-		append(tr->why, sizeof(tr->why), &off, "%s%s %s: %s", i ? "; " : " [",
+		iodbg__append(tr->why, sizeof(tr->why), &off, "%s%s %s: %s", i ? "; " : " [",
 		       iodbg_path_name(log[i].path),
 		       log[i].flags & IODBG_ATTEMPT_SKIPPED ? "skipped" :
 		       iodbg__errname(log[i].error, name, sizeof(name)), log[i].why);
 	}
-	append(tr->why, sizeof(tr->why), &off, "%s", n ? "]" : "");
+	iodbg__append(tr->why, sizeof(tr->why), &off, "%s", n ? "]" : "");
 	return err;
 }
 
-static ssize_t transfer(struct iodbg_target *t, bool write, uint64_t addr, void *buf,
-			size_t len, struct iodbg_report *report)
+ssize_t iodbg__chain(struct iodbg_target *t, const struct iodbg__chain_args *a)
 {
-	const char *verb = write ? "write" : "read";
+	const char *verb = a->write ? "write" : "read";
 	struct transfer tr = {
-		.t = t, .write = write, .addr = addr, .buf = buf, .report = report,
+		.t = t, .write = a->write, .addr = a->addr, .buf = a->buf, .report = a->report,
+		.report_addr = a->report_addr, .pre = a->pre, .npre = a->npre,
 	};
-	size_t done = 0;
+	uint64_t addr = a->addr;
+	size_t done = 0, len = a->len;
 	ssize_t n = 0;
 
-	if (!t)
-		return -EINVAL;
-	if (report)
-		iodbg__report_clear(report);
-	if (!buf || !len || len > SSIZE_MAX)
-		return iodbg__error(t, -EINVAL, "cannot %s %zu bytes at 0x%" PRIx64 ": %s", verb,
-				    len, addr, !buf ? "no buffer" : !len ? "zero length" :
-				    "length above SSIZE_MAX");
-	if (len > UINT64_MAX - addr)
-		return iodbg__error(t, -EOVERFLOW, "cannot %s %zu bytes at 0x%" PRIx64 ": the "
-				    "range passes the end of the address space", verb, len, addr);
-	if (report)
+	if (a->report)
 		load_maps(&tr);
 
 	while (done < len && !tr.no_report_memory) {
@@ -258,6 +251,33 @@ static ssize_t transfer(struct iodbg_target *t, bool write, uint64_t addr, void 
 		iodbg__error(t, n, "cannot %s %zu bytes at 0x%" PRIx64 ": %s", verb, len, addr,
 			     tr.why);
 	return done ? (ssize_t)done : n;
+}
+
+static ssize_t transfer(struct iodbg_target *t, bool write, uint64_t addr, void *buf,
+			size_t len, struct iodbg_report *report)
+{
+	const char *verb = write ? "write" : "read";
+	struct iodbg__chain_args a = {
+		.write = write, .addr = addr, .buf = buf, .len = len, .report = report,
+		.report_addr = addr,
+	};
+
+	if (!t)
+		return -EINVAL;
+	if (report)
+		iodbg__report_clear(report);
+	if (!buf || !len || len > SSIZE_MAX)
+		return iodbg__error(t, -EINVAL, "cannot %s %zu bytes at 0x%" PRIx64 ": %s", verb,
+				    len, addr, !buf ? "no buffer" : !len ? "zero length" :
+				    "length above SSIZE_MAX");
+	if (len > UINT64_MAX - addr)
+		return iodbg__error(t, -EOVERFLOW, "cannot %s %zu bytes at 0x%" PRIx64 ": the "
+				    "range passes the end of the address space", verb, len, addr);
+	if (t->path == IODBG_PATH_OBJECT)
+		return iodbg__error(t, -EINVAL, "cannot %s %zu bytes at 0x%" PRIx64 ": the path "
+				    "policy is \"object\", which serves only transfers by object "
+				    "(iodbg_object_%s)", verb, len, addr, verb);
+	return iodbg__chain(t, &a);
 }
 
 IODBG_API ssize_t iodbg_read(struct iodbg_target *t, uint64_t addr, void *buf, size_t len,

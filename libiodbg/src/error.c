@@ -35,6 +35,19 @@ IODBG_API const char *iodbg_errmsg(const struct iodbg_target *t)
 	return t ? t->msg : thread_msg;
 }
 
+void iodbg__append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, size - *off, fmt, ap);
+	va_end(ap);
+	*off = n < 0 ? size : MIN(size, *off + n);
+}
+
 const char *iodbg__errname(int err, char *buf, size_t size)
 {
 	const char *name = strerrorname_np(-err);

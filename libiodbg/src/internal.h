@@ -29,7 +29,25 @@ struct iodbg_target {
 	bool allow_mmio;	/* iodbg_set_allow_mmio(): device side effects are allowed */
 	int ctl_fd;		/* /dev/iodbg; -1 until first used */
 	int ioctl_state;	/* IODBG__IOCTL_*: what the ioctl path found for the last piece */
+	int pidfd;		/* pidfd_open(pid), checked against dirfd; -1 until first used */
+	struct iodbg__held *held;	/* object.c: our copies of the target's object files */
+	size_t nheld;
 	char msg[IODBG_MSG_SIZE];
+};
+
+/*
+ * An iodbg object file the target holds open, as descriptor @tfd, and our own descriptor of
+ * the same open file (pidfd_getfd). @dev and @ino name the object's inode: each object has
+ * one of its own, so the target still holds this object at @tfd while a stat of its
+ * /proc/PID/fd/@tfd finds them.
+ */
+struct iodbg__held {
+	int tfd;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint64_t id;
+	uint64_t size;
 };
 
 /* What the ioctl path found, for the reason of a piece no path served. */
@@ -67,13 +85,33 @@ extern const struct iodbg_path_ops iodbg__path_proc_mem;
 extern const struct iodbg_path_ops iodbg__path_ptrace;
 extern const struct iodbg_path_ops iodbg__path_ioctl;
 
+/* object.c: forget the object files of @t (close our descriptors). */
+void iodbg__held_free(struct iodbg_target *t);
+/*
+ * Find again the object files @t holds: our copies of the ones still held are kept, new ones
+ * are taken. 0, or a negative errno with the message set on @t.
+ */
+int iodbg__held_scan(struct iodbg_target *t);
+/* The current description of the held object @h (OBJECT_INFO on our copy of its file). */
+int iodbg__held_info(struct iodbg_target *t, const struct iodbg__held *h,
+		     struct iodbg_object *o);
+/*
+ * Append to @v (@n objects, reallocated) each object @t holds a file of and @v does not have
+ * yet, with no mapping (start, length and offset 0).
+ */
+int iodbg__held_append(struct iodbg_target *t, struct iodbg_object **v, size_t *n);
+
 /* kernel.c: open /dev/iodbg (a descriptor, or a negative errno: -ENODEV without the module). */
 int iodbg__open_ctl(void);
-/* The iodbg objects of @t, or a negative errno with the message set on @t. */
+struct iodbg_object_info;
+void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k);
+/* The iodbg mappings of @t, or a negative errno with the message set on @t. */
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **v, size_t *n);
 
 /* error.c: set the message of @t (of the thread if NULL) and return @err. */
 int iodbg__error(struct iodbg_target *t, int err, const char *fmt, ...) IODBG_PRINTF(3, 4);
+/* snprintf at *@off in @buf and move *@off on; messages are cut at the end of @buf. */
+void iodbg__append(char *buf, size_t size, size_t *off, const char *fmt, ...) IODBG_PRINTF(4, 5);
 /* The reason for a failed system call, for a path's @why: "EFAULT (Bad address)". */
 const char *iodbg__errname(int err, char *buf, size_t size);
 
@@ -87,6 +125,24 @@ size_t iodbg__maps_index(const struct iodbg_maps *maps, uint64_t addr);
 int iodbg__maps_read(struct iodbg_target *t, struct iodbg_maps **maps);
 /* Attach @v (@n objects in address order; the maps take them) to the mappings they are in. */
 void iodbg__maps_attach(struct iodbg_maps *maps, struct iodbg_object *v, size_t n);
+
+/*
+ * chain.c: transfer [@addr, @addr + @len) by the chain, as iodbg_read()/iodbg_write() do once
+ * they checked the arguments, without clearing @report. Each segment it adds to @report is
+ * named @report_addr + (its address - @addr) and starts with the @npre attempts of @pre.
+ */
+struct iodbg__chain_args {
+	bool write;
+	uint64_t addr;
+	void *buf;
+	size_t len;
+	struct iodbg_report *report;
+	uint64_t report_addr;
+	const struct iodbg_attempt_log *pre;
+	size_t npre;
+};
+
+ssize_t iodbg__chain(struct iodbg_target *t, const struct iodbg__chain_args *a);
 
 /* report.c */
 struct iodbg_attempt_log {

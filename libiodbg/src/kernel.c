@@ -58,7 +58,7 @@ int iodbg__open_ctl(void)
 	return errno == ENOENT || errno == ENXIO || errno == ENODEV ? -ENODEV : -errno;
 }
 
-static void object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k)
+void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k)
 {
 	*o = (struct iodbg_object){
 		.id = k->id, .size = k->size, .start = k->start, .length = k->length,
@@ -111,7 +111,7 @@ int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_
 				break;
 			}
 			for (uint32_t i = 0; i < l.count; i++)
-				object_from_uapi(&v[i], &k[i]);
+				iodbg__object_from_uapi(&v[i], &k[i]);
 			*out = v;
 			*count = l.count;
 			break;
@@ -146,8 +146,10 @@ IODBG_API int iodbg_objects(struct iodbg_target *t, struct iodbg_objects **out)
 	if (!o)
 		return iodbg__error(t, -ENOMEM, "out of memory");
 	err = iodbg__list_objects(t, &o->v, &o->count);
+	if (!err)
+		err = iodbg__held_append(t, &o->v, &o->count);
 	if (err) {
-		free(o);
+		iodbg_objects_free(o);
 		return err;
 	}
 	*out = o;
@@ -162,6 +164,15 @@ IODBG_API size_t iodbg_objects_count(const struct iodbg_objects *o)
 IODBG_API const struct iodbg_object *iodbg_objects_get(const struct iodbg_objects *o, size_t i)
 {
 	return o && i < o->count ? &o->v[i] : NULL;
+}
+
+IODBG_API const struct iodbg_object *iodbg_objects_find(const struct iodbg_objects *o,
+							uint64_t id)
+{
+	for (size_t i = 0; o && i < o->count; i++)
+		if (o->v[i].id == id)
+			return &o->v[i];
+	return NULL;
 }
 
 IODBG_API void iodbg_objects_free(struct iodbg_objects *o)

@@ -41,6 +41,7 @@ IODBG_API int iodbg_open(pid_t pid, unsigned int flags, struct iodbg_target **ou
 	t->pid = pid;
 	t->mem_fd[0] = t->mem_fd[1] = -1;
 	t->ctl_fd = -1;
+	t->pidfd = -1;
 	t->path = IODBG_PATH_AUTO;
 	*out = t;
 	return 0;
@@ -55,6 +56,9 @@ IODBG_API void iodbg_close(struct iodbg_target *t)
 			close(t->mem_fd[i]);
 	if (t->ctl_fd >= 0)
 		close(t->ctl_fd);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	iodbg__held_free(t);
 	close(t->dirfd);
 	free(t);
 }

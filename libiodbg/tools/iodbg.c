@@ -4,6 +4,7 @@
  *
  *   iodbg maps PID                 iodbg read PID ADDR LEN      iodbg info
  *   iodbg write PID ADDR (HEX | -f FILE)                         iodbg objects PID
+ *   iodbg read --object=ID PID OFFSET LEN, iodbg write --object=ID PID OFFSET (HEX | -f FILE)
  *
  * Transfers go in chunks, so that any length streams in bounded memory and a progress line
  * can follow them; what a chunk could not transfer ends the command with the library's
@@ -38,11 +39,13 @@ static const char usage_text[] =
 	"  maps PID                      the mappings of PID and their kind\n"
 	"  read PID ADDR LEN             LEN bytes at ADDR, as a hexdump or raw (-o FILE)\n"
 	"  write PID ADDR (HEX|-f FILE)  write bytes at ADDR\n"
-	"  objects PID                   the iodbg objects PID maps (needs the iodbg module)\n"
+	"  objects PID                   the iodbg objects PID maps or holds open (needs the\n"
+	"                                iodbg module)\n"
 	"  info                          the library and the kernel side\n"
 	"\n"
 	"ADDR is hexadecimal (0x optional); LEN is decimal or 0x hexadecimal, with an optional\n"
-	"k, M or G suffix (powers of 1024). 'iodbg COMMAND --help' describes each command.\n"
+	"k, M or G suffix (powers of 1024). With read and write --object=ID, ADDR is an offset\n"
+	"in iodbg object ID of PID. 'iodbg COMMAND --help' describes each command.\n"
 	"\n"
 	"Exit status: 0 success; 1 failure (nothing transferred, or the target or the kernel\n"
 	"side could not be read); 2 bad usage; 3 partial transfer (the bytes before the first\n"
@@ -53,6 +56,8 @@ struct options {
 	bool report;
 	bool attach;
 	bool allow_mmio;
+	bool object;		/* --object: ADDR is an offset in object @id */
+	uint64_t id;
 	int path;
 	const char *file;	/* read -o, write -f */
 };
@@ -95,6 +100,17 @@ static bool parse_pid(const char *s, pid_t *pid)
 		return false;
 	*pid = v;
 	return true;
+}
+
+static bool parse_id(const char *s, uint64_t *id)
+{
+	char *end;
+
+	if (!*s || !strchr("0123456789", *s))
+		return false;
+	errno = 0;
+	*id = strtoull(s, &end, 10);
+	return !errno && !*end;
 }
 
 static bool parse_addr(const char *s, uint64_t *addr)
@@ -435,8 +451,8 @@ static void close_target(struct options *o, struct iodbg_target *t)
 }
 
 /*
- * Move @len bytes in chunks; @emit takes each chunk read. 0, 1 or EXIT_PARTIAL, with the
- * message printed.
+ * Move @len bytes at @addr (an offset in object o->id with --object) in chunks; a chunk read
+ * goes to @out, or to stdout as a hexdump. 0, 1 or EXIT_PARTIAL, with the message printed.
  */
 static int transfer(struct options *o, struct iodbg_target *t, bool write, uint64_t addr,
 		    unsigned char *data, uint64_t len, FILE *out)
@@ -459,8 +475,12 @@ static int transfer(struct options *o, struct iodbg_target *t, bool write, uint6
 	while (done < len) {
 		size_t want = len - done < CHUNK ? len - done : CHUNK;
 
-		if (write)
+		if (write && o->object)
+			n = iodbg_object_write(t, o->id, addr + done, data + done, want, report);
+		else if (write)
 			n = iodbg_write(t, addr + done, data + done, want, report);
+		else if (o->object)
+			n = iodbg_object_read(t, o->id, addr + done, buf, want, report);
 		else
 			n = iodbg_read(t, addr + done, buf, want, report);
 		if (report)
@@ -534,9 +554,10 @@ static void object_json(const struct iodbg_object *ob)
 	printf("{\"id\": %" PRIu64 ", \"kind\": \"%s\", \"kind_id\": %u, \"size\": %" PRIu64
 	       ", \"placement\": \"%s\", \"placement_id\": %u, \"flags\": %u, \"unit\": %d, "
 	       "\"start\": \"0x%" PRIx64 "\", \"length\": %" PRIu64 ", \"offset\": %" PRIu64
-	       ", \"owner\": %" PRIu64 "}", ob->id, iodbg_object_kind_name(ob->kind), ob->kind,
-	       ob->size, iodbg_placement_name(ob->placement), ob->placement, ob->flags, ob->unit,
-	       ob->start, ob->length, ob->offset, ob->owner);
+	       ", \"owner\": %" PRIu64 ", \"mapped\": %s}", ob->id, iodbg_object_kind_name(ob->kind),
+	       ob->kind, ob->size, iodbg_placement_name(ob->placement), ob->placement, ob->flags,
+	       ob->unit, ob->start, ob->length, ob->offset, ob->owner,
+	       ob->length ? "true" : "false");
 }
 
 static void map_json(const struct iodbg_map *m, bool first)
@@ -657,9 +678,12 @@ static int cmd_objects(struct options *o, int argc, char **argv)
 			object_json(ob);
 			continue;
 		}
-		printf("%012" PRIx64 "-%012" PRIx64 " %-8" PRIu64 " %-9s %-8s %-12" PRIu64
-		       " %-10" PRIx64 " %-5d %-8" PRIu64 " %s\n", ob->start, ob->start + ob->length,
-		       ob->id, iodbg_object_kind_name(ob->kind),
+		if (ob->length)
+			printf("%012" PRIx64 "-%012" PRIx64, ob->start, ob->start + ob->length);
+		else
+			printf("%-25s", "(held, not mapped)");
+		printf(" %-8" PRIu64 " %-9s %-8s %-12" PRIu64 " %-10" PRIx64 " %-5d %-8" PRIu64
+		       " %s\n", ob->id, iodbg_object_kind_name(ob->kind),
 		       iodbg_placement_name(ob->placement), ob->size, ob->offset, ob->unit,
 		       ob->owner, object_flags(ob->flags, flags, sizeof(flags)));
 	}
@@ -682,12 +706,13 @@ static int cmd_read(struct options *o, int argc, char **argv)
 	if (!parse_pid(argv[0], &pid))
 		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
 	if (!parse_addr(argv[1], &addr))
-		return error(EXIT_USAGE, "bad ADDR '%s' (hexadecimal)", argv[1]);
+		return error(EXIT_USAGE, "bad %s '%s' (hexadecimal)", o->object ? "OFFSET" : "ADDR",
+			     argv[1]);
 	if (!parse_len(argv[2], &len) || !len)
 		return error(EXIT_USAGE, "bad LEN '%s' (at least 1)", argv[2]);
 	if (len - 1 > UINT64_MAX - addr)
-		return error(EXIT_USAGE, "0x%" PRIx64 " + %" PRIu64 " passes the end of the "
-			     "address space", addr, len);
+		return error(EXIT_USAGE, "0x%" PRIx64 " + %" PRIu64 " passes the end of the %s",
+			     addr, len, o->object ? "64-bit offsets" : "address space");
 	if (o->file) {
 		out = strcmp(o->file, "-") ? fopen(o->file, "we") : stdout;
 		if (!out)
@@ -719,7 +744,8 @@ static int cmd_write(struct options *o, int argc, char **argv)
 	if (!parse_pid(argv[0], &pid))
 		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
 	if (!parse_addr(argv[1], &addr))
-		return error(EXIT_USAGE, "bad ADDR '%s' (hexadecimal)", argv[1]);
+		return error(EXIT_USAGE, "bad %s '%s' (hexadecimal)", o->object ? "OFFSET" : "ADDR",
+			     argv[1]);
 	if ((argc == 3) == !!o->file)
 		return error(EXIT_USAGE, "write takes the bytes as HEX or from -f FILE, %s",
 			     o->file ? "not both" : "and got neither");
@@ -736,8 +762,8 @@ static int cmd_write(struct options *o, int argc, char **argv)
 	}
 	if (len - 1 > UINT64_MAX - addr) {
 		free(data);
-		return error(EXIT_USAGE, "0x%" PRIx64 " + %zu passes the end of the address space",
-			     addr, len);
+		return error(EXIT_USAGE, "0x%" PRIx64 " + %zu passes the end of the %s", addr, len,
+			     o->object ? "64-bit offsets" : "address space");
 	}
 	if (open_target(o, pid, &t)) {
 		free(data);
@@ -812,11 +838,15 @@ static int cmd_info(struct options *o, int argc, char **argv)
 #define OPT_REPORT	{ "report", no_argument, NULL, 'r' }
 #define OPT_ATTACH	{ "attach", no_argument, NULL, 'a' }
 #define OPT_MMIO	{ "allow-mmio", no_argument, NULL, 'm' }
+#define OPT_OBJECT	{ "object", required_argument, NULL, 'O' }
 #define OPT_END		{ NULL, 0, NULL, 0 }
 
 #define XFER_HELP \
+	"  --object=ID   ADDR is an offset in iodbg object ID of PID (see 'iodbg objects'): the\n" \
+	"              object's bytes wherever it lives, by a file of it that PID holds (path\n" \
+	"              object), else through a mapping of it; a range past its end stops there\n" \
 	"  --path=P    auto (default: each piece by the first path that works), process_vm,\n" \
-	"              proc_mem, ptrace or ioctl (only that one)\n" \
+	"              proc_mem, ptrace, ioctl or, with --object, object (only that one)\n" \
 	"  --allow-mmio  allow device side effects: the ioctl path may touch MMIO through the\n" \
 	"              kernel's generic fallback (reading a register can change a device)\n" \
 	"  --attach    stop the target with ptrace for the transfer (lets the ptrace path work)\n" \
@@ -825,11 +855,11 @@ static int cmd_info(struct options *o, int argc, char **argv)
 
 static const struct option maps_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
 static const struct option read_opts[] = {
-	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO,
+	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO, OPT_OBJECT,
 	{ "output", required_argument, NULL, 'o' }, OPT_END
 };
 static const struct option write_opts[] = {
-	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO,
+	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO, OPT_OBJECT,
 	{ "file", required_argument, NULL, 'f' }, OPT_END
 };
 static const struct option info_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
@@ -844,18 +874,23 @@ static const struct command commands[] = {
 	  "  --json      one JSON array of objects\n" },
 	{ "read", cmd_read, 3, "hjp:ramo:", read_opts,
 	  "usage: iodbg read [OPTIONS] PID ADDR LEN\n"
-	  "Read LEN bytes at ADDR in PID and print them as xxd does (xxd -o ADDR), or raw.\n"
+	  "       iodbg read --object=ID [OPTIONS] PID OFFSET LEN\n"
+	  "Read LEN bytes at ADDR in PID (at OFFSET in object ID) and print them as xxd does\n"
+	  "(xxd -o ADDR), or raw.\n"
 	  "  -o, --output=FILE  write the raw bytes to FILE ('-': stdout)\n" XFER_HELP },
 	{ "write", cmd_write, -1, "hjp:ramf:", write_opts,
 	  "usage: iodbg write [OPTIONS] PID ADDR (HEX | -f FILE)\n"
-	  "Write bytes at ADDR in PID: HEX as pairs of hexadecimal digits (spaces and colons\n"
-	  "between them are ignored), or the contents of FILE ('-': stdin).\n"
+	  "       iodbg write --object=ID [OPTIONS] PID OFFSET (HEX | -f FILE)\n"
+	  "Write bytes at ADDR in PID (at OFFSET in object ID): HEX as pairs of hexadecimal\n"
+	  "digits (spaces and colons between them are ignored), or the contents of FILE\n"
+	  "('-': stdin).\n"
 	  "  -f, --file=FILE    the bytes to write\n" XFER_HELP },
 	{ "objects", cmd_objects, 1, "hj", objects_opts,
 	  "usage: iodbg objects [--json] PID\n"
-	  "The iodbg objects that PID maps (IODBG_IOC_LIST_OBJECTS; needs the iodbg module):\n"
-	  "mapping, object id, kind, placement now (device, gart, system, saved), size, offset\n"
-	  "in the object, device unit, owner and flags.\n"
+	  "The iodbg objects of PID (needs the iodbg module): one line per mapping, then one per\n"
+	  "object PID holds a file of but maps nowhere (\"held, not mapped\"; JSON: \"mapped\":\n"
+	  "false): mapping, object id, kind, placement now (device, gart, system, saved), size,\n"
+	  "offset in the object, device unit, owner and flags.\n"
 	  "  --json      one JSON array of objects\n" },
 	{ "info", cmd_info, 0, "hj", info_opts,
 	  "usage: iodbg info [--json]\n"
@@ -896,11 +931,18 @@ static int run(const struct command *c, int argc, char **argv)
 		case 'f':
 			o.file = optarg;
 			break;
+		case 'O':
+			if (!parse_id(optarg, &o.id))
+				return error(EXIT_USAGE, "bad object ID '%s' (decimal)", optarg);
+			o.object = true;
+			break;
 		default:
 			fputs(c->help, stderr);
 			return EXIT_USAGE;
 		}
 	}
+	if (o.path == IODBG_PATH_OBJECT && !o.object)
+		return error(EXIT_USAGE, "--path=object needs --object=ID");
 	nargs = argc - optind;
 	if (c->nargs >= 0 ? nargs != c->nargs : nargs < 2 || nargs > 3) {
 		fputs(c->help, stderr);

@@ -1,13 +1,15 @@
 """libiodbg and the iodbg command against the reference drivers' objects: each path forced in
-turn, the chain's choice per piece, the iodbg objects of a process, and the chain with the
-modules unloaded."""
+turn, the chain's choice per piece, the iodbg objects of a process, transfers by (object,
+offset) through a held file or a mapping, and the chain with the modules unloaded."""
 import ctypes
 import glob
 import json
 import mmap
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -22,11 +24,22 @@ VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
     uapi.IODBG_PLACEMENT_SYSTEM
 PLACEMENT_NAMES = {VRAM: "device", GART: "gart", SYSTEM: "system"}
 GPU_PATTERN = 0xB000000000000000
+SPU_PATTERN = 0x5000000000000000
+MIB = 1 << 20
+NOBODY = 65534
 
 
 def gpu_pattern(bo_id, offset, length):
     first, last = offset // 8, (offset + length + 7) // 8
     words = b"".join((GPU_PATTERN | bo_id << 32 | 8 * i).to_bytes(8, "little")
+                     for i in range(first, last))
+    return words[offset - 8 * first:][:length]
+
+
+def spu_pattern(ls_id, offset, length):
+    """What spu_ctx writes at [offset, offset + length) of the local store with this id."""
+    first, last = offset // 8, (offset + length + 7) // 8
+    words = b"".join((SPU_PATTERN | ls_id << 32 | 8 * i).to_bytes(8, "little")
                      for i in range(first, last))
     return words[offset - 8 * first:][:length]
 
@@ -39,6 +52,16 @@ class GpuTarget(Target):
 
     def move(self, index, placement):
         assert self.command(f"move {index} {placement}") == "ok"
+
+
+class SpuTarget(Target):
+    def __init__(self, count):
+        super().__init__("spu_ctx", str(count))
+        self.ctxs = [dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
+                     for line in self.lines if line.startswith("ctx ")]
+
+    def ok(self, line):
+        assert self.command(line) == "ok", line
 
 
 @pytest.fixture
@@ -64,6 +87,25 @@ def read(pid, addr, length, *opts):
     err = res.stderr.decode()
     report_text, _, message = err.partition("]\n")
     return res.returncode, res.stdout, json.loads(report_text + "]"), message
+
+
+def object_read(pid, obj, offset, length, *opts):
+    """iodbg read --object: as read(), with object offsets."""
+    return read(pid, offset, length, f"--object={obj}", *opts)
+
+
+def object_write(pid, obj, offset, data, *opts):
+    """iodbg write --object --report --json: (exit status, report, message)."""
+    res = iodbg("write", "--report", "--json", f"--object={obj}", *opts, pid, hex(offset),
+                data.hex())
+    report_text, _, message = res.stderr.decode().partition("]\n")
+    return res.returncode, json.loads(report_text + "]"), message
+
+
+def objects(pid):
+    res = iodbg("objects", "--json", pid)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
 
 
 def served_by(report):
@@ -304,6 +346,156 @@ def test_objects_of_a_scratch_mapping(start):
     [obj] = json.loads(iodbg("objects", "--json", t.pid).stdout)
     assert obj["kind"] == "scratch" and int(obj["start"], 16) == t.addr
     assert obj["flags"] & uapi.IODBG_OBJECT_NO_ACCESS
+
+
+# ---- by (object, offset) ----
+
+def test_held_objects_that_are_not_mapped(start):
+    """Context 0's files stay open but its mappings go: it is listed after the mappings,
+    read and written by (object, offset) through its file, and the program sees the write."""
+    t = start(SpuTarget, 2)
+    ctx0, ctx1 = t.ctxs
+    t.ok("unmap 0")
+    listed = objects(t.pid)
+    assert [(o["id"], o["mapped"]) for o in listed] == sorted(
+        [(ctx1["ls_id"], True), (ctx1["regs_id"], True)],
+        key=lambda e: {ctx1["ls_id"]: ctx1["ls"], ctx1["regs_id"]: ctx1["regs"]}[e[0]]) + \
+        [(ctx0["ls_id"], False), (ctx0["regs_id"], False)]
+    held = {o["id"]: o for o in listed if not o["mapped"]}
+    assert (held[ctx0["ls_id"]]["kind"], held[ctx0["ls_id"]]["size"]) == ("spu_ls",
+                                                                          uapi.SPU_SIM_LS_SIZE)
+    assert all((o["start"], o["length"], o["offset"]) == ("0x0", 0, 0) for o in held.values())
+    text = iodbg("objects", t.pid).stdout.decode().splitlines()
+    assert len(text) == 5 and all(line.startswith("(held, not mapped)") for line in text[3:])
+
+    for offset, length in [(0, 64), (PAGE - 5, 3 * PAGE), (uapi.SPU_SIM_LS_COUNTER - 8, 8)]:
+        status, data, report, message = object_read(t.pid, ctx0["ls_id"], offset, length)
+        assert status == 0, message
+        assert data == spu_pattern(ctx0["ls_id"], offset, length)
+        assert served_by(report) == [(length, "object")]
+        assert int(report[0]["addr"], 16) == offset
+    status, report, message = object_write(t.pid, ctx0["ls_id"], 0x2001, b"held, not mapped")
+    assert status == 0, message
+    assert served_by(report) == [(16, "object")]
+    status, data, _, _ = object_read(t.pid, ctx0["ls_id"], 0x2000, 18, "--path=object")
+    assert data == spu_pattern(ctx0["ls_id"], 0x2000, 1) + b"held, not mapped" + \
+        spu_pattern(ctx0["ls_id"], 0x2011, 1)
+    t.ok("map 0")
+    assert bytes.fromhex(t.command("read 0 8193 16")) == b"held, not mapped"
+
+
+def test_registers_of_a_stopped_context_do_not_wait(start):
+    """A stopped context's registers are a saved copy: its register mapping would wait for the
+    context to run again, the object path reads them at once."""
+    t = start(SpuTarget, 1)
+    ctx = t.ctxs[0]
+    t.ok("stop 0")
+    t.ok("unmap 0")
+    [regs] = [o for o in objects(t.pid) if o["id"] == ctx["regs_id"]]
+    assert (regs["placement"], regs["mapped"]) == ("saved", False)
+    status, data, report, message = object_read(t.pid, ctx["regs_id"], 0, 8)
+    assert status == 0, message
+    size, status_word = int.from_bytes(data[:4], "little"), int.from_bytes(data[4:], "little")
+    assert size == ctypes.sizeof(uapi.spu_sim_regs)
+    assert status_word & uapi.SPU_SIM_STATUS_STOPPED
+    assert report[0]["path"] == "object"
+
+
+def test_mapped_only_object_goes_through_its_mapping(start):
+    """Context 0's files are closed, its mappings stay: the object path has nothing to use,
+    so the mapping serves, and the report says so."""
+    t = start(SpuTarget, 1)
+    ctx = t.ctxs[0]
+    t.ok("close 0")
+    assert {(o["id"], o["mapped"]) for o in objects(t.pid)} == {(ctx["ls_id"], True),
+                                                                (ctx["regs_id"], True)}
+    status, data, report, message = object_read(t.pid, ctx["ls_id"], 0x40, 2 * PAGE)
+    assert status == 0, message
+    assert data == spu_pattern(ctx["ls_id"], 0x40, 2 * PAGE)
+    [seg] = report
+    assert int(seg["addr"], 16) == 0x40 and seg["path"] in ("proc_mem", "ioctl")
+    assert seg["attempts"][0] == {"path": "object", "result": "skipped", "error": "ENOENT",
+                                  "why": f"process {t.pid} holds no file of the object"}
+    # A policy that names an address path goes straight to the mapping by that path.
+    status, data, report, message = object_read(t.pid, ctx["ls_id"], 8, 16, "--path=ioctl")
+    assert status == 0 and data == spu_pattern(ctx["ls_id"], 8, 16), message
+    assert [a["path"] for a in report[0]["attempts"]] == ["ioctl"]
+    status, _, report, message = object_read(t.pid, ctx["ls_id"], 8, 16, "--path=object")
+    assert status == 1 and report[0]["path"] is None
+    assert 'holds no file of the object (the path policy is "object")' in message
+    status, report, message = object_write(t.pid, ctx["ls_id"], 0x3000, b"by mapping")
+    assert status == 0, message
+    assert report[0]["path"] in ("proc_mem", "ioctl")
+    assert bytes.fromhex(t.command("read 0 12288 10")) == b"by mapping"
+
+
+def placement(pid, obj):
+    return next(o["placement"] for o in objects(pid) if o["id"] == obj)
+
+
+def test_gpu_object_before_and_after_eviction(start):
+    """A VRAM object the program maps and holds: one entry, read by its file wherever it
+    lives, before and after newcomers evict it from VRAM; a write lands in the object."""
+    first = start(GpuTarget, 1, (16 * MIB) // PAGE, VRAM)
+    bo = first.bos[0]
+    assert [o["id"] for o in objects(first.pid)] == [bo["id"]]      # mapped and held: once
+    offsets = [0, 5 * MIB + 3, 16 * MIB - 64]
+    for offset in offsets:
+        status, data, report, message = object_read(first.pid, bo["id"], offset, 64)
+        assert status == 0 and data == gpu_pattern(bo["id"], offset, 64), message
+        assert served_by(report) == [(64, "object")]
+    assert placement(first.pid, bo["id"]) == "device"
+    start(GpuTarget, 8, (16 * MIB) // PAGE, VRAM)                    # fills all 128 MiB
+    assert placement(first.pid, bo["id"]) == "system"
+    for offset in offsets:
+        status, data, report, message = object_read(first.pid, bo["id"], offset, 64)
+        assert status == 0 and data == gpu_pattern(bo["id"], offset, 64), message
+        assert served_by(report) == [(64, "object")]
+    status, _, message = object_write(first.pid, bo["id"], MIB + 1, b"evicted")
+    assert status == 0, message
+    first.move(0, GART)
+    assert bytes.fromhex(first.command(f"read 0 {MIB + 1} 7")) == b"evicted"
+
+
+def test_object_errors(start):
+    t = start(GpuTarget, 1, 4, VRAM)
+    bo = t.bos[0]
+    unknown = bo["id"] + 1000
+    res = iodbg("read", f"--object={unknown}", t.pid, 0, 16)
+    assert res.returncode == 1 and res.stdout == b""
+    assert res.stderr.decode() == (f"iodbg: process {t.pid} has no iodbg object {unknown}: it "
+                                   "neither maps it nor holds a file of it\n")
+    res = iodbg("read", f"--object={bo['id']}", t.pid, hex(4 * PAGE), 1)
+    assert res.returncode == 1
+    assert f"past its end (it has {4 * PAGE} bytes)" in res.stderr.decode()
+    # A range that runs past the end stops there: what comes before is read.
+    status, data, report, message = object_read(t.pid, bo["id"], 4 * PAGE - 8, 32)
+    assert status == 3 and data == gpu_pattern(bo["id"], 4 * PAGE - 8, 8)
+    assert [(s["len"], s["path"], s["error"]) for s in report] == [(8, "object", None),
+                                                                   (24, None, "EINVAL")]
+    assert "stopped at offset 0x4000 after 8 bytes: the object ends there" in message
+    status, _, message = object_write(t.pid, bo["id"], 4 * PAGE - 2, b"abcd")
+    assert status == 3 and "the object ends there" in message
+    assert bytes.fromhex(t.command(f"read 0 {4 * PAGE - 2} 2")) == b"ab"
+    # A process that is gone.
+    pid = t.pid
+    t.close()
+    res = iodbg("read", f"--object={bo['id']}", pid, 0, 16)
+    assert res.returncode == 1 and res.stderr.decode() == f"iodbg: no process {pid}\n"
+
+
+def test_object_without_permission(start):
+    """Another user may not take the target's files (pidfd_getfd needs ptrace rights)."""
+    t = start(SpuTarget, 1)
+    t.ok("unmap 0")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        exe = shutil.copy(IODBG, tmp)
+        res = subprocess.run([exe, "read", f"--object={t.ctxs[0]['ls_id']}", str(t.pid), "0",
+                              "16"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             user=NOBODY, group=NOBODY, extra_groups=[], cwd=tmp, timeout=60)
+    assert res.returncode == 1 and res.stdout == ""
+    assert "no permission to debug it" in res.stderr, res.stderr
 
 
 # ---- without the modules ----

@@ -18,6 +18,8 @@
  *   wbox I DATA           SPU_SIM_IOC_MBOX_WRITE; print "ok COUNT" or "error ERRNO"
  *   close I               close both files of context I (the mappings stay); print "ok"
  *   unmap I               unmap both mappings of context I; print "ok"
+ *   map I                 map both files of context I again (after unmap, while the files
+ *                         are open); print "ok" or "error ERRNO"
  *   quit                  exit 0
  * SIGUSR1 prints "sigusr1", whatever the program is doing.
  * The pattern: the 64-bit word at byte offset O < SPU_SIM_LS_COUNTER of the local store whose
@@ -58,7 +60,12 @@ static void on_sigusr1(int sig)
 
 static void *map(int fd, size_t size)
 {
-	void *addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+}
+
+static void *map_or_exit(int fd, size_t size)
+{
+	void *addr = map(fd, size);
 
 	if (addr == MAP_FAILED) {
 		perror("spu_ctx: mmap");
@@ -77,8 +84,8 @@ static void create_ctx(int ctl, struct ctx *ctx)
 		exit(1);
 	}
 	ctx->regs_size = sysconf(_SC_PAGESIZE);
-	ctx->ls = map(ctx->create.ls_fd, SPU_SIM_LS_SIZE);
-	ctx->regs = map(ctx->create.regs_fd, ctx->regs_size);
+	ctx->ls = map_or_exit(ctx->create.ls_fd, SPU_SIM_LS_SIZE);
+	ctx->regs = map_or_exit(ctx->create.regs_fd, ctx->regs_size);
 	words = (uint64_t *)ctx->ls;
 	for (size_t i = 0; i < SPU_SIM_LS_COUNTER / sizeof(*words); i++)
 		words[i] = SPU_PATTERN | ctx->create.ls_id << 32 | (i * sizeof(*words));
@@ -125,6 +132,22 @@ static void unmap(struct ctx *ctx)
 	printf("ok\n");
 }
 
+static void map_again(struct ctx *ctx)
+{
+	void *ls = map(ctx->create.ls_fd, SPU_SIM_LS_SIZE);
+	void *regs = ls == MAP_FAILED ? MAP_FAILED : map(ctx->create.regs_fd, ctx->regs_size);
+
+	if (regs == MAP_FAILED) {
+		printf("error %d\n", errno);
+		if (ls != MAP_FAILED)
+			munmap(ls, SPU_SIM_LS_SIZE);
+		return;
+	}
+	ctx->ls = ls;
+	ctx->regs = regs;
+	printf("ok\n");
+}
+
 static void close_files(struct ctx *ctx)
 {
 	close(ctx->create.ls_fd);
@@ -168,6 +191,8 @@ static void serve(int count)
 			close_files(ctx);
 		else if (!strcmp(cmd, "unmap"))
 			unmap(ctx);
+		else if (!strcmp(cmd, "map"))
+			map_again(ctx);
 		else
 			printf("error: bad command: %s", line);
 		fflush(stdout);

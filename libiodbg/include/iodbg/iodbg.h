@@ -34,9 +34,18 @@ enum iodbg_path {
 	IODBG_PATH_PROC_MEM = 2,	/* pread/pwrite of /proc/PID/mem */
 	IODBG_PATH_PTRACE = 3,		/* PTRACE_PEEKDATA/POKEDATA, only on our own stopped tracee */
 	IODBG_PATH_IOCTL = 4,		/* IODBG_IOC_RW_ADDR on /dev/iodbg: VM_IO/VM_PFNMAP only */
+	/*
+	 * IODBG_IOC_RW_OBJECT on a file of the object that the target holds open (copied with
+	 * pidfd_getfd); only iodbg_object_read() and iodbg_object_write() take it, before any
+	 * mapping of the object.
+	 */
+	IODBG_PATH_OBJECT = 5,
 };
 
-/* "auto", "process_vm", "proc_mem", "ptrace", "ioctl"; NULL for a number that is no path. */
+/*
+ * "auto", "process_vm", "proc_mem", "ptrace", "ioctl", "object"; NULL for a number that is no
+ * path.
+ */
 const char *iodbg_path_name(int path);
 /* The path with that name, or -EINVAL. */
 int iodbg_path_from_name(const char *name);
@@ -67,8 +76,9 @@ void iodbg_close(struct iodbg_target *target);
 pid_t iodbg_target_pid(const struct iodbg_target *target);
 
 /*
- * Choose the paths that iodbg_read() and iodbg_write() use: IODBG_PATH_AUTO (the default)
- * or exactly one path.
+ * Choose the paths that transfers use: IODBG_PATH_AUTO (the default) or exactly one path.
+ * IODBG_PATH_OBJECT serves only transfers by object (iodbg_read() then fails with -EINVAL);
+ * an address path makes transfers by object go through a mapping by that path alone.
  */
 int iodbg_set_path(struct iodbg_target *target, int path);
 
@@ -138,14 +148,15 @@ void iodbg_maps_free(struct iodbg_maps *maps);
 /* ---- iodbg objects: what the kernel module knows about device memory ---- */
 
 /*
- * One iodbg mapping of a process (IODBG_IOC_LIST_OBJECTS). @kind, @placement and @flags take
- * the IODBG_KIND_*, IODBG_PLACEMENT_* and IODBG_OBJECT_* values of <linux/iodbg.h>.
+ * One iodbg mapping of a process (IODBG_IOC_LIST_OBJECTS), or an object it holds a file of
+ * but does not map (@start, @length and @offset 0). @kind, @placement and @flags take the
+ * IODBG_KIND_*, IODBG_PLACEMENT_* and IODBG_OBJECT_* values of <linux/iodbg.h>.
  */
 struct iodbg_object {
 	uint64_t id;		/* unique while the iodbg module is loaded */
 	uint64_t size;		/* of the object, in bytes */
-	uint64_t start;		/* the mapping: its first address, */
-	uint64_t length;	/* its length */
+	uint64_t start;		/* the mapping: its first address (0: not mapped), */
+	uint64_t length;	/* its length (0: not mapped) */
 	uint64_t offset;	/* and the offset in the object that @start maps */
 	uint64_t owner;		/* the object it belongs with (an SPU context's other one), or 0 */
 	uint32_t kind;
@@ -157,13 +168,18 @@ struct iodbg_object {
 struct iodbg_objects;
 
 /*
- * The iodbg objects that @target maps, in address order. -ENODEV (with the reason) if the
- * iodbg module is not loaded.
+ * The iodbg objects of @target: one entry per mapping, in address order, then one per object
+ * it holds a file of (found in /proc/PID/fd) but maps nowhere. -ENODEV (with the reason) if
+ * the iodbg module is not loaded. The files found stay copied in @target (pidfd_getfd, which
+ * needs the right to ptrace it) for iodbg_object_read() until iodbg_close(); a copy holds its
+ * object, as the target's file does.
  */
 int iodbg_objects(struct iodbg_target *target, struct iodbg_objects **objects);
 size_t iodbg_objects_count(const struct iodbg_objects *objects);
-/* The @i-th object by address, NULL past the end. */
+/* The @i-th entry, NULL past the end. */
 const struct iodbg_object *iodbg_objects_get(const struct iodbg_objects *objects, size_t i);
+/* The first entry of object @id, or NULL. */
+const struct iodbg_object *iodbg_objects_find(const struct iodbg_objects *objects, uint64_t id);
 void iodbg_objects_free(struct iodbg_objects *objects);
 /* "scratch", "gpu_bo", "spu_ls", "spu_regs"; "unknown" for another number. */
 const char *iodbg_object_kind_name(uint32_t kind);
@@ -217,6 +233,31 @@ ssize_t iodbg_read(struct iodbg_target *target, uint64_t addr, void *buf, size_t
 		   struct iodbg_report *report);
 ssize_t iodbg_write(struct iodbg_target *target, uint64_t addr, const void *buf, size_t len,
 		    struct iodbg_report *report);
+
+/*
+ * Transfer @len bytes at @offset of iodbg object @id of the target, wherever the object lives
+ * now. First by IODBG_PATH_OBJECT: IODBG_IOC_RW_OBJECT on a file of the object that the
+ * target holds open, mapped or not (this never waits for a context to be scheduled); what
+ * that cannot serve goes through a mapping of the object, by iodbg_read()/iodbg_write() of
+ * the address that maps the offset, piece by piece where several mappings hold different
+ * parts. A policy that names an address path (iodbg_set_path) skips the object path and
+ * forces that path on the mapping; IODBG_PATH_OBJECT allows no mapping.
+ *
+ * Returns the bytes transferred from @offset on, as iodbg_read() does: all of @len; fewer
+ * when a piece no path could serve stops the transfer; or, when the range runs past the end
+ * of the object, the bytes up to its end (a short count, with a last report segment from the
+ * end on, IODBG_PATH_NONE and -EINVAL). iodbg_errmsg() says why whenever fewer than @len
+ * bytes were transferred. A negative errno if not even the first byte was: -EINVAL for no
+ * buffer, a zero or larger than SSIZE_MAX length, or @offset at or past the end of the object;
+ * -ENOENT if the target neither maps nor holds a file of an object @id; -ENODEV if the iodbg
+ * module is not loaded; -ESRCH, -EPERM and the others as iodbg_read(). The report's
+ * segments have object offsets as @addr; each lists the object path's attempt first, then
+ * those of the address paths.
+ */
+ssize_t iodbg_object_read(struct iodbg_target *target, uint64_t id, uint64_t offset, void *buf,
+			  size_t len, struct iodbg_report *report);
+ssize_t iodbg_object_write(struct iodbg_target *target, uint64_t id, uint64_t offset,
+			   const void *buf, size_t len, struct iodbg_report *report);
 
 #ifdef __cplusplus
 }

@@ -17,10 +17,10 @@ O = Path(os.environ.get("IODBG_LIBIODBG_O") or
 ASAN_O = O / "asan"
 FIXTURES = _HERE.parent / "fixtures"
 
-PATH_NONE, PATH_AUTO, PATH_PROCESS_VM, PATH_PROC_MEM, PATH_PTRACE, PATH_IOCTL = \
-    -1, 0, 1, 2, 3, 4
+PATH_NONE, PATH_AUTO, PATH_PROCESS_VM, PATH_PROC_MEM, PATH_PTRACE, PATH_IOCTL, PATH_OBJECT = \
+    -1, 0, 1, 2, 3, 4, 5
 PATHS = {"auto": PATH_AUTO, "process_vm": PATH_PROCESS_VM, "proc_mem": PATH_PROC_MEM,
-         "ptrace": PATH_PTRACE, "ioctl": PATH_IOCTL}
+         "ptrace": PATH_PTRACE, "ioctl": PATH_IOCTL, "object": PATH_OBJECT}
 MAP_READ, MAP_WRITE, MAP_EXEC, MAP_SHARED = 0x1, 0x2, 0x4, 0x8
 MAP_VMFLAGS, MAP_IO, MAP_PFNMAP, MAP_MIXEDMAP, MAP_DONTDUMP, MAP_DELETED = (
     0x10, 0x20, 0x40, 0x80, 0x100, 0x200)
@@ -78,6 +78,7 @@ def _protos(lib):
         ("iodbg_objects", c.c_int, [c.c_void_p, P(c.c_void_p)]),
         ("iodbg_objects_count", c.c_size_t, [c.c_void_p]),
         ("iodbg_objects_get", P(Object), [c.c_void_p, c.c_size_t]),
+        ("iodbg_objects_find", P(Object), [c.c_void_p, c.c_uint64]),
         ("iodbg_objects_free", None, [c.c_void_p]),
         ("iodbg_object_kind_name", c.c_char_p, [c.c_uint32]),
         ("iodbg_placement_name", c.c_char_p, [c.c_uint32]),
@@ -97,6 +98,10 @@ def _protos(lib):
                                      c.c_void_p]),
         ("iodbg_write", c.c_ssize_t, [c.c_void_p, c.c_uint64, c.c_void_p, c.c_size_t,
                                       c.c_void_p]),
+        ("iodbg_object_read", c.c_ssize_t, [c.c_void_p, c.c_uint64, c.c_uint64, c.c_void_p,
+                                            c.c_size_t, c.c_void_p]),
+        ("iodbg_object_write", c.c_ssize_t, [c.c_void_p, c.c_uint64, c.c_uint64, c.c_void_p,
+                                             c.c_size_t, c.c_void_p]),
     ]:
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = res, args
@@ -193,6 +198,18 @@ class Target:
     def write(self, addr, data, report=False):
         buf = ctypes.create_string_buffer(bytes(data), len(data))
         return self._xfer(self.lib.c.iodbg_write, addr, buf, len(data), report)
+
+    def object_read(self, obj, offset, length, report=False, fill=0xAA):
+        """iodbg_object_read(), as read()."""
+        buf = ctypes.create_string_buffer(bytes([fill]) * length, length)
+        n, rep = self._xfer(lambda h, off, b, ln, r: self.lib.c.iodbg_object_read(
+            h, obj, off, b, ln, r), offset, buf, length, report)
+        return n, buf.raw, rep
+
+    def object_write(self, obj, offset, data, report=False):
+        buf = ctypes.create_string_buffer(bytes(data), len(data))
+        return self._xfer(lambda h, off, b, ln, r: self.lib.c.iodbg_object_write(
+            h, obj, off, b, ln, r), offset, buf, len(data), report)
 
 
 def read_report(lib, rep):

@@ -226,9 +226,9 @@ def test_report_is_cleared_by_each_transfer(lib, handle, target):
 
 
 def test_path_names(lib):
-    names = {p: lib.c.iodbg_path_name(p) for p in range(-1, 6)}
+    names = {p: lib.c.iodbg_path_name(p) for p in range(-1, 7)}
     assert names == {-1: None, 0: b"auto", 1: b"process_vm", 2: b"proc_mem", 3: b"ptrace",
-                     4: b"ioctl", 5: None}
+                     4: b"ioctl", 5: b"object", 6: None}
     for name, number in PATHS.items():
         assert lib.c.iodbg_path_from_name(name.encode()) == number
     assert lib.c.iodbg_path_from_name(b"generic") == -errno.EINVAL
@@ -236,7 +236,7 @@ def test_path_names(lib):
 
 
 def test_bad_policy(handle):
-    assert handle.set_path(5) == -errno.EINVAL
+    assert handle.set_path(6) == -errno.EINVAL
     assert handle.set_path(-1) == -errno.EINVAL
     assert handle.errmsg() == "no path number -1"
 

@@ -49,6 +49,14 @@ def test_help(iodbg):
     (["read", "1", "1000", "17179869184G"], b"iodbg: bad LEN"),
     (["read", "1", "fffffffffffffff0", "32"], b"passes the end of the address space"),
     (["read", "--path=generic", "1", "1000", "16"], b'iodbg: no path named "generic"'),
+    (["read", "--path=object", "1", "1000", "16"], b"iodbg: --path=object needs --object=ID"),
+    (["read", "--object=x", "1", "0", "16"], b"iodbg: bad object ID 'x' (decimal)"),
+    (["read", "--object=-1", "1", "0", "16"], b"iodbg: bad object ID '-1'"),
+    (["read", "--object", "1", "1", "x", "16"], b"iodbg: bad OFFSET 'x' (hexadecimal)"),
+    (["read", "--object=1", "1", "ffffffffffffff00", "1k"],
+     b"passes the end of the 64-bit offsets"),
+    (["write", "--object=1", "1", "0"], b"HEX or from -f FILE, and got neither"),
+    (["write", "--object=1", "1", "x", "00"], b"iodbg: bad OFFSET 'x'"),
     (["objects"], b"usage: iodbg objects"),
     (["objects", "x"], b"iodbg: bad PID 'x'"),
     (["write", "1"], b"usage: iodbg write"),
@@ -270,10 +278,11 @@ def test_info(iodbg):
     res = run(iodbg, "info")
     assert res.returncode == 0
     assert res.stdout.decode().splitlines()[:2] == ["libiodbg 0.1.0",
-                                                    "paths: process_vm proc_mem ptrace ioctl"]
+                                                    "paths: process_vm proc_mem ptrace ioctl "
+                                                    "object"]
     info = json.loads(run(iodbg, "info", "--json").stdout)
     assert info["version"] == "0.1.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace",
-                                                           "ioctl"]
+                                                           "ioctl", "object"]
     if not os.path.exists("/dev/iodbg"):
         assert info["kernel"] == {"loaded": False, "abi_version": 0, "features": [],
                                   "message": "the iodbg module is not loaded (no /dev/iodbg)"}

@@ -41,6 +41,9 @@ def scenarios(t, tmp):
         (0, ["write", "--path=ptrace", "--attach", t.pid, f"{t.addr('big', 5):x}", "abcdef"]),
         (3, ["write", "--report", "--json", t.pid, edge, "00" * 20]),
         (1, ["read", 2**31 - 1, big, "16"]),
+        (1, ["read", "--object=1", "--report", "--json", t.pid, "0", "16"]),
+        (1, ["write", "--object=1", "--path=object", "--report", t.pid, "10", "00 01"]),
+        (1, ["objects", "--json", t.pid]),
         (2, ["read", t.pid, big, "0"]), (2, ["write", t.pid, big, "xyz"]), (2, ["bogus"]),
     ]
 
@@ -79,7 +82,7 @@ def test_library_suites_under_sanitizers(build):
                UBSAN_OPTIONS=SAN_ENV["UBSAN_OPTIONS"])
     res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                           *(os.path.join(here, f"test_libiodbg_{name}.py")
-                            for name in ["maps", "chain", "errors"])],
+                            for name in ["maps", "chain", "errors", "object"])],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=PROJECT)
     assert not any(m in res.stdout for m in MARKERS), res.stdout.decode()[-5000:]
     assert res.returncode == 0, res.stdout.decode()[-5000:]
