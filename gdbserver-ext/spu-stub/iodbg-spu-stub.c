@@ -7,8 +7,9 @@
  *	(gdb) x/4wx 0x100
  *
  * CTX is the iodbg object id of the context's local store, as "iodbg objects PID" lists it
- * (kind spu_ls). Address 0 is local store offset 0. The bytes are read and written through
- * libiodbg, so wherever the context is now (on an SPE or saved) gdb sees its current contents.
+ * (kind spu_ls): one the process maps or holds open. Address 0 is local store offset 0. The
+ * bytes are read and written by object through libiodbg, so wherever the context is now (on an
+ * SPE or saved, mapped or not) gdb sees its current contents.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -46,59 +47,6 @@ static void __attribute__((format(printf, 1, 2))) warn_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * A mapping of object @id in the process that holds @offset, looked up again on every access:
- * the process may unmap or remap its objects at any time, and a stale address would read
- * whatever is mapped there now.
- */
-static int find_mapping(struct spu_ctx *ctx, uint64_t id, uint64_t offset,
-			struct iodbg_object *map)
-{
-	struct iodbg_objects *objs;
-	int ret = iodbg_objects(ctx->target, &objs), mapped = 0;
-
-	if (ret < 0) {
-		warn_msg("%s", iodbg_errmsg(ctx->target));
-		return ret;
-	}
-	ret = -EFAULT;
-	for (size_t i = 0; i < iodbg_objects_count(objs); i++) {
-		const struct iodbg_object *o = iodbg_objects_get(objs, i);
-
-		if (o->id != id)
-			continue;
-		mapped = 1;
-		if (offset >= o->offset && offset - o->offset < o->length) {
-			*map = *o;
-			ret = 0;
-			break;
-		}
-	}
-	iodbg_objects_free(objs);
-	if (ret)
-		warn_msg("process %d maps %s of object %" PRIu64 " at offset 0x%" PRIx64
-			 " (libiodbg reads objects only through a mapping yet)", (int)ctx->pid,
-			 mapped ? "no part" : "nothing", id, offset);
-	return ret;
-}
-
-/*
- * Where object @id is at @offset in the process: the address of a mapping that holds it, and
- * how many bytes from there that mapping holds.
- */
-static int mapped_address(struct spu_ctx *ctx, uint64_t id, uint64_t offset, uint64_t *addr,
-			  uint64_t *room)
-{
-	struct iodbg_object map;
-	int ret = find_mapping(ctx, id, offset, &map);
-
-	if (ret < 0)
-		return ret;
-	*addr = map.start + (offset - map.offset);
-	*room = map.offset + map.length - offset;
-	return 0;
-}
-
 /* Say why a transfer of @len bytes came up short. */
 static ssize_t check_transfer(struct spu_ctx *ctx, ssize_t n, size_t len)
 {
@@ -108,34 +56,21 @@ static ssize_t check_transfer(struct spu_ctx *ctx, ssize_t n, size_t len)
 }
 
 /*
- * The two places that move the context's bytes, through the process's mapping of the object,
- * up to the end of that mapping. When libiodbg has iodbg_object_read() and
- * iodbg_object_write() (by object id, mapped or not), each body becomes that one call.
+ * The two places that move the context's bytes: by object id, so that gdb sees the context
+ * whether or not the process maps it now, and never bytes of whatever a stale address maps.
  */
 static ssize_t object_read(struct spu_ctx *ctx, uint64_t id, uint64_t offset, void *buf,
 			   size_t len)
 {
-	uint64_t addr, room;
-	int ret = mapped_address(ctx, id, offset, &addr, &room);
-
-	if (ret < 0)
-		return ret;
-	if (len > room)
-		len = (size_t)room;
-	return check_transfer(ctx, iodbg_read(ctx->target, addr, buf, len, NULL), len);
+	return check_transfer(ctx, iodbg_object_read(ctx->target, id, offset, buf, len, NULL),
+			      len);
 }
 
 static ssize_t object_write(struct spu_ctx *ctx, uint64_t id, uint64_t offset, const void *buf,
 			    size_t len)
 {
-	uint64_t addr, room;
-	int ret = mapped_address(ctx, id, offset, &addr, &room);
-
-	if (ret < 0)
-		return ret;
-	if (len > room)
-		len = (size_t)room;
-	return check_transfer(ctx, iodbg_write(ctx->target, addr, buf, len, NULL), len);
+	return check_transfer(ctx, iodbg_object_write(ctx->target, id, offset, buf, len, NULL),
+			      len);
 }
 
 static ssize_t ls_read(void *priv, uint64_t offset, void *buf, size_t len)
@@ -189,24 +124,28 @@ static void __attribute__((format(printf, 3, 4))) append(char *buf, size_t size,
 static void describe_object(char *buf, size_t size, const char *what, uint64_t id,
 			    const struct iodbg_objects *objs)
 {
+	const struct iodbg_object *first = iodbg_objects_find(objs, id);
 	int mapped = 0;
 
+	if (!first) {
+		append(buf, size, "%s: object %" PRIu64 ", neither mapped nor held by the process\n",
+		       what, id);
+		return;
+	}
+	append(buf, size, "%s: object %" PRIu64 ", %" PRIu64 " bytes, placement %s", what, id,
+	       first->size, iodbg_placement_name(first->placement));
+	if (first->unit >= 0)
+		append(buf, size, " (unit %d)", (int)first->unit);
 	for (size_t i = 0; i < iodbg_objects_count(objs); i++) {
 		const struct iodbg_object *o = iodbg_objects_get(objs, i);
 
-		if (o->id != id)
+		if (o->id != id || !o->length)
 			continue;
-		if (!mapped)
-			append(buf, size, "%s: object %" PRIu64 ", %" PRIu64 " bytes, placement %s",
-			       what, id, o->size, iodbg_placement_name(o->placement));
-		if (!mapped && o->unit >= 0)
-			append(buf, size, " (unit %d)", (int)o->unit);
 		append(buf, size, "%s mapped at 0x%" PRIx64 "-0x%" PRIx64 " (offset 0x%" PRIx64 ")",
 		       mapped ? "," : ";", o->start, o->start + o->length, o->offset);
 		mapped = 1;
 	}
-	append(buf, size, mapped ? "\n" : "%s: object %" PRIu64 ", not mapped by the process\n",
-	       what, id);
+	append(buf, size, "%s\n", mapped ? "" : "; not mapped, its file held open");
 }
 
 static void ctx_describe(void *priv, char *buf, size_t size)
@@ -269,11 +208,11 @@ static void list_local_stores(const struct iodbg_objects *objs, char *buf, size_
 	free(ids);
 }
 
-/* Check that @ctx->ls_id is a local store the process maps; fill in the rest of @ctx. */
+/* Check that @ctx->ls_id is a local store the process maps or holds; fill in the rest of @ctx. */
 static int find_context(struct spu_ctx *ctx)
 {
 	struct iodbg_objects *objs;
-	const struct iodbg_object *found = NULL;
+	const struct iodbg_object *found;
 	char ids[256];
 
 	if (iodbg_objects(ctx->target, &objs) < 0) {
@@ -281,12 +220,10 @@ static int find_context(struct spu_ctx *ctx)
 			 iodbg_errmsg(ctx->target));
 		return -1;
 	}
-	for (size_t i = 0; i < iodbg_objects_count(objs) && !found; i++)
-		if (iodbg_objects_get(objs, i)->id == ctx->ls_id)
-			found = iodbg_objects_get(objs, i);
+	found = iodbg_objects_find(objs, ctx->ls_id);
 	list_local_stores(objs, ids, sizeof(ids));
 	if (!found)
-		warn_msg("process %d maps no iodbg object %" PRIu64 " (its SPU local stores: %s)",
+		warn_msg("process %d has no iodbg object %" PRIu64 " (its SPU local stores: %s)",
 			 (int)ctx->pid, ctx->ls_id, ids);
 	else if (found->kind != IODBG_KIND_SPU_LS)
 		warn_msg("object %" PRIu64 " of process %d is a %s, not an SPU local store "

@@ -53,19 +53,6 @@ class Spu(Target):
     def stub(self, i):
         return f"{STUB} {self.pid} {self.ctxs[i]['ls_id']}"
 
-    def gdb(self, i, *commands):
-        """gdb -batch on context i's local store through the stub: its output."""
-        return run_gdb(f"target remote | {self.stub(i)}", *commands)
-
-
-def run_gdb(*commands):
-    args = ["gdb", "-nx", "-batch"]
-    for c in commands:
-        args += ["-ex", c]
-    res = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         timeout=120)
-    return res.stdout
-
 
 class Gdb:
     """One gdb reading commands from a pipe, so that its commands and the target program's
@@ -226,10 +213,28 @@ def test_find(spu, gdb):
     gdb.connect(t, 1)
     out = gdb(f"find /g 0, +{LS_SIZE:#x}, {spu_word(ls_id, 0x1230):#x}")
     assert out == "0x1230\n1 pattern found.\n", out
-    out = gdb(f"find /g 0, +{LS_SIZE:#x}, {spu_word(t.ctxs[0]['ls_id'], 0x1230):#x}")
+    out = gdb(f"find /g 0x10000, +0x10000, {spu_word(t.ctxs[0]['ls_id'], 0x11230):#x}")
     assert out == "Pattern not found.\n", out
-    out = gdb("set {char[8]}0x23450 = \"needle!\"", f"find 0, +{LS_SIZE:#x}, \"needle!\"")
+    out = gdb("set {char[8]}0x23450 = \"needle!\"", "find 0x20000, +0x10000, \"needle!\"")
     assert out == "0x23450\n1 pattern found.\n", out
+
+
+def test_a_context_the_process_no_longer_maps_or_holds(spu, gdb):
+    t = spu(2)
+    ls_id = t.ctxs[0]["ls_id"]
+    gdb.connect(t, 0)
+    t.ok("unmap 0")     # its files stay open: read and written by object
+    out = gdb("x/gx 0x100", "set {int}0x200 = 0x1234", "x/wx 0x200", "monitor info")
+    assert gdb_words(out) == [spu_word(ls_id, 0x100), 0x1234], out
+    assert "local store: object %d, %d bytes, placement " % (ls_id, LS_SIZE) in out, out
+    assert "not mapped, its file held open" in out, out
+    t.ok("close 0")     # now the context is gone
+    out = gdb("x/gx 0x100")
+    assert "Cannot access memory at address 0x100\n" in out, out
+    # the other context is untouched
+    gdb("disconnect")
+    gdb.connect(t, 1)
+    assert gdb_words(gdb("x/gx 0x100")) == [spu_word(t.ctxs[1]["ls_id"], 0x100)]
 
 
 def test_addresses_past_the_local_store_cannot_be_accessed(spu, gdb):
@@ -256,14 +261,14 @@ def test_addresses_past_the_local_store_cannot_be_accessed(spu, gdb):
     assert t.own_ls(0, 0x3fff0, 16) == end
 
 
-def test_bad_pid_and_bad_context(spu):
+def test_bad_pid_and_bad_context(spu, gdb):
     t = spu(2)
     dead = subprocess.Popen(["true"])
     dead.wait()
     ids = sorted(c["ls_id"] for c in t.ctxs)
     for args, message in [
             ([str(dead.pid), "1"], f"no process {dead.pid}"),
-            ([str(t.pid), "999999"], f"process {t.pid} maps no iodbg object 999999 (its SPU "
+            ([str(t.pid), "999999"], f"process {t.pid} has no iodbg object 999999 (its SPU "
                                      f"local stores: {ids[0]}, {ids[1]})"),
             ([str(t.pid), str(t.ctxs[0]["regs_id"])],
              f"object {t.ctxs[0]['regs_id']} of process {t.pid} is a spu_regs, not an SPU local "
@@ -273,7 +278,7 @@ def test_bad_pid_and_bad_context(spu):
         assert (res.returncode, res.stdout) == (1, ""), res
         assert message in res.stderr, res.stderr
     # gdb shows the stub's message and has no target.
-    out = run_gdb(f"target remote | {STUB} {dead.pid} 1", "x/gx 0")
+    out = gdb(f"target remote | {STUB} {dead.pid} 1", "x/gx 0")
     assert f"iodbg-spu-stub: no process {dead.pid}" in out, out
     assert "Remote connection closed" in out or "Remote communication error" in out, out
 
