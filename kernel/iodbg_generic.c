@@ -8,7 +8,9 @@
  * again under the page-table lock for the copy (a driver that moves the object zaps the PTEs:
  * a page whose PTE changed is looked up again, never read from its old pfn), and reads RAM pfns
  * through the kernel's own mapping, without any ioremap. A page whose PTE is not present is
- * faulted in on the target's behalf, as the kernel does for ordinary memory. MMIO pfns are
+ * faulted in on the target's behalf, as the kernel does for ordinary memory, except in the
+ * kernel's own special mappings ([vvar] and the like), whose pages are reported absent. MMIO
+ * pfns are
  * touched only when the caller accepts device side effects, and then with aligned word
  * accesses, which device registers honour where byte accesses may be ignored; each physically
  * contiguous run is ioremapped once, not once per page or per call.
@@ -216,10 +218,24 @@ static long iodbg_rw_pages(struct vm_area_struct *vma, unsigned long addr, void 
 	return iodbg_rw_mmio(vma, addr, buf, len, write, &p);
 }
 
-/* Fault in the page at @addr for the target; mmap_lock stays held (no retry allowed). */
-static int iodbg_fault_in(struct mm_struct *mm, unsigned long addr, bool write)
+/*
+ * Whether a missing page of @vma may be faulted in from another process. Not in the kernel's
+ * special mappings (installed by _install_special_mapping(), the only ones whose vm_ops have
+ * ->name): their fault handlers assume they run in the mapping's own mm, and vvar_fault()
+ * WARNs when a time-namespace page is faulted remotely. GUP never faults a VM_IO or VM_PFNMAP
+ * mapping, so nothing else in the kernel asks them to.
+ */
+static bool iodbg_may_fault_in(struct vm_area_struct *vma)
 {
-	return fixup_user_fault(mm, addr, write ? FAULT_FLAG_WRITE : 0, NULL);
+	return !(vma->vm_ops && vma->vm_ops->name);
+}
+
+/* Fault in the page at @addr for the target; mmap_lock stays held (no retry allowed). */
+static int iodbg_fault_in(struct vm_area_struct *vma, unsigned long addr, bool write)
+{
+	if (!iodbg_may_fault_in(vma))
+		return -EFAULT;
+	return fixup_user_fault(vma->vm_mm, addr, write ? FAULT_FLAG_WRITE : 0, NULL);
 }
 
 #define IODBG_PAGE_RETRIES	8
@@ -256,7 +272,7 @@ int iodbg_generic_rw(struct mm_struct *mm, unsigned long addr, void *buf, size_t
 				break;
 			}
 			if (n == -ENOENT) {
-				ret = iodbg_fault_in(mm, addr + done, flags & IODBG_RW_WRITE);
+				ret = iodbg_fault_in(vma, addr + done, flags & IODBG_RW_WRITE);
 				if (ret)
 					break;
 			}

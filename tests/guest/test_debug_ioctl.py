@@ -57,6 +57,27 @@ def test_rw_addr_unmapped_and_ordinary_memory_are_efault(target):
     expect_errno(errno.EFAULT, rw_addr, target.pid, int(heap.split("-")[0], 16), 16)
 
 
+def test_rw_addr_never_faults_the_kernels_special_mappings(target):
+    """[vvar]'s fault handler assumes it runs in the mapping's own mm (vvar_fault() WARNs on
+    a remote fault of the time-namespace page, which ended a whole test run once): each page
+    of it reads if present and is EFAULT if not, and the kernel stays quiet (the VM runner
+    fails the run on any WARN)."""
+    with open(f"/proc/{target.pid}/maps") as f:
+        vvar = next((line for line in f if line.rstrip().endswith("[vvar]")), None)
+    if vvar is None:
+        pytest.skip("no [vvar] on this kernel")
+    start, end = (int(x, 16) for x in vvar.split()[0].split("-"))
+    outcomes = set()
+    for addr in range(start, end, PAGE):
+        try:
+            rw_addr(target.pid, addr, 8)
+            outcomes.add("read")
+        except OSError as e:
+            assert e.errno == errno.EFAULT, e
+            outcomes.add("absent")
+    assert "absent" in outcomes, "a fresh process has [vvar] pages it never touched"
+
+
 def test_rw_addr_read_stops_at_the_hole_and_says_how_far(target):
     """A read running past the mapping fails with EFAULT, after the kernel wrote back how much
     it did transfer (checked with a raw ioctl, since the helper raises)."""
