@@ -16,6 +16,8 @@ BUILD := $(IODBG_OUT)/build
 PROGS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(wildcard tests/progs/*.c))
 UAPI_HEADER := include/uapi/linux/iodbg.h
 UAPI_PYTHON := $(BUILD)/python/iodbg_uapi.py
+LIBIODBG_HEADER := libiodbg/include/iodbg/iodbg.h
+LIBIODBG_PYTHON := $(BUILD)/python/libiodbg_api.py
 
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
@@ -27,14 +29,16 @@ all: build
 deps:
 	@scripts/install-deps
 
-build: modules progs libiodbg $(UAPI_PYTHON)
+build: modules progs libiodbg $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
 
 # The C library and the iodbg command, under OUT/build/libiodbg (see libiodbg/Makefile).
 libiodbg: deps
 	@$(MAKE) --no-print-directory -C libiodbg O=$(BUILD)/libiodbg
 
-install: libiodbg
+# The library, the iodbg command and the GDB package (see gdb-python/Makefile).
+install: libiodbg $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
 	@$(MAKE) --no-print-directory -C libiodbg O=$(BUILD)/libiodbg install
+	@$(MAKE) --no-print-directory -C gdb-python GENERATED=$(BUILD)/python install
 
 # The module is built out of tree against each kernel's Debian headers, in a copy of kernel/
 # under OUT so that the source folder stays free of build outputs.
@@ -53,7 +57,11 @@ $(BUILD)/progs/%: tests/progs/%.c $(UAPI_HEADER) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude/uapi -o $@ $<
 
+# The Python views of the C headers, for the tests and the GDB package.
 $(UAPI_PYTHON): $(UAPI_HEADER) scripts/gen-uapi-python | deps
+	scripts/gen-uapi-python $< $@
+
+$(LIBIODBG_PYTHON): $(LIBIODBG_HEADER) scripts/gen-uapi-python | deps
 	scripts/gen-uapi-python $< $@
 
 # run-tests installs, fetches and builds itself, so that it can time each stage.

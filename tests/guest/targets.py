@@ -1,12 +1,19 @@
 """Target processes for the guest tests and the ways a debugger reaches their memory."""
+import contextlib
 import ctypes
 import os
 import re
 import subprocess
+import time
 
 PROGS = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "progs")
+GDB_PACKAGE = os.path.join(os.environ.get("IODBG_PROJECT", ""), "gdb-python", "iodbg.py")
 # The scratch_map pattern: the 64-bit word at byte offset O holds SCRATCH_PATTERN + O.
 SCRATCH_PATTERN = 0x10DB000000000000
+# The gpu_bo and spu_ctx patterns: the 64-bit word at byte offset O of the object whose iodbg
+# id is ID holds PATTERN | ID << 32 | O.
+GPU_PATTERN = 0xB000000000000000
+SPU_PATTERN = 0x5000000000000000
 
 
 def scratch_pattern(offset, length):
@@ -14,6 +21,20 @@ def scratch_pattern(offset, length):
     first, last = offset // 8, (offset + length + 7) // 8
     words = b"".join((SCRATCH_PATTERN + 8 * i).to_bytes(8, "little") for i in range(first, last))
     return words[offset - 8 * first:][:length]
+
+
+def object_pattern(pattern, obj_id, offset, length):
+    """The bytes gpu_bo (GPU_PATTERN) or spu_ctx (SPU_PATTERN) writes at [offset, offset +
+    length) of object obj_id."""
+    first, last = offset // 8, (offset + length + 7) // 8
+    words = b"".join((pattern | obj_id << 32 | 8 * i).to_bytes(8, "little")
+                     for i in range(first, last))
+    return words[offset - 8 * first:][:length]
+
+
+def key_values(line):
+    """'word a=1 b=0x2' -> {'a': 1, 'b': 2}"""
+    return dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
 
 
 class Target:
@@ -47,6 +68,35 @@ class Target:
     def close(self):
         self.proc.kill()
         self.proc.wait()
+
+
+class GpuTarget(Target):
+    """tests/progs/gpu_bo: COUNT buffer objects of PAGES pages each, created in PLACEMENT."""
+
+    def __init__(self, count, pages, placement, flags=0, **kw):
+        super().__init__("gpu_bo", str(count), str(pages), str(placement), str(flags), **kw)
+        self.bos = [key_values(line) for line in self.lines if line.startswith("bo ")]
+
+    def move(self, index, placement):
+        assert self.command(f"move {index} {placement}") == "ok"
+
+    def read_bo(self, index, offset, length):
+        return bytes.fromhex(self.command(f"read {index} {offset} {length}"))
+
+
+class SpuTarget(Target):
+    """tests/progs/spu_ctx: COUNT SPU contexts, each local store filled with SPU_PATTERN."""
+
+    def __init__(self, count, **kw):
+        super().__init__("spu_ctx", str(count), **kw)
+        self.ctxs = [key_values(line) for line in self.lines if line.startswith("ctx ")]
+
+    def ok(self, line):
+        assert self.command(line) == "ok", line
+
+    def own_ls(self, i, offset, length):
+        """The bytes context i's local store mapping shows the target itself."""
+        return bytes.fromhex(self.command(f"read {i} {offset} {length}"))
 
 
 def proc_mem_read(pid, addr, length):
@@ -120,11 +170,66 @@ def gdb_words(output):
     return [int(w, 16) for line in lines for w in line.split()]
 
 
-def gdb_batch(pid, *commands):
-    """Run gdb attached to pid with the given commands; returns its stdout and stderr."""
-    args = ["gdb", "-nx", "-batch", "-p", str(pid)]
+def gdb_batch(pid, *commands, iodbg=False, user=None):
+    """Run gdb attached to pid (none if pid is None) with the given commands, after loading
+    iodbg's GDB package if asked; returns its stdout and stderr together."""
+    args = ["gdb", "-nx", "-batch"]
+    if iodbg:
+        # The shared libraries' symbols take seconds to load under TCG; no iodbg test needs them.
+        args += ["-iex", "set auto-solib-add off"]
+        commands = (f"source {GDB_PACKAGE}", *commands)
+    args += ["-p", str(pid)] if pid is not None else []
     for c in commands:
         args += ["-ex", c]
     res = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         timeout=120)
+                         timeout=120, user=user, group=user,
+                         extra_groups=[] if user is not None else None)
     return res.stdout
+
+
+def gdb_mi(pid, *commands):
+    """Run gdb's MI interpreter attached to pid with iodbg's package loaded; returns the
+    result records ('^done,...' or '^error,...') of the given MI commands, in order."""
+    script = f'-interpreter-exec console "source {GDB_PACKAGE}"\n'
+    script += "".join(f"{c}\n" for c in commands) + "-gdb-exit\n"
+    res = subprocess.run(["gdb", "-nx", "-q", "--interpreter=mi3", "-p", str(pid)],
+                         input=script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, timeout=120)
+    records = re.findall(r"^\^(?:done|error).*$", res.stdout, re.M)
+    # The first record answers the 'source'.
+    return records[1:1 + len(commands)]
+
+
+def module_loaded(name):
+    return os.path.exists(f"/sys/module/{name}")
+
+
+def rmmod(name):
+    """Objects of targets that just exited may still be on their way out: try for a while."""
+    for _ in range(50):
+        if subprocess.run(["rmmod", name], stderr=subprocess.DEVNULL).returncode == 0:
+            return
+        time.sleep(0.1)
+    subprocess.run(["rmmod", name], check=True)
+
+
+def insmod_missing():
+    """Load again, in the runner's order and with its parameters, what a test unloaded."""
+    with open(os.path.join(os.environ["IODBG_RUN"], "modules")) as f:
+        for line in f:
+            path, *params = line.split()
+            if not module_loaded(os.path.basename(path)[:-len(".ko")]):
+                subprocess.run(["insmod", path, *params], check=True)
+
+
+@contextlib.contextmanager
+def iodbg_unloaded():
+    """The iodbg core and the drivers built on it unloaded for the with-block, then loaded
+    again."""
+    try:
+        for holder in os.listdir("/sys/module/iodbg/holders"):
+            rmmod(holder)
+        rmmod("iodbg")
+        yield
+    finally:
+        insmod_missing()

@@ -1,0 +1,125 @@
+"""What every iodbg command shares: the inferior's libiodbg target, argument parsing, object
+lookup and completion, tables, and turning failures into GDB errors."""
+import functools
+
+import gdb
+
+from . import libiodbg
+from .libiodbg import IodbgError
+
+_targets = {}       # pid -> libiodbg.Target, closed when the inferior exits
+
+
+def gdb_errors(fn):
+    """Run a command body so that every failure reaches the user as a GDB error with its
+    reason, never as a Python traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except IodbgError as e:
+            raise gdb.GdbError(str(e)) from None
+        except (OSError, ValueError) as e:
+            raise gdb.GdbError(str(e)) from None
+    return wrapper
+
+
+def inferior_pid():
+    pid = gdb.selected_inferior().pid
+    if pid <= 0:
+        raise gdb.GdbError("The program is not being run.")
+    return pid
+
+
+def target():
+    """The libiodbg target of the selected inferior, with the current 'set iodbg' policy."""
+    from . import settings
+    pid = inferior_pid()
+    t = _targets.get(pid)
+    if t is None:
+        t = _targets[pid] = libiodbg.Target(pid)
+    t.set_policy(settings.path(), settings.allow_mmio())
+    return t
+
+
+def _forget_target(event):
+    pid = getattr(event.inferior, "pid", 0)
+    for stale in [p for p in _targets if p == pid or pid == 0]:
+        _targets.pop(stale).close()
+
+
+def forget_all_targets():
+    for t in _targets.values():
+        t.close()
+    _targets.clear()
+
+
+gdb.events.exited.connect(_forget_target)
+
+
+def parse_number(text, what):
+    """A GDB expression (so '0x100', '$x + 4' and symbols work) as a non-negative int."""
+    try:
+        value = int(gdb.parse_and_eval(text))
+    except gdb.error as e:
+        raise gdb.GdbError(f"bad {what} '{text}': {e}") from None
+    if value < 0:
+        raise gdb.GdbError(f"bad {what} '{text}': negative")
+    return value
+
+
+def split_format(arg):
+    """'/FMT rest' -> ('FMT', 'rest'); 'rest' -> ('', 'rest')."""
+    arg = arg.strip()
+    if not arg.startswith("/"):
+        return "", arg
+    fmt, _, rest = arg[1:].partition(" ")
+    return fmt, rest.strip()
+
+
+def objects_of_kind(*kinds):
+    """The iodbg objects of the inferior whose kind name is one of @kinds, one entry per
+    object (its first mapping, if any), in the order the library lists them."""
+    seen = {}
+    for obj in target().objects():
+        if obj.kind_name in kinds and obj.id not in seen:
+            seen[obj.id] = obj
+    return list(seen.values())
+
+
+def complete_ids(text, kinds):
+    """Completion of object ids of @kinds; quiet when there is no live inferior."""
+    try:
+        if gdb.selected_inferior().pid <= 0:
+            return []
+        ids = [str(obj.id) for obj in objects_of_kind(*kinds)]
+    except (IodbgError, gdb.error, gdb.GdbError):
+        return []
+    return [i for i in ids if i.startswith(text)]
+
+
+def print_table(headers, rows):
+    """Rows of strings under headers, columns as wide as their widest cell; the last column
+    is not padded."""
+    widths = [max(len(str(cell)) for cell in col) for col in zip(headers, *rows)]
+    for row in [headers, *rows]:
+        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths)] + [str(row[-1])]
+        gdb.write("  ".join(cells).rstrip() + "\n")
+
+
+def transfer_note(transfer, what):
+    """One line saying which path served the bytes, e.g. 'read by: object'."""
+    paths = ", ".join(transfer.paths()) or "none"
+    return f"({what} by: {paths})\n"
+
+
+def check_transfer(transfer, wanted, what):
+    """Raise a GDB error for a transfer that stopped early, with the library's reason."""
+    if transfer.error is not None:
+        raise gdb.GdbError(f"{what} stopped after {transfer.done} of {wanted} bytes: "
+                           f"{transfer.error}")
+
+
+def flags_text(flags, names):
+    """Flag bits as 'a,b', from (bit, name) pairs; '-' for none."""
+    return ",".join(name for bit, name in names if flags & bit) or "-"

@@ -1,0 +1,302 @@
+"""libiodbg through ctypes: the one place the GDB package talks to the C library.
+
+The structures come from libiodbg_api, which the build generates from libiodbg's public header
+(scripts/gen-uapi-python) and checks against the C compiler; nothing here retypes a layout.
+Every failure is an IodbgError carrying the library's own message.
+"""
+import ctypes
+import errno
+import functools
+import os
+
+import libiodbg_api as api
+
+SONAME = "libiodbg.so.0"
+
+
+class IodbgError(Exception):
+    """A libiodbg call failed: .errno is the positive errno, str() the library's message."""
+
+    def __init__(self, err, message):
+        super().__init__(message or os.strerror(err))
+        self.errno = err
+
+
+def _candidates():
+    """Where libiodbg may be, most specific first: $IODBG_LIBIODBG, the build tree this
+    package was loaded from, an installation beside the package, then the dynamic linker's
+    search path."""
+    if os.environ.get("IODBG_LIBIODBG"):
+        yield os.environ["IODBG_LIBIODBG"]
+    out = os.environ.get("IODBG_OUT")
+    here = os.path.dirname(os.path.abspath(__file__))
+    project_out = os.path.join(here, "..", "..", "out")
+    for root in filter(None, (out, project_out)):
+        yield os.path.join(root, "build", "libiodbg", "lib", SONAME)
+    yield os.path.join(here, "..", "..", "..", "..", "lib", SONAME)  # PREFIX/share/iodbg/...
+    yield SONAME
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        if os.sep in path and not os.path.exists(path):
+            continue
+        try:
+            return ctypes.CDLL(path, use_errno=True)
+        except OSError as e:
+            tried.append(str(e))
+    raise IodbgError(errno.ENOENT, "cannot load libiodbg (build it with 'make build', install "
+                     "it with 'make install', or set IODBG_LIBIODBG): " + "; ".join(tried))
+
+
+_lib = None
+_SSIZE = ctypes.c_ssize_t
+_U64 = ctypes.c_uint64
+_VOIDP = ctypes.c_void_p
+# name: (restype, argtypes)
+_PROTOTYPES = {
+    "iodbg_version": (ctypes.c_char_p, []),
+    "iodbg_errmsg": (ctypes.c_char_p, [_VOIDP]),
+    "iodbg_path_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "iodbg_path_from_name": (ctypes.c_int, [ctypes.c_char_p]),
+    "iodbg_kernel_info": (ctypes.c_int, [ctypes.POINTER(api.iodbg_kernel_info)]),
+    "iodbg_open": (ctypes.c_int, [ctypes.c_int, ctypes.c_uint, ctypes.POINTER(_VOIDP)]),
+    "iodbg_close": (None, [_VOIDP]),
+    "iodbg_set_path": (ctypes.c_int, [_VOIDP, ctypes.c_int]),
+    "iodbg_set_allow_mmio": (ctypes.c_int, [_VOIDP, ctypes.c_int]),
+    "iodbg_map_kind": (ctypes.c_char_p, [ctypes.POINTER(api.iodbg_map)]),
+    "iodbg_maps_read": (ctypes.c_int, [_VOIDP, ctypes.POINTER(_VOIDP)]),
+    "iodbg_maps_count": (ctypes.c_size_t, [_VOIDP]),
+    "iodbg_maps_get": (ctypes.POINTER(api.iodbg_map), [_VOIDP, ctypes.c_size_t]),
+    "iodbg_maps_free": (None, [_VOIDP]),
+    "iodbg_objects": (ctypes.c_int, [_VOIDP, ctypes.POINTER(_VOIDP)]),
+    "iodbg_objects_count": (ctypes.c_size_t, [_VOIDP]),
+    "iodbg_objects_get": (ctypes.POINTER(api.iodbg_object), [_VOIDP, ctypes.c_size_t]),
+    "iodbg_objects_free": (None, [_VOIDP]),
+    "iodbg_object_kind_name": (ctypes.c_char_p, [ctypes.c_uint32]),
+    "iodbg_placement_name": (ctypes.c_char_p, [ctypes.c_uint32]),
+    "iodbg_report_new": (_VOIDP, []),
+    "iodbg_report_free": (None, [_VOIDP]),
+    "iodbg_report_count": (ctypes.c_size_t, [_VOIDP]),
+    "iodbg_report_get": (ctypes.POINTER(api.iodbg_segment), [_VOIDP, ctypes.c_size_t]),
+    "iodbg_read": (_SSIZE, [_VOIDP, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
+    "iodbg_write": (_SSIZE, [_VOIDP, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
+    "iodbg_object_read": (_SSIZE, [_VOIDP, _U64, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
+    "iodbg_object_write": (_SSIZE, [_VOIDP, _U64, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
+}
+
+
+def lib():
+    """The loaded library, with every prototype declared (loaded on first use)."""
+    global _lib
+    if _lib is None:
+        handle = _load()
+        for name, (restype, argtypes) in _PROTOTYPES.items():
+            fn = getattr(handle, name)
+            fn.restype, fn.argtypes = restype, argtypes
+        _lib = handle
+    return _lib
+
+
+def _text(value):
+    return value.decode(errors="replace") if value else ""
+
+
+def version():
+    return _text(lib().iodbg_version())
+
+
+def path_name(path):
+    return _text(lib().iodbg_path_name(path)) or str(path)
+
+
+def path_from_name(name):
+    rc = lib().iodbg_path_from_name(name.encode())
+    if rc < 0:
+        raise IodbgError(-rc, f"no such path: {name}")
+    return rc
+
+
+def kind_name(kind):
+    return _text(lib().iodbg_object_kind_name(kind))
+
+
+def placement_name(placement):
+    return _text(lib().iodbg_placement_name(placement))
+
+
+def kernel_info():
+    """(loaded, abi_version, features); a missing module is not an error."""
+    info = api.iodbg_kernel_info()
+    rc = lib().iodbg_kernel_info(ctypes.byref(info))
+    if rc < 0:
+        raise IodbgError(-rc, _text(lib().iodbg_errmsg(None)))
+    return bool(info.loaded), info.abi_version, info.features
+
+
+class Object:
+    """One entry of iodbg_objects(): an iodbg object and one mapping of it (start 0 if the
+    process holds the object without mapping it)."""
+
+    FIELDS = ("id", "size", "start", "length", "offset", "owner", "kind", "placement",
+              "flags", "unit")
+
+    def __init__(self, c_object):
+        for name in self.FIELDS:
+            setattr(self, name, getattr(c_object, name))
+
+    @property
+    def kind_name(self):
+        return kind_name(self.kind)
+
+    @property
+    def placement_name(self):
+        return placement_name(self.placement)
+
+    @property
+    def mapped(self):
+        return self.length != 0
+
+    def address_of(self, offset):
+        """The user address of byte @offset of the object, or None where this mapping does
+        not show it."""
+        if self.mapped and self.offset <= offset < self.offset + self.length:
+            return self.start + offset - self.offset
+        return None
+
+
+class Map:
+    """One line of /proc/PID/smaps as libiodbg classifies it."""
+
+    def __init__(self, c_map):
+        self.start, self.end, self.flags = c_map.start, c_map.end, c_map.flags
+        self.offset, self.inode = c_map.offset, c_map.inode
+        self.path = _text(c_map.path)
+        self.kind = _text(lib().iodbg_map_kind(ctypes.byref(c_map)))
+        self.object = Object(c_map.object.contents) if c_map.object else None
+
+    @property
+    def perms(self):
+        bits = ((api.IODBG_MAP_READ, "r"), (api.IODBG_MAP_WRITE, "w"),
+                (api.IODBG_MAP_EXEC, "x"))
+        return "".join(c if self.flags & bit else "-" for bit, c in bits) + \
+            ("s" if self.flags & api.IODBG_MAP_SHARED else "p")
+
+
+class Segment:
+    """A sub-range of a transfer, the path that served it, and why the others failed."""
+
+    def __init__(self, c_segment):
+        self.addr, self.len = c_segment.addr, c_segment.len
+        self.path, self.error = c_segment.path, -c_segment.error
+        self.why = _text(c_segment.why)
+        self.attempts = [(a.path, -a.error, _text(a.why))
+                         for a in c_segment.attempts[:c_segment.nattempts]]
+
+    @property
+    def path_name(self):
+        return path_name(self.path) if self.error == 0 else "none"
+
+
+class Transfer:
+    """What a read or write did: the bytes (for a read), the segments, and the error that
+    stopped it early, if any."""
+
+    def __init__(self, done, data, segments, error):
+        self.done, self.data, self.segments, self.error = done, data, segments, error
+
+    def paths(self):
+        """The names of the paths that served bytes, in order of first use."""
+        names = []
+        for seg in self.segments:
+            if seg.error == 0 and seg.path_name not in names:
+                names.append(seg.path_name)
+        return names
+
+
+class Target:
+    """An open process (iodbg_open); close() it, or use it in a with-block."""
+
+    def __init__(self, pid):
+        handle = _VOIDP()
+        rc = lib().iodbg_open(pid, 0, ctypes.byref(handle))
+        if rc < 0:
+            raise IodbgError(-rc, _text(lib().iodbg_errmsg(None)))
+        self.pid, self._handle = pid, handle
+
+    def close(self):
+        if self._handle:
+            lib().iodbg_close(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _check(self, rc):
+        if rc < 0:
+            raise IodbgError(-rc, _text(lib().iodbg_errmsg(self._handle)))
+        return rc
+
+    def set_policy(self, path, allow_mmio):
+        self._check(lib().iodbg_set_path(self._handle, path_from_name(path)))
+        self._check(lib().iodbg_set_allow_mmio(self._handle, int(bool(allow_mmio))))
+
+    def maps(self):
+        handle = _VOIDP()
+        self._check(lib().iodbg_maps_read(self._handle, ctypes.byref(handle)))
+        try:
+            return [Map(lib().iodbg_maps_get(handle, i).contents)
+                    for i in range(lib().iodbg_maps_count(handle))]
+        finally:
+            lib().iodbg_maps_free(handle)
+
+    def objects(self):
+        handle = _VOIDP()
+        self._check(lib().iodbg_objects(self._handle, ctypes.byref(handle)))
+        try:
+            return [Object(lib().iodbg_objects_get(handle, i).contents)
+                    for i in range(lib().iodbg_objects_count(handle))]
+        finally:
+            lib().iodbg_objects_free(handle)
+
+    def _transfer(self, fn, where, buf, length):
+        report = lib().iodbg_report_new()
+        if not report:
+            raise IodbgError(errno.ENOMEM, "out of memory")
+        try:
+            n = fn(*where, buf, length, report)
+            segments = [Segment(lib().iodbg_report_get(report, i).contents)
+                        for i in range(lib().iodbg_report_count(report))]
+            message = _text(lib().iodbg_errmsg(self._handle))
+        finally:
+            lib().iodbg_report_free(report)
+        if n < 0:
+            raise IodbgError(-n, message)
+        return n, segments, (message if n < length else None)
+
+    def _read(self, fn, where, length):
+        buf = ctypes.create_string_buffer(length)
+        n, segments, error = self._transfer(fn, where, buf, length)
+        return Transfer(n, buf.raw[:n], segments, error)
+
+    def _write(self, fn, where, data):
+        n, segments, error = self._transfer(fn, where, data, len(data))
+        return Transfer(n, None, segments, error)
+
+    def read(self, addr, length):
+        return self._read(functools.partial(lib().iodbg_read, self._handle), (addr,), length)
+
+    def write(self, addr, data):
+        return self._write(functools.partial(lib().iodbg_write, self._handle), (addr,), data)
+
+    def read_object(self, object_id, offset, length):
+        return self._read(functools.partial(lib().iodbg_object_read, self._handle),
+                          (object_id, offset), length)
+
+    def write_object(self, object_id, offset, data):
+        return self._write(functools.partial(lib().iodbg_object_write, self._handle),
+                           (object_id, offset), data)

@@ -1,0 +1,251 @@
+"""The GDB package's SPU commands, in the real gdb attached to a program with real spu_sim
+contexts: each output checked against the bytes the program wrote or the registers the
+kernel holds, across context switches, and the error paths."""
+import ctypes
+import filecmp
+import re
+import time
+
+import pytest
+
+import iodbg_uapi as uapi
+from targets import (SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi, gdb_words, iodbg_unloaded,
+                     object_pattern, proc_mem_read, proc_mem_write)
+
+LS_SIZE = uapi.SPU_SIM_LS_SIZE
+REGS_SIZE = ctypes.sizeof(uapi.spu_sim_regs)
+NOBODY = 65534
+
+
+def spu_pattern(ls_id, offset, length):
+    return object_pattern(SPU_PATTERN, ls_id, offset, length)
+
+
+def regs_of(t, i):
+    """Context i's registers as the kernel's ->access shows them (the saved copy while the
+    context is off the SPEs)."""
+    return uapi.spu_sim_regs.from_buffer_copy(proc_mem_read(t.pid, t.ctxs[i]["regs"],
+                                                            REGS_SIZE))
+
+
+def iodbg_gdb(t, *commands):
+    out = gdb_batch(t.pid, *commands, iodbg=True)
+    assert "Traceback" not in out and "Python Exception" not in out, out
+    return out
+
+
+@pytest.fixture
+def spu():
+    targets = []
+
+    def start(count):
+        targets.append(SpuTarget(count))
+        return targets[-1]
+    yield start
+    for t in targets:
+        t.close()
+
+
+def table_rows(out, first_header):
+    """The rows under the header line that starts with first_header, split on runs of two
+    or more spaces."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first_header))
+    rows = []
+    for line in lines[start + 1:]:
+        if not line.strip() or line[0] in "([":     # gdb's own lines and our notes
+            break
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
+
+
+def test_info_spu_lists_every_context(spu):
+    t = spu(3)
+    rows = table_rows(iodbg_gdb(t, "info spu"), "Id")
+    assert sorted(int(r[0]) for r in rows) == sorted(c["ls_id"] for c in t.ctxs)
+    by_id = {int(r[0]): r for r in rows}
+    for ctx in t.ctxs:
+        ident, where, npc, status, ls, regs = by_id[ctx["ls_id"]]
+        assert re.fullmatch(r"SPE \d+|saved", where)
+        assert int(npc, 16) < LS_SIZE
+        assert int(ls, 16) == ctx["ls"] and int(regs, 16) == ctx["regs"]
+        assert status in ("running", "ready")
+
+
+def test_info_spu_ls_shows_the_local_store(spu):
+    t = spu(2)
+    ctx = t.ctxs[1]
+    out = iodbg_gdb(t, f"info spu-ls/gx {ctx['ls_id']} 0x100 32")
+    words = gdb_words(out)
+    assert b"".join(w.to_bytes(8, "little") for w in words) == spu_pattern(ctx["ls_id"],
+                                                                         0x100, 32)
+    assert re.search(r"^0x00100:\t0x[0-9a-f]{16}\t0x[0-9a-f]{16}$", out, re.M)
+    assert "(read by: object)" in out
+
+
+def test_info_spu_ls_formats_like_x(spu):
+    t = spu(1)
+    ls_id = t.ctxs[0]["ls_id"]
+    expect = spu_pattern(ls_id, 0x40, 16)
+    words = gdb_words(iodbg_gdb(t, "info spu-ls 0 0x40 16".replace("0 ", f"{ls_id} ", 1)))
+    assert words == [int.from_bytes(expect[i:i + 4], "little") for i in range(0, 16, 4)]
+    # With one context, CTX may be left out; /d prints signed decimal words.
+    out = iodbg_gdb(t, "info spu-ls/dw")
+    first = int.from_bytes(spu_pattern(ls_id, 0, 4), "little", signed=True)
+    assert re.search(rf"^0x00000:\t{first}\t", out, re.M)
+
+
+def test_info_spu_ls_of_a_context_the_program_does_not_map(spu):
+    t = spu(2)
+    ctx = t.ctxs[0]
+    t.ok("unmap 0")
+    out = iodbg_gdb(t, "info spu", f"info spu-ls/gx {ctx['ls_id']} 0x2000 16")
+    row = next(r for r in table_rows(out, "Id") if int(r[0]) == ctx["ls_id"])
+    assert row[4:] == ["not mapped", "not mapped"]
+    words = gdb_words(out)
+    assert b"".join(w.to_bytes(8, "little") for w in words) == spu_pattern(ctx["ls_id"],
+                                                                         0x2000, 16)
+    assert "(read by: object)" in out
+
+
+def test_info_spu_regs_and_mailbox_of_a_stopped_context(spu):
+    t = spu(2)
+    ctx = t.ctxs[0]
+    t.ok("stop 0")
+    assert t.command("wbox 0 4660") == "ok 1"
+    regs = regs_of(t, 0)
+    out = iodbg_gdb(t, f"info spu-regs {ctx['ls_id']}", f"info spu mailbox {ctx['ls_id']}")
+    values = {r[1]: r for r in table_rows(out, "Register")}
+    assert int(values["npc"][2], 16) == regs.npc
+    assert values["status"][4] == "stopped"
+    assert int(values["run_ticks"][2], 16) == regs.run_ticks
+    assert values["in_mbox"][2] == "0x00001234"
+    assert "SPU Inbound Mailbox\n0x00001234\n" in out
+    assert f"(context {ctx['ls_id']}, saved; read by: object)" in out
+
+
+def wait_until_ran(t, i):
+    deadline = time.monotonic() + 10
+    while regs_of(t, i).run_ticks < 2:
+        assert time.monotonic() < deadline, "the context never ran"
+        time.sleep(0.05)
+
+
+def test_info_spu_signal_and_dma(spu):
+    t = spu(1)
+    ctx = t.ctxs[0]
+    wait_until_ran(t, 0)
+    t.ok("stop 0")
+    signal1 = uapi.spu_sim_regs.signal1.offset
+    proc_mem_write(t.pid, ctx["regs"] + signal1, (0xABCD).to_bytes(4, "little"))
+    regs = regs_of(t, 0)
+    assert regs.dma_count > 0, "the context ran and queued MFC commands before it stopped"
+    out = iodbg_gdb(t, "info spu signal", "info spu dma")
+    assert "Signal 1 control word 0x0000abcd (Type Overwrite)\n" in out
+    assert "Signal 2 not pending (Type Overwrite)\n" in out
+    rows = table_rows(out, "Opcode")
+    assert len(rows) == regs.dma_count
+    head = regs.dma_head % uapi.SPU_SIM_DMA_DEPTH
+    assert rows[0][0] == "put"
+    assert int(rows[0][4], 16) == regs.dma_ea[head]
+    assert int(rows[0][5], 16) == regs.dma_lsa[head]
+
+
+def test_x_on_local_store_before_and_after_a_context_switch(spu):
+    t = spu(3)
+    ctx = t.ctxs[2]
+    expect = [int.from_bytes(spu_pattern(ctx["ls_id"], 0x200 + 8 * i, 8), "little")
+              for i in range(2)]
+    before = iodbg_gdb(t, f"x/2gx $spu_ls({ctx['ls_id']}, 0x200)")
+    t.ok("stop 2")
+    after = iodbg_gdb(t, f"x/2gx $spu_ls({ctx['ls_id']}, 0x200)", "info spu")
+    assert gdb_words(before) == expect and gdb_words(after)[:2] == expect
+    row = next(r for r in table_rows(after, "Id") if int(r[0]) == ctx["ls_id"])
+    assert row[1] == "saved" and row[3] == "stopped"
+
+
+def test_gdb_writes_local_store_and_the_program_sees_it(spu):
+    t = spu(2)
+    ctx = t.ctxs[1]
+    iodbg_gdb(t, f"set {{unsigned int}}$spu_ls({ctx['ls_id']}, 0x300) = 0xdeadbeef")
+    assert t.own_ls(1, 0x300, 8) == (0xDEADBEEF).to_bytes(4, "little") + \
+        spu_pattern(ctx["ls_id"], 0x304, 4)
+
+
+def test_iodbg_dump_and_plain_dump_of_a_local_store(spu, tmp_path):
+    t = spu(2)
+    ctx = t.ctxs[0]
+    by_object, plain = tmp_path / "object.bin", tmp_path / "plain.bin"
+    t.ok("stop 0")     # the counter words at the end stay still
+    out = iodbg_gdb(t, f"iodbg dump {by_object} {ctx['ls_id']}",
+                    f"dump binary memory {plain} {ctx['ls']} {ctx['ls'] + LS_SIZE}")
+    assert f"Wrote {LS_SIZE} bytes to {by_object} (read by: object)." in out
+    data = by_object.read_bytes()
+    assert len(data) == LS_SIZE
+    assert data[:uapi.SPU_SIM_LS_COUNTER] == spu_pattern(ctx["ls_id"], 0,
+                                                         uapi.SPU_SIM_LS_COUNTER)
+    assert filecmp.cmp(by_object, plain, shallow=False)
+
+
+def test_find_in_local_store(spu):
+    t = spu(1)
+    ctx = t.ctxs[0]
+    word = SPU_PATTERN | ctx["ls_id"] << 32 | 0x1238
+    out = iodbg_gdb(t, f"find /g {ctx['ls']}, +{LS_SIZE}, {word:#x}")
+    assert f"{ctx['ls'] + 0x1238:#x}" in out and "1 pattern found." in out
+
+
+def test_mi_spu_list(spu):
+    t = spu(2)
+    [record] = gdb_mi(t.pid, "-iodbg-spu-list")
+    assert record.startswith("^done,contexts=[")
+    ids = [int(i) for i in re.findall(r'id="(\d+)"', record)]
+    assert sorted(ids) == sorted(c["ls_id"] for c in t.ctxs)
+    assert f'ls-addr="{t.ctxs[0]["ls"]:#x}"' in record
+
+
+def test_errors_are_gdb_errors(spu):
+    t = spu(2)
+    out = iodbg_gdb(t, "info spu-ls 999999", "info spu-regs", "info spu-ls "
+                    f"{t.ctxs[0]['ls_id']} {LS_SIZE:#x}", "info spu-ls/q",
+                    f"info spu event {t.ctxs[0]['ls_id']}", "print $spu_ls(999999, 0)")
+    assert "No SPU context 999999 ('info spu' lists them)." in out
+    assert "The program has 2 SPU contexts; name one ('info spu' lists them)." in out
+    assert f"Offset {LS_SIZE:#x} is past the local store" in out
+    assert 'Undefined output format "q"' in out
+    assert "the simulated SPU has no event facility" in out
+
+
+def test_without_a_running_program():
+    out = gdb_batch(None, "info spu", "info gpu-objects", iodbg=True)
+    assert out.count("The program is not being run.") == 2
+    assert "Traceback" not in out
+
+
+def test_after_the_program_died(spu):
+    t = spu(1)
+    out = iodbg_gdb(t, "kill", "info spu")
+    assert "The program is not being run." in out
+
+
+def test_with_the_modules_unloaded():
+    with iodbg_unloaded():
+        t = Target("anon_map", "4")
+        try:
+            out = gdb_batch(t.pid, "info spu", "info iodbg-maps", iodbg=True)
+        finally:
+            t.close()
+    assert "iodbg module not loaded" in out
+    assert "Traceback" not in out
+    # Ordinary memory still reads, and says by which path.
+    assert re.search(r"ordinary .* process_vm", out)
+
+
+def test_permission_denied(spu):
+    """A user who may not debug root's program gets the kernel's refusal and then a GDB
+    error from the iodbg commands, not a traceback."""
+    t = spu(1)
+    out = gdb_batch(None, f"attach {t.pid}", "info spu", iodbg=True, user=NOBODY)
+    assert "ptrace: Operation not permitted." in out
+    assert "The program is not being run." in out
+    assert "Traceback" not in out
