@@ -99,12 +99,12 @@ static int read_regs(struct spu_ctx *ctx, struct spu_sim_regs *regs)
 
 static int ctx_npc(void *priv, uint32_t *npc)
 {
-	struct spu_sim_regs regs;
-	int ret = read_regs(priv, &regs);
+	ssize_t n = object_read(priv, ((struct spu_ctx *)priv)->regs_id,
+				offsetof(struct spu_sim_regs, npc), npc, sizeof(*npc));
 
-	if (!ret)
-		*npc = regs.npc;
-	return ret;
+	if (n < 0)
+		return (int)n;
+	return n == sizeof(*npc) ? 0 : -EIO;
 }
 
 /* Append to @buf, never past @size. */

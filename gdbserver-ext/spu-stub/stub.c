@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Error replies. gdb reports any of them as "Cannot access memory" or the like; the digits
- * are for a person reading a protocol log (set debug remote 1). */
+/*
+ * Error replies. gdb reports any of them as "Cannot access memory" or the like; the digits
+ * are for a person reading a protocol log (set debug remote 1).
+ */
 #define ERR_PACKET	"E01"	/* the packet does not parse */
 #define ERR_RANGE	"E02"	/* the address is outside the local store */
 #define ERR_TRANSFER	"E03"	/* the backend could not read or write it (it said why) */
