@@ -22,18 +22,23 @@ LIBIODBG_PYTHON := $(BUILD)/python/libiodbg_api.py
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 
-.PHONY: all deps build modules progs libiodbg install test bench demo vm-shell clean distclean
+.PHONY: all deps build modules progs libiodbg gdbserver-ext install test bench demo vm-shell clean distclean
 
 all: build
 
 deps:
 	@scripts/install-deps
 
-build: modules progs libiodbg $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
+build: modules progs libiodbg gdbserver-ext $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
 
 # The C library and the iodbg command, under OUT/build/libiodbg (see libiodbg/Makefile).
 libiodbg: deps
 	@$(MAKE) --no-print-directory -C libiodbg O=$(BUILD)/libiodbg
+
+# iodbg-spu-stub, under OUT/build/gdbserver-ext (see gdbserver-ext/Makefile).
+gdbserver-ext: libiodbg
+	@$(MAKE) --no-print-directory -C gdbserver-ext O=$(BUILD)/gdbserver-ext \
+		LIBIODBG_O=$(BUILD)/libiodbg
 
 # The library, the iodbg command and the GDB package (see gdb-python/Makefile).
 install: libiodbg $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
@@ -72,7 +77,7 @@ test:
 bench: build
 	@for series in $(KERNELS); do \
 		scripts/vm-run --kernel $$series --timeout 1800 -- \
-			bash -c '/usr/bin/python3 tests/bench/bench_kernel.py && /usr/bin/python3 tests/bench/bench_libiodbg.py' || exit 1; \
+			bash -c '/usr/bin/python3 tests/bench/bench_kernel.py && /usr/bin/python3 tests/bench/bench_libiodbg.py && /usr/bin/python3 tests/bench/bench_gdb.py' || exit 1; \
 	done
 
 demo: build

@@ -11,6 +11,8 @@ import os
 
 import libiodbg_api as api
 
+from . import paths
+
 SONAME = "libiodbg.so.0"
 
 
@@ -22,32 +24,16 @@ class IodbgError(Exception):
         self.errno = err
 
 
-def _candidates():
-    """Where libiodbg may be, most specific first: $IODBG_LIBIODBG, the build tree this
-    package was loaded from, an installation beside the package, then the dynamic linker's
-    search path."""
-    if os.environ.get("IODBG_LIBIODBG"):
-        yield os.environ["IODBG_LIBIODBG"]
-    out = os.environ.get("IODBG_OUT")
-    here = os.path.dirname(os.path.abspath(__file__))
-    project_out = os.path.join(here, "..", "..", "out")
-    for root in filter(None, (out, project_out)):
-        yield os.path.join(root, "build", "libiodbg", "lib", SONAME)
-    yield os.path.join(here, "..", "..", "..", "..", "lib", SONAME)  # PREFIX/share/iodbg/...
-    yield SONAME
-
-
 def _load():
-    tried = []
-    for path in _candidates():
-        if os.sep in path and not os.path.exists(path):
-            continue
-        try:
-            return ctypes.CDLL(path, use_errno=True)
-        except OSError as e:
-            tried.append(str(e))
-    raise IodbgError(errno.ENOENT, "cannot load libiodbg (build it with 'make build', install "
-                     "it with 'make install', or set IODBG_LIBIODBG): " + "; ".join(tried))
+    """libiodbg from $IODBG_LIBIODBG, the build tree, an installation beside the package, or
+    the dynamic linker's search path."""
+    path = paths.find("IODBG_LIBIODBG", os.path.join("build", "libiodbg", "lib", SONAME),
+                      os.path.join("lib", SONAME), SONAME) or SONAME
+    try:
+        return ctypes.CDLL(path, use_errno=True)
+    except OSError as e:
+        raise IodbgError(errno.ENOENT, f"cannot load libiodbg (build it with 'make build', "
+                         f"install it with 'make install', or set IODBG_LIBIODBG): {e}") from None
 
 
 _lib = None

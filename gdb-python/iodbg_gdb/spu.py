@@ -6,12 +6,13 @@ register object is the local store's owner. Bytes are read by object and offset 
 libiodbg, so a context shows whether it runs on an SPE, is saved, is mapped or not.
 """
 import ctypes
+import os
 
 import gdb
 
 import iodbg_uapi as uapi
 
-from . import common
+from . import common, paths
 from .common import gdb_errors
 
 LS_KINDS = ("spu_ls",)
@@ -370,6 +371,54 @@ An error if the program does not map that part of the local store."""
                            f"{ctx.id}; 'info spu-ls' reads it by object.")
 
 
+class Spu(gdb.Command):
+    """SPU context commands: spu attach."""
+
+    def __init__(self):
+        super().__init__("spu", gdb.COMMAND_RUNNING, prefix=True)
+
+
+def spu_stub():
+    stub = paths.find("IODBG_SPU_STUB", os.path.join("build", "gdbserver-ext", "iodbg-spu-stub"),
+                      os.path.join("bin", "iodbg-spu-stub"), "iodbg-spu-stub")
+    if stub is None:
+        raise gdb.GdbError("iodbg-spu-stub not found: build it with 'make build', install it "
+                           "with 'make install', or set IODBG_SPU_STUB.")
+    return stub
+
+
+class SpuAttach(CtxCommand):
+    """Debug an SPU context's local store as an inferior of its own.
+
+Usage: spu attach [CTX]
+
+Adds an inferior connected, over GDB's remote protocol, to iodbg-spu-stub serving
+context CTX of this program: its address 0 is local store offset 0, so x/16i,
+x/s, find, dump and set work in SPU addresses, as with GDB's Cell support. The
+SPU program keeps running. 'inferior N' goes back to the program; 'detach' in
+the new inferior ends the stub."""
+
+    def __init__(self):
+        super().__init__("spu attach", gdb.COMMAND_RUNNING)
+
+    @gdb_errors
+    def invoke(self, arg, from_tty):
+        ctx = find_context(arg.strip())
+        pid, stub = common.inferior_pid(), spu_stub()
+        program = gdb.selected_inferior().num
+        gdb.execute("add-inferior -no-connection", to_string=True)
+        spu_inferior = max(inf.num for inf in gdb.inferiors())
+        gdb.execute(f"inferior {spu_inferior}", to_string=True)
+        try:
+            gdb.execute(f"target remote | {stub} {pid} {ctx.id}", to_string=True)
+        except gdb.error:
+            gdb.execute(f"inferior {program}", to_string=True)
+            gdb.execute(f"remove-inferiors {spu_inferior}", to_string=True)
+            raise
+        gdb.write(f"SPU context {ctx.id} of process {pid} is inferior {spu_inferior}: address "
+                  f"0 is local store offset 0 ('inferior {program}' goes back).\n")
+
+
 class SpuMiCommand(gdb.MICommand):
     """-iodbg-spu-list: the SPU contexts as an MI list, the fields of 'info spu'."""
 
@@ -396,4 +445,6 @@ InfoSpuDma()
 InfoSpuLs()
 InfoSpuRegs()
 SpuLsFunction()
+Spu()
+SpuAttach()
 SpuMiCommand()

@@ -195,6 +195,28 @@ def test_find_in_local_store(spu):
     assert f"{ctx['ls'] + 0x1238:#x}" in out and "1 pattern found." in out
 
 
+def test_spu_attach_gives_an_inferior_in_spu_addresses(spu):
+    t = spu(2)
+    ctx = t.ctxs[1]
+    out = iodbg_gdb(t, f"spu attach {ctx['ls_id']}", "x/2gx 0x100", "info inferiors",
+                    "inferior 1", f"x/2gx {ctx['ls'] + 0x100:#x}")
+    assert f"SPU context {ctx['ls_id']} of process {t.pid} is inferior 2" in out
+    words = gdb_words(out)
+    expect = [int.from_bytes(spu_pattern(ctx["ls_id"], 0x100 + 8 * i, 8), "little")
+              for i in range(2)]
+    assert words[:2] == expect, "inferior 2: address 0x100 is local store offset 0x100"
+    assert words[2:] == expect, "inferior 1: the program's own mapping of it"
+
+
+def test_tui_window_text(spu):
+    """What 'layout iodbg' shows (the window's text; gdb draws it)."""
+    t = spu(2)
+    out = iodbg_gdb(t, "python import iodbg_gdb.tui; print('\\n'.join(iodbg_gdb.tui.lines()))")
+    assert "SPU contexts:" in out and "GPU objects:" in out
+    for ctx in t.ctxs:
+        assert re.search(rf"^\s+{ctx['ls_id']}\s+(SPE \d+|saved)\s+npc 0x", out, re.M), out
+
+
 def test_mi_spu_list(spu):
     t = spu(2)
     [record] = gdb_mi(t.pid, "-iodbg-spu-list")
