@@ -55,6 +55,37 @@ def contexts():
     return [Context(ls, regs.get(ls.owner)) for ls in common.objects_of_kind(*LS_KINDS)]
 
 
+# The placement of a context comes from the object list and its status from its registers:
+# two reads, between which the scheduler may move it. Where they disagree, both are read again
+# (a few times: a context that keeps moving is shown as last read).
+TRIES = 3
+
+
+def consistent(ctx, regs):
+    return bool(regs.status & uapi.SPU_SIM_STATUS_RUNNING) == \
+        (ctx.ls.placement == uapi.IODBG_PLACEMENT_DEVICE)
+
+
+def snapshot():
+    """[(context, registers)] for every context."""
+    rows = []
+    for _ in range(TRIES):
+        rows = [(ctx, ctx.read_regs()[0]) for ctx in contexts()]
+        if all(consistent(ctx, regs) for ctx, regs in rows):
+            break
+    return rows
+
+
+def context_and_regs(arg):
+    """(context, registers, transfer) of the context named by @arg (see find_context)."""
+    for _ in range(TRIES):
+        ctx = find_context(arg)
+        regs, transfer = ctx.read_regs()
+        if consistent(ctx, regs):
+            break
+    return ctx, regs, transfer
+
+
 def find_context(arg):
     """The context named by @arg (an expression), or the only one when @arg is empty."""
     ctxs = contexts()
@@ -100,11 +131,8 @@ maps its local store and its registers."""
         if arg.strip():
             raise gdb.GdbError(f"Undefined info spu command: \"{arg.strip()}\". "
                                "Try \"help info spu\".")
-        rows = []
-        for ctx in contexts():
-            regs, _ = ctx.read_regs()
-            rows.append((ctx.id, ctx.where, f"{regs.npc:#07x}", status_text(regs.status),
-                         address_text(ctx.ls), address_text(ctx.regs)))
+        rows = [(ctx.id, ctx.where, f"{regs.npc:#07x}", status_text(regs.status),
+                 address_text(ctx.ls), address_text(ctx.regs)) for ctx, regs in snapshot()]
         if not rows:
             gdb.write("No SPU contexts.\n")
             return
@@ -112,10 +140,14 @@ maps its local store and its registers."""
 
 
 class CtxCommand(gdb.Command):
-    """A command whose argument is an optional SPU context id."""
+    """A command whose first argument is an optional SPU context id."""
 
     def complete(self, text, word):
-        return common.complete_ids(word or "", LS_KINDS)
+        word = word or ""
+        _, before = common.split_format(text[:len(text) - len(word)])
+        if before.strip():      # past the first argument
+            return []
+        return common.complete_ids(word, LS_KINDS)
 
 
 class InfoSpuMailbox(CtxCommand):
@@ -331,8 +363,7 @@ the mailbox entries, and the path that served the bytes."""
 
     @gdb_errors
     def invoke(self, arg, from_tty):
-        ctx = find_context(arg.strip())
-        regs, transfer = ctx.read_regs()
+        ctx, regs, transfer = context_and_regs(arg.strip())
         rows = []
         for field, name in REG_NAMES:
             value = getattr(regs, field)
@@ -427,14 +458,11 @@ class SpuMiCommand(gdb.MICommand):
 
     @gdb_errors
     def invoke(self, argv):
-        result = []
-        for ctx in contexts():
-            regs, _ = ctx.read_regs()
-            result.append({"id": str(ctx.id), "where": ctx.where, "npc": f"{regs.npc:#x}",
-                           "status": status_text(regs.status),
-                           "ls-addr": address_text(ctx.ls),
-                           "regs-addr": address_text(ctx.regs)})
-        return {"contexts": result}
+        return {"contexts": [{"id": str(ctx.id), "where": ctx.where, "npc": f"{regs.npc:#x}",
+                              "status": status_text(regs.status),
+                              "ls-addr": address_text(ctx.ls),
+                              "regs-addr": address_text(ctx.regs)}
+                             for ctx, regs in snapshot()]}
 
 
 InfoSpu()

@@ -13,8 +13,7 @@ def lines():
         return ["iodbg: the program is not being run."]
     try:
         out = ["SPU contexts:"]
-        for ctx in spu.contexts():
-            regs, _ = ctx.read_regs()
+        for ctx, regs in spu.snapshot():
             out.append(f"  {ctx.id:>4}  {ctx.where:<8} npc {regs.npc:#07x}  "
                        f"{spu.status_text(regs.status):<8} ticks {regs.run_ticks}")
         out.append("GPU objects:")

@@ -19,8 +19,7 @@ sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "guest"),
                 os.path.join(os.environ["IODBG_OUT"], "build", "python")]
 
 import iodbg_uapi as uapi                                       # noqa: E402
-from targets import (GDB_PACKAGE, SPU_PATTERN, SpuTarget, Target,  # noqa: E402
-                     object_pattern)
+from targets import GDB_PACKAGE, SpuTarget, Target, spu_pattern  # noqa: E402
 
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
 PAGE = os.sysconf("SC_PAGESIZE")
@@ -76,7 +75,7 @@ def main():
         check_dump(b"".join((8 * i).to_bytes(8, "little") for i in range(LS_SIZE // 8)))
         dump_ls = ("dump", f"dump binary memory {DUMP} {ctx['ls']} {ctx['ls'] + LS_SIZE}")
         # Up to the counter words, which the running context changes.
-        expect_ls = object_pattern(SPU_PATTERN, ctx["ls_id"], 0, uapi.SPU_SIM_LS_COUNTER)
+        expect_ls = spu_pattern(ctx["ls_id"], 0, uapi.SPU_SIM_LS_COUNTER)
         ls = gdb_times(spu.pid, dump_ls, ("x", f"x/{LS_SIZE // 8}gx {ctx['ls']}"),
                        ("spu-ls-ioctl", f"info spu-ls/gx {ctx['ls_id']} 0 {LS_SIZE}"),
                        setup=["set iodbg path ioctl"])

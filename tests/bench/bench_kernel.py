@@ -19,12 +19,11 @@ sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "guest"),
 
 import iodbg_uapi as uapi                               # noqa: E402
 from iodbg_ioctl import rw_addr                         # noqa: E402
-from targets import Target                              # noqa: E402
+from targets import Target, gpu_pattern                 # noqa: E402
 
 MIB = 1 << 20
 PAGE = os.sysconf("SC_PAGESIZE")
 RUNS = 5
-GPU_PATTERN = 0xB000000000000000
 
 
 def best(fn):
@@ -70,9 +69,7 @@ def gpu_target(size, flags=0):
 
 
 def expect_gpu_pattern(data, bo_id, length=4096):
-    words = b"".join((GPU_PATTERN | bo_id << 32 | 8 * i).to_bytes(8, "little")
-                     for i in range(length // 8))
-    assert data[:length] == words, "a benchmark read returned wrong bytes"
+    assert data[:length] == gpu_pattern(bo_id, 0, length), "a benchmark read returned wrong bytes"
 
 
 def main():

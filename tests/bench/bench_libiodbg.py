@@ -15,7 +15,7 @@ sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "guest"),
                 os.path.join(os.environ["IODBG_OUT"], "build", "python")]
 
 import iodbg_uapi as uapi                               # noqa: E402
-from targets import Target                              # noqa: E402
+from targets import Target, gpu_pattern                 # noqa: E402
 
 MIB = 1 << 20
 SIZE = 64 * MIB
@@ -60,7 +60,7 @@ def main():
         ordinary = best(iodbg_read(anon.pid, anon.addr))
         check_output(0)
         device = best(iodbg_read(vram.pid, vram.addr))
-        check_output(0xB000000000000000 | bo_id << 32)
+        check_output(int.from_bytes(gpu_pattern(bo_id, 0, 8), "little"))
     finally:
         anon.close()
         vram.close()

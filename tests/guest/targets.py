@@ -6,6 +6,8 @@ import re
 import subprocess
 import time
 
+import iodbg_uapi as uapi
+
 PROGS = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "progs")
 GDB_PACKAGE = os.path.join(os.environ.get("IODBG_PROJECT", ""), "gdb-python", "iodbg.py")
 # The scratch_map pattern: the 64-bit word at byte offset O holds SCRATCH_PATTERN + O.
@@ -35,6 +37,14 @@ def object_pattern(pattern, obj_id, offset, length):
 def key_values(line):
     """'word a=1 b=0x2' -> {'a': 1, 'b': 2}"""
     return dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
+
+
+def gpu_pattern(bo_id, offset, length):
+    return object_pattern(GPU_PATTERN, bo_id, offset, length)
+
+
+def spu_pattern(ls_id, offset, length):
+    return object_pattern(SPU_PATTERN, ls_id, offset, length)
 
 
 class Target:
@@ -97,6 +107,13 @@ class SpuTarget(Target):
     def own_ls(self, i, offset, length):
         """The bytes context i's local store mapping shows the target itself."""
         return bytes.fromhex(self.command(f"read {i} {offset} {length}"))
+
+    def mem_regs(self, i):
+        """Context i's registers as /proc/PID/mem shows them (the kernel's ->access: the saved
+        copy while the context is off the SPEs, without waiting)."""
+        regs = uapi.spu_sim_regs
+        return regs.from_buffer_copy(proc_mem_read(self.pid, self.ctxs[i]["regs"],
+                                                   ctypes.sizeof(regs)))
 
 
 def proc_mem_read(pid, addr, length):

@@ -6,16 +6,11 @@ import re
 import pytest
 
 import iodbg_uapi as uapi
-from targets import (GPU_PATTERN, GpuTarget, Target, gdb_batch, gdb_mi, gdb_words,
-                     object_pattern)
+from targets import GpuTarget, Target, gdb_batch, gdb_mi, gdb_words, gpu_pattern
 
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
     uapi.IODBG_PLACEMENT_SYSTEM
 PAGE = 4096
-
-
-def gpu_pattern(bo_id, offset, length):
-    return object_pattern(GPU_PATTERN, bo_id, offset, length)
 
 
 def iodbg_gdb(t, *commands):

@@ -1,7 +1,6 @@
 """The GDB package's SPU commands, in the real gdb attached to a program with real spu_sim
 contexts: each output checked against the bytes the program wrote or the registers the
 kernel holds, across context switches, and the error paths."""
-import ctypes
 import filecmp
 import re
 import time
@@ -9,23 +8,11 @@ import time
 import pytest
 
 import iodbg_uapi as uapi
-from targets import (SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi, gdb_words, iodbg_unloaded,
-                     object_pattern, proc_mem_read, proc_mem_write)
+from targets import (SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi, gdb_words,
+                     iodbg_unloaded, proc_mem_write, spu_pattern)
 
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
-REGS_SIZE = ctypes.sizeof(uapi.spu_sim_regs)
 NOBODY = 65534
-
-
-def spu_pattern(ls_id, offset, length):
-    return object_pattern(SPU_PATTERN, ls_id, offset, length)
-
-
-def regs_of(t, i):
-    """Context i's registers as the kernel's ->access shows them (the saved copy while the
-    context is off the SPEs)."""
-    return uapi.spu_sim_regs.from_buffer_copy(proc_mem_read(t.pid, t.ctxs[i]["regs"],
-                                                            REGS_SIZE))
 
 
 def iodbg_gdb(t, *commands):
@@ -113,7 +100,7 @@ def test_info_spu_regs_and_mailbox_of_a_stopped_context(spu):
     ctx = t.ctxs[0]
     t.ok("stop 0")
     assert t.command("wbox 0 4660") == "ok 1"
-    regs = regs_of(t, 0)
+    regs = t.mem_regs(0)
     out = iodbg_gdb(t, f"info spu-regs {ctx['ls_id']}", f"info spu mailbox {ctx['ls_id']}")
     values = {r[1]: r for r in table_rows(out, "Register")}
     assert int(values["npc"][2], 16) == regs.npc
@@ -126,7 +113,7 @@ def test_info_spu_regs_and_mailbox_of_a_stopped_context(spu):
 
 def wait_until_ran(t, i):
     deadline = time.monotonic() + 10
-    while regs_of(t, i).run_ticks < 2:
+    while t.mem_regs(i).run_ticks < 2:
         assert time.monotonic() < deadline, "the context never ran"
         time.sleep(0.05)
 
@@ -138,7 +125,7 @@ def test_info_spu_signal_and_dma(spu):
     t.ok("stop 0")
     signal1 = uapi.spu_sim_regs.signal1.offset
     proc_mem_write(t.pid, ctx["regs"] + signal1, (0xABCD).to_bytes(4, "little"))
-    regs = regs_of(t, 0)
+    regs = t.mem_regs(0)
     assert regs.dma_count > 0, "the context ran and queued MFC commands before it stopped"
     out = iodbg_gdb(t, "info spu signal", "info spu dma")
     assert "Signal 1 control word 0x0000abcd (Type Overwrite)\n" in out
@@ -215,6 +202,16 @@ def test_tui_window_text(spu):
     assert "SPU contexts:" in out and "GPU objects:" in out
     for ctx in t.ctxs:
         assert re.search(rf"^\s+{ctx['ls_id']}\s+(SPE \d+|saved)\s+npc 0x", out, re.M), out
+
+
+def test_completion_of_context_ids(spu):
+    t = spu(2)
+    out = iodbg_gdb(t, "complete info spu-regs ", "complete info spu-ls/gx ",
+                    f"complete info spu-ls {t.ctxs[0]['ls_id']} ")
+    ids = sorted(str(c["ls_id"]) for c in t.ctxs)
+    assert sorted(re.findall(r"^info spu-regs (\d+)$", out, re.M)) == ids
+    assert sorted(re.findall(r"^info spu-ls/gx (\d+)$", out, re.M)) == ids
+    assert not re.search(r"^info spu-ls \d+ \d+$", out, re.M), "OFFSET is not a context"
 
 
 def test_mi_spu_list(spu):

@@ -5,40 +5,19 @@ import errno
 import fcntl
 import mmap
 import os
-import re
 import subprocess
 
 import pytest
 
 import iodbg_uapi as uapi
 from iodbg_ioctl import list_objects, object_info, pidfd_getfd, rw_addr, rw_object
-from targets import Target, proc_mem_read, proc_mem_write, scratch_pattern
+from targets import (GpuTarget, Target, gpu_pattern, proc_mem_read, proc_mem_write,
+                     scratch_pattern)
 
 PAGE = mmap.PAGESIZE
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
     uapi.IODBG_PLACEMENT_SYSTEM
-GPU_PATTERN = 0xB000000000000000
 MIB = 1 << 20
-
-
-def pattern(bo_id, offset, length):
-    first, last = offset // 8, (offset + length + 7) // 8
-    words = b"".join((GPU_PATTERN | bo_id << 32 | 8 * i).to_bytes(8, "little")
-                     for i in range(first, last))
-    return words[offset - 8 * first:][:length]
-
-
-class GpuTarget(Target):
-    def __init__(self, count, pages, placement, flags=0, **kw):
-        super().__init__("gpu_bo", str(count), str(pages), str(placement), str(flags), **kw)
-        self.bos = [dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
-                    for line in self.lines if line.startswith("bo ")]
-
-    def move(self, index, placement):
-        assert self.command(f"move {index} {placement}") == "ok"
-
-    def read_bo(self, index, offset, length):
-        return bytes.fromhex(self.command(f"read {index} {offset} {length}"))
 
 
 @pytest.fixture
@@ -64,7 +43,7 @@ def test_vram_object_lives_in_the_pci_bar(targets):
     assert placement_of(t, 0) == VRAM
     # The host file behind the ivshmem BAR holds the object's bytes.
     with open(os.path.join(os.environ["IODBG_RUN"], "vram"), "rb") as f:
-        assert pattern(bo["id"], 0, 4096) in f.read()
+        assert gpu_pattern(bo["id"], 0, 4096) in f.read()
 
 
 def test_list_objects_describes_each_mapping(targets):
@@ -80,7 +59,7 @@ def test_list_objects_describes_each_mapping(targets):
 def test_proc_mem_reads_each_placement(targets, placement):
     t = targets(1, 8, placement)
     bo = t.bos[0]
-    assert proc_mem_read(t.pid, bo["addr"] + 100, 3 * PAGE) == pattern(bo["id"], 100, 3 * PAGE)
+    assert proc_mem_read(t.pid, bo["addr"] + 100, 3 * PAGE) == gpu_pattern(bo["id"], 100, 3 * PAGE)
 
 
 def test_eviction_never_shows_the_newcomers_data(targets):
@@ -88,15 +67,15 @@ def test_eviction_never_shows_the_newcomers_data(targets):
     reading the first object's mapping must see the first object, never the newcomer."""
     first = targets(1, (16 * MIB) // PAGE, VRAM)
     bo = first.bos[0]
-    assert first.read_bo(0, 0, 16) == pattern(bo["id"], 0, 16)      # PTEs are in place
+    assert first.read_bo(0, 0, 16) == gpu_pattern(bo["id"], 0, 16)      # PTEs are in place
     newcomers = targets(8, (16 * MIB) // PAGE, VRAM)                  # fills all 128 MiB
     assert placement_of(first, 0) == SYSTEM
     assert all(placement_of(newcomers, i) == VRAM for i in range(8))
     for offset in (0, 5 * MIB + 3, 16 * MIB - PAGE):
         assert proc_mem_read(first.pid, bo["addr"] + offset, PAGE) == \
-            pattern(bo["id"], offset, PAGE)
-        assert rw_addr(first.pid, bo["addr"] + offset, 64)[0] == pattern(bo["id"], offset, 64)
-    assert first.read_bo(0, 5 * MIB, 16) == pattern(bo["id"], 5 * MIB, 16)
+            gpu_pattern(bo["id"], offset, PAGE)
+        assert rw_addr(first.pid, bo["addr"] + offset, 64)[0] == gpu_pattern(bo["id"], offset, 64)
+    assert first.read_bo(0, 5 * MIB, 16) == gpu_pattern(bo["id"], 5 * MIB, 16)
 
 
 def test_debugger_writes_persist_across_moves(targets):
@@ -110,7 +89,7 @@ def test_debugger_writes_persist_across_moves(targets):
             assert placement_of(t, 0) == placement
             assert proc_mem_read(t.pid, bo["addr"] + PAGE - 5, 16) == b"by /proc/PID/mem"
             assert t.read_bo(0, 3 * PAGE, 12) == b"by the ioctl"
-    assert t.read_bo(0, PAGE + 11, 8) == pattern(bo["id"], PAGE + 11, 8)
+    assert t.read_bo(0, PAGE + 11, 8) == gpu_pattern(bo["id"], PAGE + 11, 8)
 
 
 def test_no_debugger_write_through_a_read_only_mapping(targets):
@@ -126,8 +105,8 @@ def test_no_debugger_write_through_a_read_only_mapping(targets):
         with pytest.raises(OSError) as err:
             rw_addr(t.pid, bo["addr"], b"BYIOCTL!", flags)
         assert err.value.errno == errno.EFAULT
-    assert t.read_bo(0, 0, 8) == pattern(bo["id"], 0, 8)
-    assert proc_mem_read(t.pid, bo["addr"], 8) == pattern(bo["id"], 0, 8)
+    assert t.read_bo(0, 0, 8) == gpu_pattern(bo["id"], 0, 8)
+    assert proc_mem_read(t.pid, bo["addr"], 8) == gpu_pattern(bo["id"], 0, 8)
 
 
 def test_object_file_from_pidfd_getfd(targets):
@@ -139,7 +118,7 @@ def test_object_file_from_pidfd_getfd(targets):
         info = object_info(fd)
         assert (info.id, info.size, info.kind, info.placement) == \
             (bo["id"], bo["size"], uapi.IODBG_KIND_GPU_BO, VRAM)
-        assert rw_object(fd, 4 * PAGE - 32, 32)[0] == pattern(bo["id"], 4 * PAGE - 32, 32)
+        assert rw_object(fd, 4 * PAGE - 32, 32)[0] == gpu_pattern(bo["id"], 4 * PAGE - 32, 32)
         assert rw_object(fd, 7, b"object write") == 12
         assert t.read_bo(0, 7, 12) == b"object write"
         with pytest.raises(OSError) as err:
@@ -159,7 +138,7 @@ def test_generic_fallback_needs_the_mmio_flag_for_vram(targets):
     assert err.value.errno == errno.EPERM
     data, done = rw_addr(t.pid, bo["addr"] + 2 * PAGE - 6, 20,
                          uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO)
-    assert data == pattern(bo["id"], 2 * PAGE - 6, 20)
+    assert data == gpu_pattern(bo["id"], 2 * PAGE - 6, 20)
 
 
 @pytest.mark.parametrize("variant,flag", [("noaccess", uapi.IODBG_OBJECT_NO_ACCESS),
@@ -188,7 +167,7 @@ def test_access_phys_object_stays_in_vram(targets):
     and the object never leaves VRAM, where generic_access_phys() would ioremap RAM."""
     t = targets(1, 4, VRAM, uapi.GPU_SIM_CREATE_ACCESS_PHYS)
     bo = t.bos[0]
-    assert proc_mem_read(t.pid, bo["addr"] + 8, 64) == pattern(bo["id"], 8, 64)
+    assert proc_mem_read(t.pid, bo["addr"] + 8, 64) == gpu_pattern(bo["id"], 8, 64)
     assert t.command(f"move 0 {SYSTEM}") == f"error {errno.EINVAL}"
     [info] = list_objects(t.pid)
     assert info.placement == VRAM and info.flags & uapi.IODBG_OBJECT_ACCESS_PHYS
@@ -198,7 +177,7 @@ def test_unloading_gpu_sim_is_refused_while_objects_exist(targets):
     t = targets(1, 4, VRAM)
     res = subprocess.run(["rmmod", "gpu_sim"], stderr=subprocess.PIPE, text=True)
     assert res.returncode != 0 and "in use" in res.stderr
-    assert proc_mem_read(t.pid, t.bos[0]["addr"], 8) == pattern(t.bos[0]["id"], 0, 8)
+    assert proc_mem_read(t.pid, t.bos[0]["addr"], 8) == gpu_pattern(t.bos[0]["id"], 0, 8)
 
 
 @pytest.mark.parametrize("bad", [

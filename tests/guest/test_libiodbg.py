@@ -6,16 +6,15 @@ import glob
 import json
 import mmap
 import os
-import re
 import shutil
 import subprocess
 import tempfile
-import time
 
 import pytest
 
 import iodbg_uapi as uapi
-from targets import Target, scratch_pattern
+from targets import (GpuTarget, SpuTarget, Target, gpu_pattern, insmod_missing,
+                     iodbg_unloaded, rmmod, scratch_pattern, spu_pattern)
 
 OUT = os.environ.get("IODBG_OUT", "")
 IODBG = os.path.join(OUT, "build", "libiodbg", "bin", "iodbg")
@@ -23,45 +22,8 @@ PAGE = mmap.PAGESIZE
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
     uapi.IODBG_PLACEMENT_SYSTEM
 PLACEMENT_NAMES = {VRAM: "device", GART: "gart", SYSTEM: "system"}
-GPU_PATTERN = 0xB000000000000000
-SPU_PATTERN = 0x5000000000000000
 MIB = 1 << 20
 NOBODY = 65534
-
-
-def gpu_pattern(bo_id, offset, length):
-    first, last = offset // 8, (offset + length + 7) // 8
-    words = b"".join((GPU_PATTERN | bo_id << 32 | 8 * i).to_bytes(8, "little")
-                     for i in range(first, last))
-    return words[offset - 8 * first:][:length]
-
-
-def spu_pattern(ls_id, offset, length):
-    """What spu_ctx writes at [offset, offset + length) of the local store with this id."""
-    first, last = offset // 8, (offset + length + 7) // 8
-    words = b"".join((SPU_PATTERN | ls_id << 32 | 8 * i).to_bytes(8, "little")
-                     for i in range(first, last))
-    return words[offset - 8 * first:][:length]
-
-
-class GpuTarget(Target):
-    def __init__(self, count, pages, placement):
-        super().__init__("gpu_bo", str(count), str(pages), str(placement))
-        self.bos = [dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
-                    for line in self.lines if line.startswith("bo ")]
-
-    def move(self, index, placement):
-        assert self.command(f"move {index} {placement}") == "ok"
-
-
-class SpuTarget(Target):
-    def __init__(self, count):
-        super().__init__("spu_ctx", str(count))
-        self.ctxs = [dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
-                     for line in self.lines if line.startswith("ctx ")]
-
-    def ok(self, line):
-        assert self.command(line) == "ok", line
 
 
 @pytest.fixture
@@ -500,39 +462,14 @@ def test_object_without_permission(start):
 
 # ---- without the modules ----
 
-def loaded(name):
-    return os.path.exists(f"/sys/module/{name}")
-
-
 def vm_io_mapping(pid):
     """An ordinary process's own VM_IO mapping ([vvar] where the kernel has one)."""
     maps = json.loads(iodbg("maps", "--json", pid).stdout)
     return next((m for m in maps if m["kind"] == "io"), None)
 
 
-def insmod_missing():
-    """Load again, in the runner's order and with its parameters, what a test unloaded."""
-    with open(os.path.join(os.environ["IODBG_RUN"], "modules")) as f:
-        for line in f:
-            path, *params = line.split()
-            if not loaded(os.path.basename(path)[:-len(".ko")]):
-                subprocess.run(["insmod", path, *params], check=True)
-
-
-def rmmod(name):
-    """Objects of targets that just exited may still be on their way out: try for a while."""
-    for _ in range(50):
-        if subprocess.run(["rmmod", name], stderr=subprocess.DEVNULL).returncode == 0:
-            return
-        time.sleep(0.1)
-    subprocess.run(["rmmod", name], check=True)
-
-
 def test_without_the_modules(start):
-    try:
-        for holder in os.listdir("/sys/module/iodbg/holders"):   # the drivers on iodbg
-            rmmod(holder)
-        rmmod("iodbg")
+    with iodbg_unloaded():
         assert not os.path.exists("/dev/iodbg")
         t = start(Target, "anon_map", "4")
         expect = b"".join((8 * i).to_bytes(8, "little") for i in range(4 * PAGE // 8))
@@ -555,6 +492,4 @@ def test_without_the_modules(start):
         assert ioctl == {"path": "ioctl", "result": "skipped", "error": "ENODEV",
                          "why": "iodbg module not loaded (/dev/iodbg missing)"}
         assert "ioctl skipped: iodbg module not loaded (/dev/iodbg missing)" in message
-    finally:
-        insmod_missing()
     assert os.path.exists("/dev/iodbg")

@@ -6,7 +6,6 @@ import fcntl
 import mmap
 import os
 import random
-import re
 import select
 import signal
 import subprocess
@@ -16,7 +15,8 @@ import pytest
 
 import iodbg_uapi as uapi
 from iodbg_ioctl import list_objects, pidfd_getfd, rw_addr, rw_object
-from targets import Ptrace, Target, proc_mem_read, proc_mem_write
+import targets
+from targets import SPU_PATTERN, Ptrace, proc_mem_read, proc_mem_write, spu_pattern
 
 PAGE = mmap.PAGESIZE
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
@@ -24,16 +24,7 @@ COUNTER, MBOX_SUM = uapi.SPU_SIM_LS_COUNTER, uapi.SPU_SIM_LS_MBOX_SUM
 DEVICE, SAVED = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_SAVED
 RUNNING, STOPPED = uapi.SPU_SIM_STATUS_RUNNING, uapi.SPU_SIM_STATUS_STOPPED
 REGS_SIZE = ctypes.sizeof(uapi.spu_sim_regs)
-SPU_PATTERN = 0x5000000000000000
 PARAMS = "/sys/module/spu_sim/parameters"
-
-
-def pattern(ls_id, offset, length):
-    """What spu_ctx writes at [offset, offset + length) of the local store with this id."""
-    first, last = offset // 8, (offset + length + 7) // 8
-    words = b"".join((SPU_PATTERN | ls_id << 32 | 8 * i).to_bytes(8, "little")
-                     for i in range(first, last))
-    return words[offset - 8 * first:][:length]
 
 
 def regs_field(name):
@@ -53,25 +44,9 @@ def wait_for(condition, timeout=5.0, what="condition"):
         time.sleep(0.01)
 
 
-class SpuTarget(Target):
-    def __init__(self, count, **kw):
-        super().__init__("spu_ctx", str(count), **kw)
-        self.ctxs = [dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
-                     for line in self.lines if line.startswith("ctx ")]
-
-    def ok(self, line):
-        assert self.command(line) == "ok", line
-
-    def own_ls(self, i, offset, length):
-        """The bytes context i's local store mapping shows the target itself."""
-        return bytes.fromhex(self.command(f"read {i} {offset} {length}"))
-
+class SpuTarget(targets.SpuTarget):
     def mem_ls(self, i, offset, length):
         return proc_mem_read(self.pid, self.ctxs[i]["ls"] + offset, length)
-
-    def mem_regs(self, i):
-        return uapi.spu_sim_regs.from_buffer_copy(proc_mem_read(self.pid, self.ctxs[i]["regs"],
-                                                                REGS_SIZE))
 
     def counter(self, i):
         return int.from_bytes(self.mem_ls(i, COUNTER, 8), "little")
@@ -188,7 +163,7 @@ def test_local_store_reads_never_show_another_context(spu):
     wait_for(lambda: t.running(0), what="context 0 to run alone")
     offsets = (0, 5 * PAGE + 8, COUNTER - 64)
     for offset in offsets:      # the target maps these pages of the SPE's local store
-        assert t.own_ls(0, offset, 64) == pattern(t.ctxs[0]["ls_id"], offset, 64)
+        assert t.own_ls(0, offset, 64) == spu_pattern(t.ctxs[0]["ls_id"], offset, 64)
     spe = t.placements(0)[0][1]
 
     t.ok("stop 0")
@@ -198,7 +173,7 @@ def test_local_store_reads_never_show_another_context(spu):
     assert spe in [t.placements(i)[0][1] for i in range(1, n)]
     for offset in offsets:
         for view, data in read_views(t, 0, offset, 64).items():
-            assert data == pattern(t.ctxs[0]["ls_id"], offset, 64), view
+            assert data == spu_pattern(t.ctxs[0]["ls_id"], offset, 64), view
     with Ptrace(t.pid) as p:
         assert p.peek(t.ctxs[0]["ls"] + 8) == SPU_PATTERN | t.ctxs[0]["ls_id"] << 32 | 8
 
@@ -225,8 +200,8 @@ def test_reads_race_context_switches(spu):
         for i, ctx in enumerate(t.ctxs):
             offset = rng.choice((0, 8 * PAGE + 16, 8 * rng.randrange(0, COUNTER // 8 - 8)))
             for view, data in read_views(t, i, offset, 64).items():
-                assert data == pattern(ctx["ls_id"], offset, 64), (view, i, offset)
-            assert t.mem_ls(i, 0, COUNTER) == pattern(ctx["ls_id"], 0, COUNTER)
+                assert data == spu_pattern(ctx["ls_id"], offset, 64), (view, i, offset)
+            assert t.mem_ls(i, 0, COUNTER) == spu_pattern(ctx["ls_id"], 0, COUNTER)
         if rounds % 8 == 0:
             with Ptrace(t.pid) as p:
                 for ctx in t.ctxs:
@@ -271,8 +246,8 @@ def test_debugger_writes_persist_across_switches(spu):
         assert t.mem_ls(0, offset, len(data)) == data
         assert rw_addr(t.pid, ls + offset, len(data))[0] == data
         assert t.own_ls(0, offset, len(data)) == data
-    assert t.mem_ls(0, 0, PAGE - 5) == pattern(ctx["ls_id"], 0, PAGE - 5)
-    assert t.mem_ls(0, 12 * PAGE, 4 * PAGE) == pattern(ctx["ls_id"], 12 * PAGE, 4 * PAGE)
+    assert t.mem_ls(0, 0, PAGE - 5) == spu_pattern(ctx["ls_id"], 0, PAGE - 5)
+    assert t.mem_ls(0, 12 * PAGE, 4 * PAGE) == spu_pattern(ctx["ls_id"], 12 * PAGE, 4 * PAGE)
     r = t.mem_regs(0)
     assert (r.signal1, r.signal2) == (0x51, 0x52)
 

@@ -2,7 +2,6 @@
 over the remote protocol. The real gdb against real spu_sim contexts (several of them on fewer
 SPEs, so they switch on and off all the time); every output checked against the bytes the
 program wrote, what it reads back itself, or the registers the kernel holds."""
-import ctypes
 import os
 import re
 import select
@@ -12,44 +11,17 @@ import time
 import pytest
 
 import iodbg_uapi as uapi
-from targets import Target, gdb_words, proc_mem_read
+from targets import SPU_PATTERN, SpuTarget, gdb_words, spu_pattern
 
 STUB = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext", "iodbg-spu-stub")
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
 COUNTER = uapi.SPU_SIM_LS_COUNTER
-REGS_SIZE = ctypes.sizeof(uapi.spu_sim_regs)
-SPU_PATTERN = 0x5000000000000000    # spu_ctx.c: the word at offset O is SPU_PATTERN | ID << 32 | O
-
-
-def spu_pattern(ls_id, offset, length):
-    first, last = offset // 8, (offset + length + 7) // 8
-    words = b"".join((SPU_PATTERN | ls_id << 32 | 8 * i).to_bytes(8, "little")
-                     for i in range(first, last))
-    return words[offset - 8 * first:][:length]
-
-
 def spu_word(ls_id, offset):
     return SPU_PATTERN | ls_id << 32 | offset
 
 
-class Spu(Target):
+class Spu(SpuTarget):
     """tests/progs/spu_ctx with COUNT contexts."""
-
-    def __init__(self, count):
-        super().__init__("spu_ctx", str(count))
-        self.ctxs = [dict((k, int(v, 0)) for k, v in re.findall(r"(\w+)=(\S+)", line))
-                     for line in self.lines if line.startswith("ctx ")]
-
-    def ok(self, line):
-        assert self.command(line) == "ok", line
-
-    def own_ls(self, i, offset, length):
-        return bytes.fromhex(self.command(f"read {i} {offset} {length}"))
-
-    def regs(self, i):
-        return uapi.spu_sim_regs.from_buffer_copy(proc_mem_read(self.pid, self.ctxs[i]["regs"],
-                                                                REGS_SIZE))
-
     def stub(self, i):
         return f"{STUB} {self.pid} {self.ctxs[i]['ls_id']}"
 
@@ -139,7 +111,7 @@ def test_each_context_is_its_own_address_space(spu, gdb):
 def test_pc_is_the_npc_and_monitor_info_describes_the_context(spu, gdb):
     t = spu(3)
     t.ok("stop 1")      # off the SPEs: npc and placement stay put while we look
-    ctx, npc = t.ctxs[1], t.regs(1).npc
+    ctx, npc = t.ctxs[1], t.mem_regs(1).npc
     gdb.connect(t, 1)
     out = gdb("p/x $pc", "monitor info", "monitor help")
     assert f"$1 = {npc:#x}" in out, out
@@ -167,7 +139,7 @@ def test_reads_follow_the_context_on_and_off_the_spes(spu, gdb):
         assert gdb_words(out) == words, out[-2000:]
     t.ok("yield 0")
     assert gdb_words(gdb("x/gx 0x3f000")) == [spu_word(ls_id, 0x3f000)]
-    loads = t.regs(0).loads
+    loads = t.mem_regs(0).loads
     assert loads >= 2, loads    # it did go back onto an SPE after the stop
 
 

@@ -71,7 +71,7 @@ def test_dump_of_ordinary_memory_names_the_path(anon, tmp_path):
     expect = b"".join((8 * i).to_bytes(8, "little") for i in range(size // 8))
     assert f"Wrote {size - 3} bytes to {path} (read by: process_vm)." in out
     assert path.read_bytes() == expect[3:]
-    assert f"(read by: proc_mem)." in out and Path(f"{path}.2").read_bytes() == expect[:16]
+    assert "(read by: proc_mem)." in out and Path(f"{path}.2").read_bytes() == expect[:16]
 
 
 def test_maps_without_the_module(anon):

@@ -21,9 +21,9 @@ def uapi(tmp_path_factory):
     return module
 
 
-def c_value(expr, tmp_path):
+def c_value(expr, tmp_path, header=HEADER):
     src, exe = tmp_path / "v.c", tmp_path / "v"
-    src.write_text(f'#include <stdio.h>\n#include "{HEADER}"\n'
+    src.write_text(f'#include <stdio.h>\n#include "{header}"\n'
                    f'int main(void) {{ printf("%llu", (unsigned long long)({expr})); }}\n')
     subprocess.run(["gcc", "-o", exe, src], check=True)
     return int(subprocess.run([exe], stdout=subprocess.PIPE, check=True, text=True).stdout)
@@ -55,3 +55,21 @@ def test_mismatching_header_is_refused(tmp_path):
                          stderr=subprocess.PIPE, text=True)
     assert res.returncode != 0
     assert not (tmp_path / "o.py").exists()
+
+
+def test_libiodbg_header_gives_the_ctypes_binding_its_structures(tmp_path):
+    """The same generator reads libiodbg's public header for the GDB package: pointers to
+    strings and to other structures included, each layout checked against the compiler."""
+    header = PROJECT / "libiodbg" / "include" / "iodbg" / "iodbg.h"
+    out = tmp_path / "libiodbg_api.py"
+    subprocess.run([PROJECT / "scripts" / "gen-uapi-python", header, out], check=True)
+    spec = importlib.util.spec_from_file_location("libiodbg_api", out)
+    api = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(api)
+    fields = dict(api.iodbg_segment._fields_)
+    assert fields["why"] is ctypes.c_char_p
+    assert fields["attempts"] is ctypes.POINTER(api.iodbg_attempt)
+    assert dict(api.iodbg_map._fields_)["object"] is ctypes.POINTER(api.iodbg_object)
+    assert ctypes.sizeof(api.iodbg_object) == c_value("sizeof(struct iodbg_object)", tmp_path,
+                                                      header)
+    assert api.IODBG_MAP_PFNMAP == c_value("IODBG_MAP_PFNMAP", tmp_path, header)

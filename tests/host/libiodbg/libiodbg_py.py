@@ -1,8 +1,9 @@
 """ctypes bindings of libiodbg for the tests, the target program they debug, and the expected
-bytes of its regions. The structures mirror include/iodbg/iodbg.h; test_libiodbg_build checks
-them against the C compiler's layout."""
+bytes of its regions. The structures and constants are generated from include/iodbg/iodbg.h
+(libiodbg_api); test_libiodbg_build checks them against the C compiler's layout too."""
 import ctypes
 import errno
+import importlib.util
 import os
 import re
 import subprocess
@@ -16,50 +17,43 @@ O = Path(os.environ.get("IODBG_LIBIODBG_O") or
          Path(os.environ.get("IODBG_OUT") or PROJECT / "out") / "build" / "libiodbg")
 ASAN_O = O / "asan"
 FIXTURES = _HERE.parent / "fixtures"
+GENERATED_API = Path(os.environ.get("IODBG_OUT") or PROJECT / "out") / "build" / "python" / \
+    "libiodbg_api.py"
 
 PATH_NONE, PATH_AUTO, PATH_PROCESS_VM, PATH_PROC_MEM, PATH_PTRACE, PATH_IOCTL, PATH_OBJECT = \
     -1, 0, 1, 2, 3, 4, 5
 PATHS = {"auto": PATH_AUTO, "process_vm": PATH_PROCESS_VM, "proc_mem": PATH_PROC_MEM,
          "ptrace": PATH_PTRACE, "ioctl": PATH_IOCTL, "object": PATH_OBJECT}
-MAP_READ, MAP_WRITE, MAP_EXEC, MAP_SHARED = 0x1, 0x2, 0x4, 0x8
-MAP_VMFLAGS, MAP_IO, MAP_PFNMAP, MAP_MIXEDMAP, MAP_DONTDUMP, MAP_DELETED = (
-    0x10, 0x20, 0x40, 0x80, 0x100, 0x200)
-ATTEMPT_SKIPPED = 0x1
 SSIZE_MAX = 2**63 - 1
 # Under the sanitizer test this process has libasan preloaded; its children need not.
 SANITIZER_PRELOAD = os.environ.pop("LD_PRELOAD", "") if os.environ.get("IODBG_LIBIODBG_SO") else ""
 
 
-class Object(ctypes.Structure):
-    _fields_ = [("id", ctypes.c_uint64), ("size", ctypes.c_uint64), ("start", ctypes.c_uint64),
-                ("length", ctypes.c_uint64), ("offset", ctypes.c_uint64),
-                ("owner", ctypes.c_uint64), ("kind", ctypes.c_uint32),
-                ("placement", ctypes.c_uint32), ("flags", ctypes.c_uint32),
-                ("unit", ctypes.c_int32)]
+def _generated_api():
+    """libiodbg_api: the ctypes view of iodbg.h that scripts/gen-uapi-python generates (and
+    checks against the C compiler), made here if the build has not made it yet. A copy of this
+    file elsewhere finds its copy beside it."""
+    path = GENERATED_API
+    header = LIBIODBG / "include" / "iodbg" / "iodbg.h"
+    if (_HERE.parent / path.name).exists():
+        path = _HERE.parent / path.name
+    elif not path.exists() or path.stat().st_mtime < header.stat().st_mtime:
+        subprocess.run([PROJECT / "scripts" / "gen-uapi-python", header, path], check=True)
+    spec = importlib.util.spec_from_file_location("libiodbg_api", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class Map(ctypes.Structure):
-    _fields_ = [("start", ctypes.c_uint64), ("end", ctypes.c_uint64),
-                ("offset", ctypes.c_uint64), ("inode", ctypes.c_uint64),
-                ("dev_major", ctypes.c_uint32), ("dev_minor", ctypes.c_uint32),
-                ("flags", ctypes.c_uint32), ("path", ctypes.c_char_p),
-                ("object", ctypes.POINTER(Object))]
-
-
-class Attempt(ctypes.Structure):
-    _fields_ = [("path", ctypes.c_int), ("error", ctypes.c_int), ("flags", ctypes.c_uint),
-                ("why", ctypes.c_char_p)]
-
-
-class Segment(ctypes.Structure):
-    _fields_ = [("addr", ctypes.c_uint64), ("len", ctypes.c_uint64), ("path", ctypes.c_int),
-                ("error", ctypes.c_int), ("why", ctypes.c_char_p),
-                ("nattempts", ctypes.c_size_t), ("attempts", ctypes.POINTER(Attempt))]
-
-
-class KernelInfo(ctypes.Structure):
-    _fields_ = [("loaded", ctypes.c_int), ("abi_version", ctypes.c_uint32),
-                ("features", ctypes.c_uint64)]
+api = _generated_api()
+MAP_READ, MAP_WRITE, MAP_EXEC, MAP_SHARED = (api.IODBG_MAP_READ, api.IODBG_MAP_WRITE,
+                                             api.IODBG_MAP_EXEC, api.IODBG_MAP_SHARED)
+MAP_VMFLAGS, MAP_IO, MAP_PFNMAP, MAP_MIXEDMAP, MAP_DONTDUMP, MAP_DELETED = (
+    api.IODBG_MAP_VMFLAGS, api.IODBG_MAP_IO, api.IODBG_MAP_PFNMAP, api.IODBG_MAP_MIXEDMAP,
+    api.IODBG_MAP_DONTDUMP, api.IODBG_MAP_DELETED)
+ATTEMPT_SKIPPED = api.IODBG_ATTEMPT_SKIPPED
+Object, Map, Attempt, Segment, KernelInfo = (api.iodbg_object, api.iodbg_map, api.iodbg_attempt,
+                                             api.iodbg_segment, api.iodbg_kernel_info)
 
 
 def _protos(lib):

@@ -67,7 +67,7 @@ def test_header_stands_alone(tmp_path, compiler, flags):
 def test_ctypes_mirrors_match_the_compiler(tmp_path):
     """The tests' ctypes structures are the C layout: else every other test lies."""
     checks = {"iodbg_map": Map, "iodbg_attempt": Attempt, "iodbg_segment": Segment,
-              "iodbg_kernel_info": KernelInfo}
+              "iodbg_kernel_info": KernelInfo, "iodbg_object": Object}
     lines = []
     for cname, cls in checks.items():
         lines.append(f'printf("{cname} %zu\\n", sizeof(struct {cname}));')

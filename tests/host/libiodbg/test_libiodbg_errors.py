@@ -127,10 +127,11 @@ def run_as_nobody(code):
     lib_so = os.environ.get("IODBG_LIBIODBG_SO")
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
-        from libiodbg_py import O
+        from libiodbg_py import GENERATED_API, O
         src = Path(lib_so) if lib_so else O / "lib" / "libiodbg.so.0"
         shutil.copy(src, tmp)
         shutil.copy(Path(__file__).with_name("libiodbg_py.py"), tmp)
+        shutil.copy(GENERATED_API, tmp)
         return subprocess.run(
             [sys.executable, "-c", f"import sys; sys.path.insert(0, {tmp!r})\n" + code,
              os.path.join(tmp, src.name)],
