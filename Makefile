@@ -40,9 +40,11 @@ gdbserver-ext: libiodbg
 	@$(MAKE) --no-print-directory -C gdbserver-ext O=$(BUILD)/gdbserver-ext \
 		LIBIODBG_O=$(BUILD)/libiodbg
 
-# The library, the iodbg command and the GDB package (see gdb-python/Makefile).
-install: libiodbg $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
+# The library, the iodbg command, iodbg-spu-stub and the GDB package (see gdb-python/Makefile).
+install: libiodbg gdbserver-ext $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
 	@$(MAKE) --no-print-directory -C libiodbg O=$(BUILD)/libiodbg install
+	@$(MAKE) --no-print-directory -C gdbserver-ext O=$(BUILD)/gdbserver-ext \
+		LIBIODBG_O=$(BUILD)/libiodbg install
 	@$(MAKE) --no-print-directory -C gdb-python GENERATED=$(BUILD)/python install
 
 # The module is built out of tree against each kernel's Debian headers, in a copy of kernel/

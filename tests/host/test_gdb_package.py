@@ -90,3 +90,26 @@ def test_device_commands_without_the_module(anon):
 def test_not_running():
     out = gdb("info spu", "info spu-regs 1", "info iodbg-maps", "iodbg dump /tmp/x 1 2")
     assert out.count("The program is not being run.") == 4, out
+
+
+def test_installed_package_loads_in_gdb(tmp_path, anon):
+    """make install: the package, its generated modules, libiodbg and a gdbinit.d line that
+    loads it, all found from where they were installed (no build tree in the environment)."""
+    dest = tmp_path / "dest"
+    res = subprocess.run(["make", "-s", "--no-print-directory", "-C", PROJECT, "install",
+                          f"DESTDIR={dest}", "PREFIX=/usr", f"OUT={OUT}"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert res.returncode == 0, res.stdout
+    gdbinit = dest / "etc" / "gdb" / "gdbinit.d" / "iodbg.gdb"
+    assert gdbinit.read_text() == "source /usr/share/iodbg/gdb-python/iodbg.py\n"
+    assert (dest / "usr" / "bin" / "iodbg-spu-stub").exists()
+    pid, addr, _ = anon
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IODBG_")}
+    out = subprocess.run(["gdb", "-nx", "-batch", "-p", str(pid), "-ex",
+                          f"source {dest}/usr/share/iodbg/gdb-python/iodbg.py", "-ex",
+                          "python import iodbg_gdb.libiodbg as l; print(l.lib()._name)",
+                          "-ex", f"iodbg dump {tmp_path}/d {addr:#x} 8"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env=env, timeout=60).stdout
+    assert f"{dest}/usr/lib/libiodbg.so.0" in out, out
+    assert "(read by: process_vm)" in out, out
