@@ -7,28 +7,40 @@ import gdb
 from . import libiodbg
 from .libiodbg import IodbgError
 
-_targets = {}       # pid -> libiodbg.Target, closed when the inferior exits
+# pid -> libiodbg.Target, for the length of one command: libiodbg keeps copies of the object
+# files it found in the target, which keep those objects (and their SPE or VRAM) alive after
+# the program closed them, so a target is never kept from one command to the next.
+_targets = {}
 
 
 def gdb_errors(fn):
-    """Run a command body so that every failure reaches the user as a GDB error with its
-    reason, never as a Python traceback."""
+    """Run a command, function or MI command body so that every failure reaches the user as
+    a GDB error with its reason, never as a Python traceback, and close the libiodbg targets
+    it opened."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except IodbgError as e:
+        except (IodbgError, OSError, ValueError, gdb.error) as e:
             raise gdb.GdbError(str(e)) from None
-        except (OSError, ValueError) as e:
-            raise gdb.GdbError(str(e)) from None
+        finally:
+            forget_all_targets()
     return wrapper
 
 
 def inferior_pid():
-    pid = gdb.selected_inferior().pid
-    if pid <= 0:
+    """The pid of the selected inferior, which must be a live process gdb debugs natively:
+    the pid of a remote inferior (such as 'spu attach' makes) or of a core file names no
+    process of this machine that we could read."""
+    inferior = gdb.selected_inferior()
+    if inferior.pid <= 0:
         raise gdb.GdbError("The program is not being run.")
-    return pid
+    connection = inferior.connection
+    if connection is not None and connection.type != "native":
+        raise gdb.GdbError(f"Inferior {inferior.num} is not a process of this machine "
+                           f"(its target is {connection.type}): select the program with "
+                           "'inferior N'.")
+    return inferior.pid
 
 
 def target():
@@ -42,19 +54,18 @@ def target():
     return t
 
 
-def _forget_target(event):
-    pid = getattr(event.inferior, "pid", 0)
-    for stale in [p for p in _targets if p == pid or pid == 0]:
-        _targets.pop(stale).close()
-
-
 def forget_all_targets():
     for t in _targets.values():
         t.close()
     _targets.clear()
 
 
-gdb.events.exited.connect(_forget_target)
+def to_int(value, what):
+    """A gdb.Value argument of a convenience function as an int."""
+    try:
+        return int(value)
+    except (gdb.error, TypeError, ValueError):
+        raise gdb.GdbError(f"bad {what}: {value} is not an integer") from None
 
 
 def parse_number(text, what):

@@ -1,5 +1,7 @@
 """'iodbg dump': save an SPU local store, a GPU object or any address range to a file,
 through libiodbg, whatever GDB's own 'dump' can reach."""
+import os
+
 import gdb
 
 from . import common
@@ -20,17 +22,25 @@ class Iodbg(gdb.Command):
 def copy_to_file(path, total, read_chunk):
     """Write @total bytes, read @CHUNK at a time by read_chunk(offset, length), to @path.
     Returns the transfers; stops with a GDB error at the first short read, leaving the
-    bytes before it in the file."""
-    transfers = []
-    with open(path, "wb") as f:
+    bytes before it in the file (and the file as it was if not even the first byte could be
+    read)."""
+    transfers, f = [], None
+    try:
         for offset in range(0, total, CHUNK):
             length = min(CHUNK, total - offset)
             transfer = read_chunk(offset, length)
+            if f is None:
+                f = open(path, "wb")
             f.write(transfer.data)
             transfers.append(transfer)
             if transfer.error is not None:
                 raise gdb.GdbError(f"{path}: stopped after {offset + transfer.done} of "
                                    f"{total} bytes: {transfer.error}")
+    except OSError as e:
+        raise gdb.GdbError(f"{path}: {e.strerror}") from None
+    finally:
+        if f is not None:
+            f.close()
     return transfers
 
 
@@ -55,7 +65,7 @@ for each piece. Then the path(s) that served the bytes."""
         if len(words) not in (2, 3):
             raise gdb.GdbError("Usage: iodbg dump FILE CTX|HANDLE, or iodbg dump FILE "
                                "ADDRESS LENGTH")
-        path, target = words[0], common.target()
+        path, target = os.path.expanduser(words[0]), common.target()
         if len(words) == 2:
             object_id = common.parse_number(words[1], "object id")
             objs = [o for o in target.objects() if o.id == object_id]

@@ -73,7 +73,7 @@ An error if the program does not map it; 'iodbg dump' reads it by handle anyway.
 
     @gdb_errors
     def invoke(self, handle_value):
-        handle = int(handle_value)
+        handle = common.to_int(handle_value, "GPU object handle")
         objs = [obj for obj in gpu_objects() if obj.id == handle]
         if not objs:
             raise gdb.GdbError(f"No GPU object {handle} ('info gpu-objects' lists them).")
@@ -83,7 +83,7 @@ An error if the program does not map it; 'iodbg dump' reads it by handle anyway.
         raise gdb.GdbError(f"The program does not map the start of GPU object {handle}.")
 
 
-class GpuMiCommand(gdb.MICommand):
+class GpuMiCommand(getattr(gdb, "MICommand", object)):
     """-iodbg-gpu-objects: the rows of 'info gpu-objects' as an MI list."""
 
     def __init__(self):
@@ -96,4 +96,5 @@ class GpuMiCommand(gdb.MICommand):
 
 InfoGpuObjects()
 GpuBoFunction()
-GpuMiCommand()
+if hasattr(gdb, "MICommand"):     # GDB 13 and later
+    GpuMiCommand()

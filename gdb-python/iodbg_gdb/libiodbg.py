@@ -28,7 +28,7 @@ def _load():
     """libiodbg from $IODBG_LIBIODBG, the build tree, an installation beside the package, or
     the dynamic linker's search path."""
     path = paths.find("IODBG_LIBIODBG", os.path.join("build", "libiodbg", "lib", SONAME),
-                      os.path.join("lib", SONAME), SONAME) or SONAME
+                      os.path.join("lib", SONAME)) or SONAME
     try:
         return ctypes.CDLL(path, use_errno=True)
     except OSError as e:
@@ -79,7 +79,10 @@ def lib():
     if _lib is None:
         handle = _load()
         for name, (restype, argtypes) in _PROTOTYPES.items():
-            fn = getattr(handle, name)
+            fn = getattr(handle, name, None)
+            if fn is None:
+                raise IodbgError(errno.ENOSYS, f"{handle._name} has no {name}: libiodbg "
+                                 f"{api.IODBG_VERSION_STRING} or later is needed")
             fn.restype, fn.argtypes = restype, argtypes
         _lib = handle
     return _lib
@@ -231,23 +234,22 @@ class Target:
         self._check(lib().iodbg_set_path(self._handle, path_from_name(path)))
         self._check(lib().iodbg_set_allow_mmio(self._handle, int(bool(allow_mmio))))
 
-    def maps(self):
+    def _listing(self, read, kind, wrap):
+        """A libiodbg listing (made by @read; iodbg_KIND_count, _get and _free) as a list of
+        @wrap objects."""
         handle = _VOIDP()
-        self._check(lib().iodbg_maps_read(self._handle, ctypes.byref(handle)))
+        self._check(getattr(lib(), read)(self._handle, ctypes.byref(handle)))
+        count, get = getattr(lib(), f"{kind}_count"), getattr(lib(), f"{kind}_get")
         try:
-            return [Map(lib().iodbg_maps_get(handle, i).contents)
-                    for i in range(lib().iodbg_maps_count(handle))]
+            return [wrap(get(handle, i).contents) for i in range(count(handle))]
         finally:
-            lib().iodbg_maps_free(handle)
+            getattr(lib(), f"{kind}_free")(handle)
+
+    def maps(self):
+        return self._listing("iodbg_maps_read", "iodbg_maps", Map)
 
     def objects(self):
-        handle = _VOIDP()
-        self._check(lib().iodbg_objects(self._handle, ctypes.byref(handle)))
-        try:
-            return [Object(lib().iodbg_objects_get(handle, i).contents)
-                    for i in range(lib().iodbg_objects_count(handle))]
-        finally:
-            lib().iodbg_objects_free(handle)
+        return self._listing("iodbg_objects", "iodbg_objects", Object)
 
     def _transfer(self, fn, where, buf, length):
         report = lib().iodbg_report_new()

@@ -1,14 +1,15 @@
 """'info iodbg-maps': every mapping of the program, what it is, and which path reads it."""
 import gdb
 
-from . import common
+from . import common, settings
 from .common import gdb_errors
 from .libiodbg import IodbgError
 
 
 def probe(target, m):
-    """Which path reads the first byte of mapping @m, or why none does. A probe reads one
-    byte: never of MMIO unless 'set iodbg allow-mmio' is on."""
+    """Which path reads the first byte of mapping @m, or why none does. The probe never
+    touches MMIO, whatever 'set iodbg allow-mmio' says: listing mappings must not read a
+    device register."""
     try:
         transfer = target.read(m.start, 1)
     except IodbgError as e:
@@ -26,6 +27,7 @@ def object_text(obj):
 
 def rows():
     target = common.target()
+    target.set_policy(settings.path(), allow_mmio=False)
     for m in target.maps():
         path, why = probe(target, m)
         yield {"start": f"{m.start:#x}", "end": f"{m.end:#x}", "perms": m.perms,
@@ -41,8 +43,9 @@ Usage: info iodbg-maps
 For each mapping of /proc/PID/smaps: its range and permissions, its kind
 (ordinary, io for VM_IO, pfnmap for VM_PFNMAP), the iodbg object it shows if
 the iodbg module knows it, and the path that read its first byte just now with
-the current 'set iodbg' settings (process_vm, proc_mem, ptrace, ioctl), or
-'none' and the reason when no path could."""
+the current 'set iodbg path' (process_vm, proc_mem, ptrace, ioctl), or 'none'
+and the reason when no path could. The probe never touches MMIO, even with
+'set iodbg allow-mmio on': reading a device register can change the device."""
 
     def __init__(self):
         super().__init__("info iodbg-maps", gdb.COMMAND_STATUS)
@@ -59,7 +62,7 @@ the current 'set iodbg' settings (process_vm, proc_mem, ptrace, ioctl), or
         common.print_table(("Start", "End", "Perm", "Kind", "Object", "File", "Read by"), table)
 
 
-class MapsMiCommand(gdb.MICommand):
+class MapsMiCommand(getattr(gdb, "MICommand", object)):
     """-iodbg-maps: the rows of 'info iodbg-maps' as an MI list."""
 
     def __init__(self):
@@ -71,4 +74,5 @@ class MapsMiCommand(gdb.MICommand):
 
 
 InfoIodbgMaps()
-MapsMiCommand()
+if hasattr(gdb, "MICommand"):     # GDB 13 and later
+    MapsMiCommand()

@@ -15,9 +15,9 @@ def build_roots():
     yield os.path.normpath(os.path.join(HERE, "..", "..", "out"))
 
 
-def find(env, build_path, installed_path, name):
+def find(env, build_path, installed_path, program=None):
     """The first that exists of: $env, each build root's build_path, PREFIX's installed_path,
-    then name on the usual search (None when nothing is found)."""
+    then @program on $PATH (None when nothing is found)."""
     if os.environ.get(env):
         return os.environ[env]
     for root in build_roots():
@@ -27,4 +27,4 @@ def find(env, build_path, installed_path, name):
     path = os.path.join(PREFIX, installed_path)
     if os.path.exists(path):
         return path
-    return shutil.which(name)
+    return shutil.which(program) if program else None

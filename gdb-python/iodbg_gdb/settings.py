@@ -23,13 +23,13 @@ class ShowIodbg(gdb.Command):
 
 
 class PathParameter(gdb.Parameter):
-    """Set the path by which the iodbg commands read and write memory.
-
-auto (the default) tries each path in turn, for each piece of a range: process_vm
-(process_vm_readv), proc_mem (/proc/PID/mem), ptrace (only while GDB has the
-process stopped), ioctl (the iodbg module's IODBG_IOC_RW_ADDR) and, for reads by
-object, object (IODBG_IOC_RW_OBJECT on the object's own file). Any other value
-uses that path alone, so that you can see what each one gives."""
+    """auto (the default) tries each path in turn, for each piece of a range:
+process_vm (process_vm_readv), proc_mem (/proc/PID/mem), ptrace (only while GDB
+has the process stopped) and ioctl (the iodbg module's IODBG_IOC_RW_ADDR); a
+transfer by object (info spu-ls, info spu-regs, iodbg dump of an object) tries
+object (IODBG_IOC_RW_OBJECT on a file of the object the program holds) first,
+then those, through a mapping of the object. Any other value uses that path
+alone, so that you can see what each one gives."""
 
     set_doc = "Set the path by which the iodbg commands read and write memory."
     show_doc = "Show the path by which the iodbg commands read and write memory."
@@ -43,9 +43,7 @@ uses that path alone, so that you can see what each one gives."""
 
 
 class AllowMmioParameter(gdb.Parameter):
-    """Set whether the iodbg commands may cause device side effects.
-
-When on, the kernel's generic page-table fallback may read and write MMIO pages of
+    """When on, the kernel's generic page-table fallback may read and write MMIO pages of
 mappings that no driver serves (a read of a device register can change the
 device). Off by default: such memory is then reported as needing this setting."""
 

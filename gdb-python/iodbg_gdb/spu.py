@@ -7,6 +7,7 @@ libiodbg, so a context shows whether it runs on an SPE, is saved, is mapped or n
 """
 import ctypes
 import os
+import shlex
 
 import gdb
 
@@ -67,13 +68,22 @@ def consistent(ctx, regs):
 
 
 def snapshot():
-    """[(context, registers)] for every context."""
+    """[(context, registers)] for every context; registers None for a context whose register
+    object the process does not hold."""
     rows = []
     for _ in range(TRIES):
-        rows = [(ctx, ctx.read_regs()[0]) for ctx in contexts()]
-        if all(consistent(ctx, regs) for ctx, regs in rows):
+        rows = [(ctx, ctx.read_regs()[0] if ctx.regs else None) for ctx in contexts()]
+        if all(regs is None or consistent(ctx, regs) for ctx, regs in rows):
             break
     return rows
+
+
+def npc_text(regs):
+    return f"{regs.npc:#07x}" if regs is not None else "-"
+
+
+def regs_status_text(regs):
+    return status_text(regs.status) if regs is not None else "-"
 
 
 def context_and_regs(arg):
@@ -131,7 +141,7 @@ maps its local store and its registers."""
         if arg.strip():
             raise gdb.GdbError(f"Undefined info spu command: \"{arg.strip()}\". "
                                "Try \"help info spu\".")
-        rows = [(ctx.id, ctx.where, f"{regs.npc:#07x}", status_text(regs.status),
+        rows = [(ctx.id, ctx.where, npc_text(regs), regs_status_text(regs),
                  address_text(ctx.ls), address_text(ctx.regs)) for ctx, regs in snapshot()]
         if not rows:
             gdb.write("No SPU contexts.\n")
@@ -234,9 +244,7 @@ simulated MFC has no DMA lists, so LstAddr and LstSize stay empty."""
     def invoke(self, arg, from_tty):
         regs, _ = find_context(arg.strip()).read_regs()
         rows = []
-        depth = uapi.SPU_SIM_DMA_DEPTH
-        for i in range(min(regs.dma_count, depth)):
-            slot = (regs.dma_head + i) % depth
+        for slot in ring(range(uapi.SPU_SIM_DMA_DEPTH), regs.dma_head, regs.dma_count):
             opcode = regs.dma_opcode[slot]
             rows.append((MFC_OPCODES.get(opcode, str(opcode)), regs.dma_tag[slot], 0, 0,
                          f"0x{regs.dma_ea[slot]:016x}", f"0x{regs.dma_lsa[slot]:05x}",
@@ -252,7 +260,7 @@ PER_LINE = {1: 8, 2: 8, 4: 4, 8: 2}
 
 def parse_fmt(fmt, default_format="x", default_size="w"):
     """'/FMT' letters as x takes them: a format (x d u o t c) and a size (b h w g)."""
-    fmt_letter, size_letter = default_format, default_size
+    fmt_letter, size_letter = default_format, None
     for c in fmt:
         if c in SIZES:
             size_letter = c
@@ -261,8 +269,8 @@ def parse_fmt(fmt, default_format="x", default_size="w"):
         else:
             raise gdb.GdbError(f"Undefined output format \"{c}\" (use x d u o t c, and b h w "
                                "g for the size).")
-    if fmt_letter == "c" and not fmt:
-        size_letter = "b"
+    if size_letter is None:     # as x: characters are bytes unless a size is given
+        size_letter = "b" if fmt_letter == "c" else default_size
     return fmt_letter, SIZES[size_letter]
 
 
@@ -390,8 +398,8 @@ An error if the program does not map that part of the local store."""
 
     @gdb_errors
     def invoke(self, ctx_value, offset_value=None):
-        ctx = find_context(str(int(ctx_value)))
-        offset = int(offset_value) if offset_value is not None else 0
+        ctx = find_context(str(common.to_int(ctx_value, "SPU context")))
+        offset = common.to_int(offset_value, "offset") if offset_value is not None else 0
         if not 0 <= offset < ctx.ls.size:
             raise gdb.GdbError(f"Offset {offset:#x} is outside the local store.")
         for obj in common.target().objects():
@@ -441,16 +449,16 @@ the new inferior ends the stub."""
         spu_inferior = max(inf.num for inf in gdb.inferiors())
         gdb.execute(f"inferior {spu_inferior}", to_string=True)
         try:
-            gdb.execute(f"target remote | {stub} {pid} {ctx.id}", to_string=True)
-        except gdb.error:
+            gdb.execute(f"target remote | {shlex.quote(stub)} {pid} {ctx.id}", to_string=True)
+        except gdb.error as e:
             gdb.execute(f"inferior {program}", to_string=True)
             gdb.execute(f"remove-inferiors {spu_inferior}", to_string=True)
-            raise
+            raise gdb.GdbError(f"spu attach {ctx.id}: {e}") from None
         gdb.write(f"SPU context {ctx.id} of process {pid} is inferior {spu_inferior}: address "
                   f"0 is local store offset 0 ('inferior {program}' goes back).\n")
 
 
-class SpuMiCommand(gdb.MICommand):
+class SpuMiCommand(getattr(gdb, "MICommand", object)):
     """-iodbg-spu-list: the SPU contexts as an MI list, the fields of 'info spu'."""
 
     def __init__(self):
@@ -458,8 +466,8 @@ class SpuMiCommand(gdb.MICommand):
 
     @gdb_errors
     def invoke(self, argv):
-        return {"contexts": [{"id": str(ctx.id), "where": ctx.where, "npc": f"{regs.npc:#x}",
-                              "status": status_text(regs.status),
+        return {"contexts": [{"id": str(ctx.id), "where": ctx.where, "npc": npc_text(regs),
+                              "status": regs_status_text(regs),
                               "ls-addr": address_text(ctx.ls),
                               "regs-addr": address_text(ctx.regs)}
                              for ctx, regs in snapshot()]}
@@ -475,4 +483,5 @@ InfoSpuRegs()
 SpuLsFunction()
 Spu()
 SpuAttach()
-SpuMiCommand()
+if hasattr(gdb, "MICommand"):     # GDB 13 and later
+    SpuMiCommand()

@@ -2,26 +2,29 @@
 stop. 'layout iodbg' shows it above the source and the command window."""
 import gdb
 
-from . import gpu, spu
-from .libiodbg import IodbgError
+from . import common, gpu, spu
+
+
+@common.gdb_errors
+def _lines():
+    out = ["SPU contexts:"]
+    for ctx, regs in spu.snapshot():
+        ticks = regs.run_ticks if regs is not None else "-"
+        out.append(f"  {ctx.id:>4}  {ctx.where:<8} npc {spu.npc_text(regs)}  "
+                   f"{spu.regs_status_text(regs):<8} ticks {ticks}")
+    out.append("GPU objects:")
+    for row in gpu.rows():
+        out.append(f"  {row['handle']:>4}  {row['placement']:<7} {row['size']:>10} bytes  "
+                   f"{row['mapping']}")
+    return out
 
 
 def lines():
-    """The window's text, one string per line; a short reason instead when there is nothing
-    to show."""
-    if gdb.selected_inferior().pid <= 0:
-        return ["iodbg: the program is not being run."]
+    """The window's text, one string per line; the reason instead when there is nothing to
+    show (no program, a remote inferior, no iodbg module)."""
     try:
-        out = ["SPU contexts:"]
-        for ctx, regs in spu.snapshot():
-            out.append(f"  {ctx.id:>4}  {ctx.where:<8} npc {regs.npc:#07x}  "
-                       f"{spu.status_text(regs.status):<8} ticks {regs.run_ticks}")
-        out.append("GPU objects:")
-        for row in gpu.rows():
-            out.append(f"  {row['handle']:>4}  {row['placement']:<7} {row['size']:>10} bytes  "
-                       f"{row['mapping']}")
-        return out
-    except (IodbgError, gdb.error, gdb.GdbError) as e:
+        return _lines()
+    except gdb.GdbError as e:
         return [f"iodbg: {e}"]
 
 
@@ -47,5 +50,6 @@ class IodbgWindow:
         self.win.write("".join(line[:width].ljust(width) for line in lines()[:self.win.height]))
 
 
-gdb.register_window_type("iodbg", IodbgWindow)
-gdb.execute("tui new-layout iodbg iodbg 1 src 2 status 0 cmd 1", to_string=True)
+if hasattr(gdb, "register_window_type"):     # a gdb built with the TUI
+    gdb.register_window_type("iodbg", IodbgWindow)
+    gdb.execute("tui new-layout iodbg iodbg 1 src 2 status 0 cmd 1", to_string=True)

@@ -27,3 +27,16 @@ def scratch_target():
     target = Target("scratch_map", "4")
     yield target
     target.close()
+
+
+@pytest.fixture
+def start():
+    """start(cls, *args): a target program (a targets.Target class), killed after the test."""
+    started = []
+
+    def start_target(cls, *args, **kw):
+        started.append(cls(*args, **kw))
+        return started[-1]
+    yield start_target
+    for t in started:
+        t.close()

@@ -189,7 +189,8 @@ def gdb_words(output):
 
 def gdb_batch(pid, *commands, iodbg=False, user=None):
     """Run gdb attached to pid (none if pid is None) with the given commands, after loading
-    iodbg's GDB package if asked; returns its stdout and stderr together."""
+    iodbg's GDB package if asked; returns its stdout and stderr together. With the package,
+    whatever the commands do, no Python exception may reach the user."""
     args = ["gdb", "-nx", "-batch"]
     if iodbg:
         # The shared libraries' symbols take seconds to load under TCG; no iodbg test needs them.
@@ -201,7 +202,27 @@ def gdb_batch(pid, *commands, iodbg=False, user=None):
     res = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          timeout=120, user=user, group=user,
                          extra_groups=[] if user is not None else None)
+    if iodbg:
+        assert "Traceback" not in res.stdout and "Python Exception" not in res.stdout, \
+            res.stdout
     return res.stdout
+
+
+def iodbg_gdb(pid, *commands):
+    return gdb_batch(pid, *commands, iodbg=True)
+
+
+def gdb_table(out, first_header):
+    """The rows under the header line that starts with first_header, split on runs of two
+    or more spaces."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first_header))
+    rows = []
+    for line in lines[start + 1:]:
+        if not line.strip() or line[0] in "([":     # gdb's own lines and our notes
+            break
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
 
 
 def gdb_mi(pid, *commands):

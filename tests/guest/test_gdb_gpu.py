@@ -3,45 +3,23 @@ with real gpu_sim buffer objects: placements before and after eviction, dumps ch
 against the program's pattern, and which path served the bytes."""
 import re
 
-import pytest
-
 import iodbg_uapi as uapi
-from targets import GpuTarget, Target, gdb_batch, gdb_mi, gdb_words, gpu_pattern
+from targets import (GpuTarget, Target, gdb_mi, gdb_table, gdb_words, gpu_pattern,
+                     iodbg_gdb)
 
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
     uapi.IODBG_PLACEMENT_SYSTEM
 PAGE = 4096
 
 
-def iodbg_gdb(t, *commands):
-    out = gdb_batch(t.pid, *commands, iodbg=True)
-    assert "Traceback" not in out and "Python Exception" not in out, out
-    return out
-
-
-@pytest.fixture
-def start():
-    targets = []
-
-    def start_target(cls, *args):
-        targets.append(cls(*args))
-        return targets[-1]
-    yield start_target
-    for t in targets:
-        t.close()
-
-
 def gpu_rows(out):
-    lines = out.splitlines()
-    first = next(i for i, line in enumerate(lines) if line.startswith("Handle"))
-    return {int(r[0]): r for r in (re.split(r"\s{2,}", line.strip())
-                                   for line in lines[first + 1:] if re.match(r"^\d", line))}
+    return {int(row[0]): row for row in gdb_table(out, "Handle")}
 
 
 def test_info_gpu_objects_before_and_after_eviction(start):
     t = start(GpuTarget, 3, 4, VRAM)
     t.move(1, GART)
-    rows = gpu_rows(iodbg_gdb(t, "info gpu-objects"))
+    rows = gpu_rows(iodbg_gdb(t.pid, "info gpu-objects"))
     assert sorted(rows) == sorted(bo["id"] for bo in t.bos)
     for i, bo in enumerate(t.bos):
         handle, size, placement, mapping, offset, flags = rows[bo["id"]]
@@ -50,7 +28,7 @@ def test_info_gpu_objects_before_and_after_eviction(start):
         assert mapping == f"{bo['addr']:#x}-{bo['addr'] + bo['size']:#x}"
         assert offset == "0x0" and flags == "-"
     t.move(0, SYSTEM)
-    rows = gpu_rows(iodbg_gdb(t, "info gpu-objects"))
+    rows = gpu_rows(iodbg_gdb(t.pid, "info gpu-objects"))
     assert rows[t.bos[0]["id"]][2] == "system"
 
 
@@ -59,9 +37,9 @@ def test_x_on_a_gpu_object_before_and_after_eviction(start):
     bo = t.bos[0]
     expect = [int.from_bytes(gpu_pattern(bo["id"], 0x1000 + 8 * i, 8), "little")
               for i in range(4)]
-    before = iodbg_gdb(t, f"x/4gx $gpu_bo({bo['id']}) + 0x1000")
+    before = iodbg_gdb(t.pid, f"x/4gx $gpu_bo({bo['id']}) + 0x1000")
     t.move(0, SYSTEM)
-    after = iodbg_gdb(t, f"x/4gx $gpu_bo({bo['id']}) + 0x1000")
+    after = iodbg_gdb(t.pid, f"x/4gx $gpu_bo({bo['id']}) + 0x1000")
     assert gdb_words(before) == expect and gdb_words(after) == expect
 
 
@@ -70,7 +48,7 @@ def test_iodbg_dump_of_a_gpu_object_by_handle(start, tmp_path):
     bo = t.bos[1]
     t.move(1, GART)
     path = tmp_path / "bo.bin"
-    out = iodbg_gdb(t, f"iodbg dump {path} {bo['id']}")
+    out = iodbg_gdb(t.pid, f"iodbg dump {path} {bo['id']}")
     assert f"Wrote {bo['size']} bytes to {path} (read by: object)." in out
     assert path.read_bytes() == gpu_pattern(bo["id"], 0, bo["size"])
 
@@ -79,7 +57,7 @@ def test_iodbg_dump_of_an_address_range_by_a_forced_path(start, tmp_path):
     t = start(GpuTarget, 1, 4, VRAM)
     bo = t.bos[0]
     path = tmp_path / "range.bin"
-    out = iodbg_gdb(t, "set iodbg path ioctl", "show iodbg path",
+    out = iodbg_gdb(t.pid, "set iodbg path ioctl", "show iodbg path",
                     f"iodbg dump {path} {bo['addr'] + 100:#x} 5000")
     assert "The iodbg commands use path: ioctl." in out
     assert f"Wrote 5000 bytes to {path} (read by: ioctl)." in out
@@ -89,7 +67,7 @@ def test_iodbg_dump_of_an_address_range_by_a_forced_path(start, tmp_path):
 def test_info_iodbg_maps_says_which_path_reads_each_mapping(start):
     t = start(GpuTarget, 1, 1, VRAM)
     bo = t.bos[0]
-    out = iodbg_gdb(t, "info iodbg-maps")
+    out = iodbg_gdb(t.pid, "info iodbg-maps")
     row = next(line for line in out.splitlines() if line.startswith(f"{bo['addr']:#x}"))
     assert re.search(rf"\bio\b.*gpu_bo {bo['id']} \(device\)", row)
     assert row.endswith("proc_mem")     # gpu_sim's ->access serves /proc/PID/mem
@@ -98,7 +76,7 @@ def test_info_iodbg_maps_says_which_path_reads_each_mapping(start):
 
 def test_info_iodbg_maps_with_a_mapping_that_has_no_access(start):
     t = start(Target, "scratch_map", "2", "noaccess")
-    out = iodbg_gdb(t, "info iodbg-maps")
+    out = iodbg_gdb(t.pid, "info iodbg-maps")
     row = next(line for line in out.splitlines() if line.startswith(f"{t.addr:#x}"))
     assert row.endswith("ioctl"), row
 
@@ -114,9 +92,11 @@ def test_mi_gpu_objects(start):
 
 def test_gpu_errors_are_gdb_errors(start):
     t = start(GpuTarget, 1, 1, VRAM)
-    out = iodbg_gdb(t, "print $gpu_bo(424242)", "iodbg dump /nonexistent/dir/x 1",
+    out = iodbg_gdb(t.pid, "print $gpu_bo(424242)", "iodbg dump /tmp/x 424242",
+                    f"iodbg dump /nonexistent/dir/x {t.bos[0]['id']}",
                     "iodbg dump /tmp/x", f"iodbg dump /tmp/x {t.bos[0]['addr']:#x} 0")
     assert "No GPU object 424242 ('info gpu-objects' lists them)." in out
-    assert "No iodbg object 1 in the program" in out or "No such file or directory" in out
+    assert "No iodbg object 424242 in the program" in out
+    assert "/nonexistent/dir/x: No such file or directory" in out
     assert "Usage: iodbg dump FILE CTX|HANDLE" in out
     assert "Length must not be zero." in out

@@ -5,50 +5,17 @@ import filecmp
 import re
 import time
 
-import pytest
-
 import iodbg_uapi as uapi
-from targets import (SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi, gdb_words,
-                     iodbg_unloaded, proc_mem_write, spu_pattern)
+from targets import (SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi, gdb_table, gdb_words,
+                     iodbg_gdb, iodbg_unloaded, proc_mem_write, spu_pattern)
 
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
 NOBODY = 65534
 
 
-def iodbg_gdb(t, *commands):
-    out = gdb_batch(t.pid, *commands, iodbg=True)
-    assert "Traceback" not in out and "Python Exception" not in out, out
-    return out
-
-
-@pytest.fixture
-def spu():
-    targets = []
-
-    def start(count):
-        targets.append(SpuTarget(count))
-        return targets[-1]
-    yield start
-    for t in targets:
-        t.close()
-
-
-def table_rows(out, first_header):
-    """The rows under the header line that starts with first_header, split on runs of two
-    or more spaces."""
-    lines = out.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(first_header))
-    rows = []
-    for line in lines[start + 1:]:
-        if not line.strip() or line[0] in "([":     # gdb's own lines and our notes
-            break
-        rows.append(re.split(r"\s{2,}", line.strip()))
-    return rows
-
-
-def test_info_spu_lists_every_context(spu):
-    t = spu(3)
-    rows = table_rows(iodbg_gdb(t, "info spu"), "Id")
+def test_info_spu_lists_every_context(start):
+    t = start(SpuTarget, 3)
+    rows = gdb_table(iodbg_gdb(t.pid, "info spu"), "Id")
     assert sorted(int(r[0]) for r in rows) == sorted(c["ls_id"] for c in t.ctxs)
     by_id = {int(r[0]): r for r in rows}
     for ctx in t.ctxs:
@@ -59,10 +26,10 @@ def test_info_spu_lists_every_context(spu):
         assert status in ("running", "ready")
 
 
-def test_info_spu_ls_shows_the_local_store(spu):
-    t = spu(2)
+def test_info_spu_ls_shows_the_local_store(start):
+    t = start(SpuTarget, 2)
     ctx = t.ctxs[1]
-    out = iodbg_gdb(t, f"info spu-ls/gx {ctx['ls_id']} 0x100 32")
+    out = iodbg_gdb(t.pid, f"info spu-ls/gx {ctx['ls_id']} 0x100 32")
     words = gdb_words(out)
     assert b"".join(w.to_bytes(8, "little") for w in words) == spu_pattern(ctx["ls_id"],
                                                                          0x100, 32)
@@ -70,24 +37,26 @@ def test_info_spu_ls_shows_the_local_store(spu):
     assert "(read by: object)" in out
 
 
-def test_info_spu_ls_formats_like_x(spu):
-    t = spu(1)
+def test_info_spu_ls_formats_like_x(start):
+    t = start(SpuTarget, 1)
     ls_id = t.ctxs[0]["ls_id"]
     expect = spu_pattern(ls_id, 0x40, 16)
-    words = gdb_words(iodbg_gdb(t, "info spu-ls 0 0x40 16".replace("0 ", f"{ls_id} ", 1)))
+    words = gdb_words(iodbg_gdb(t.pid, "info spu-ls 0 0x40 16".replace("0 ", f"{ls_id} ", 1)))
     assert words == [int.from_bytes(expect[i:i + 4], "little") for i in range(0, 16, 4)]
-    # With one context, CTX may be left out; /d prints signed decimal words.
-    out = iodbg_gdb(t, "info spu-ls/dw")
+    # With one context, CTX may be left out; /d prints signed decimal words; /c bytes.
+    out = iodbg_gdb(t.pid, "info spu-ls/dw", f"info spu-ls/c {ls_id} 0 8")
     first = int.from_bytes(spu_pattern(ls_id, 0, 4), "little", signed=True)
     assert re.search(rf"^0x00000:\t{first}\t", out, re.M)
+    chars = [f"{b:#x}" if not 32 <= b < 127 else repr(chr(b)) for b in spu_pattern(ls_id, 0, 8)]
+    assert "0x00000:\t" + "\t".join(chars) + "\n" in out
 
 
-def test_info_spu_ls_of_a_context_the_program_does_not_map(spu):
-    t = spu(2)
+def test_info_spu_ls_of_a_context_the_program_does_not_map(start):
+    t = start(SpuTarget, 2)
     ctx = t.ctxs[0]
     t.ok("unmap 0")
-    out = iodbg_gdb(t, "info spu", f"info spu-ls/gx {ctx['ls_id']} 0x2000 16")
-    row = next(r for r in table_rows(out, "Id") if int(r[0]) == ctx["ls_id"])
+    out = iodbg_gdb(t.pid, "info spu", f"info spu-ls/gx {ctx['ls_id']} 0x2000 16")
+    row = next(r for r in gdb_table(out, "Id") if int(r[0]) == ctx["ls_id"])
     assert row[4:] == ["not mapped", "not mapped"]
     words = gdb_words(out)
     assert b"".join(w.to_bytes(8, "little") for w in words) == spu_pattern(ctx["ls_id"],
@@ -95,14 +64,14 @@ def test_info_spu_ls_of_a_context_the_program_does_not_map(spu):
     assert "(read by: object)" in out
 
 
-def test_info_spu_regs_and_mailbox_of_a_stopped_context(spu):
-    t = spu(2)
+def test_info_spu_regs_and_mailbox_of_a_stopped_context(start):
+    t = start(SpuTarget, 2)
     ctx = t.ctxs[0]
     t.ok("stop 0")
     assert t.command("wbox 0 4660") == "ok 1"
     regs = t.mem_regs(0)
-    out = iodbg_gdb(t, f"info spu-regs {ctx['ls_id']}", f"info spu mailbox {ctx['ls_id']}")
-    values = {r[1]: r for r in table_rows(out, "Register")}
+    out = iodbg_gdb(t.pid, f"info spu-regs {ctx['ls_id']}", f"info spu mailbox {ctx['ls_id']}")
+    values = {r[1]: r for r in gdb_table(out, "Register")}
     assert int(values["npc"][2], 16) == regs.npc
     assert values["status"][4] == "stopped"
     assert int(values["run_ticks"][2], 16) == regs.run_ticks
@@ -118,8 +87,8 @@ def wait_until_ran(t, i):
         time.sleep(0.05)
 
 
-def test_info_spu_signal_and_dma(spu):
-    t = spu(1)
+def test_info_spu_signal_and_dma(start):
+    t = start(SpuTarget, 1)
     ctx = t.ctxs[0]
     wait_until_ran(t, 0)
     t.ok("stop 0")
@@ -127,10 +96,10 @@ def test_info_spu_signal_and_dma(spu):
     proc_mem_write(t.pid, ctx["regs"] + signal1, (0xABCD).to_bytes(4, "little"))
     regs = t.mem_regs(0)
     assert regs.dma_count > 0, "the context ran and queued MFC commands before it stopped"
-    out = iodbg_gdb(t, "info spu signal", "info spu dma")
+    out = iodbg_gdb(t.pid, "info spu signal", "info spu dma")
     assert "Signal 1 control word 0x0000abcd (Type Overwrite)\n" in out
     assert "Signal 2 not pending (Type Overwrite)\n" in out
-    rows = table_rows(out, "Opcode")
+    rows = gdb_table(out, "Opcode")
     assert len(rows) == regs.dma_count
     head = regs.dma_head % uapi.SPU_SIM_DMA_DEPTH
     assert rows[0][0] == "put"
@@ -138,33 +107,33 @@ def test_info_spu_signal_and_dma(spu):
     assert int(rows[0][5], 16) == regs.dma_lsa[head]
 
 
-def test_x_on_local_store_before_and_after_a_context_switch(spu):
-    t = spu(3)
+def test_x_on_local_store_before_and_after_a_context_switch(start):
+    t = start(SpuTarget, 3)
     ctx = t.ctxs[2]
     expect = [int.from_bytes(spu_pattern(ctx["ls_id"], 0x200 + 8 * i, 8), "little")
               for i in range(2)]
-    before = iodbg_gdb(t, f"x/2gx $spu_ls({ctx['ls_id']}, 0x200)")
+    before = iodbg_gdb(t.pid, f"x/2gx $spu_ls({ctx['ls_id']}, 0x200)")
     t.ok("stop 2")
-    after = iodbg_gdb(t, f"x/2gx $spu_ls({ctx['ls_id']}, 0x200)", "info spu")
+    after = iodbg_gdb(t.pid, f"x/2gx $spu_ls({ctx['ls_id']}, 0x200)", "info spu")
     assert gdb_words(before) == expect and gdb_words(after)[:2] == expect
-    row = next(r for r in table_rows(after, "Id") if int(r[0]) == ctx["ls_id"])
+    row = next(r for r in gdb_table(after, "Id") if int(r[0]) == ctx["ls_id"])
     assert row[1] == "saved" and row[3] == "stopped"
 
 
-def test_gdb_writes_local_store_and_the_program_sees_it(spu):
-    t = spu(2)
+def test_gdb_writes_local_store_and_the_program_sees_it(start):
+    t = start(SpuTarget, 2)
     ctx = t.ctxs[1]
-    iodbg_gdb(t, f"set {{unsigned int}}$spu_ls({ctx['ls_id']}, 0x300) = 0xdeadbeef")
+    iodbg_gdb(t.pid, f"set {{unsigned int}}$spu_ls({ctx['ls_id']}, 0x300) = 0xdeadbeef")
     assert t.own_ls(1, 0x300, 8) == (0xDEADBEEF).to_bytes(4, "little") + \
         spu_pattern(ctx["ls_id"], 0x304, 4)
 
 
-def test_iodbg_dump_and_plain_dump_of_a_local_store(spu, tmp_path):
-    t = spu(2)
+def test_iodbg_dump_and_plain_dump_of_a_local_store(start, tmp_path):
+    t = start(SpuTarget, 2)
     ctx = t.ctxs[0]
     by_object, plain = tmp_path / "object.bin", tmp_path / "plain.bin"
     t.ok("stop 0")     # the counter words at the end stay still
-    out = iodbg_gdb(t, f"iodbg dump {by_object} {ctx['ls_id']}",
+    out = iodbg_gdb(t.pid, f"iodbg dump {by_object} {ctx['ls_id']}",
                     f"dump binary memory {plain} {ctx['ls']} {ctx['ls'] + LS_SIZE}")
     assert f"Wrote {LS_SIZE} bytes to {by_object} (read by: object)." in out
     data = by_object.read_bytes()
@@ -174,20 +143,21 @@ def test_iodbg_dump_and_plain_dump_of_a_local_store(spu, tmp_path):
     assert filecmp.cmp(by_object, plain, shallow=False)
 
 
-def test_find_in_local_store(spu):
-    t = spu(1)
+def test_find_in_local_store(start):
+    t = start(SpuTarget, 1)
     ctx = t.ctxs[0]
     word = SPU_PATTERN | ctx["ls_id"] << 32 | 0x1238
-    out = iodbg_gdb(t, f"find /g {ctx['ls']}, +{LS_SIZE}, {word:#x}")
+    out = iodbg_gdb(t.pid, f"find /g {ctx['ls']}, +{LS_SIZE}, {word:#x}")
     assert f"{ctx['ls'] + 0x1238:#x}" in out and "1 pattern found." in out
 
 
-def test_spu_attach_gives_an_inferior_in_spu_addresses(spu):
-    t = spu(2)
+def test_spu_attach_gives_an_inferior_in_spu_addresses(start):
+    t = start(SpuTarget, 2)
     ctx = t.ctxs[1]
-    out = iodbg_gdb(t, f"spu attach {ctx['ls_id']}", "x/2gx 0x100", "info inferiors",
+    out = iodbg_gdb(t.pid, f"spu attach {ctx['ls_id']}", "x/2gx 0x100", "info spu",
                     "inferior 1", f"x/2gx {ctx['ls'] + 0x100:#x}")
     assert f"SPU context {ctx['ls_id']} of process {t.pid} is inferior 2" in out
+    assert "Inferior 2 is not a process of this machine (its target is remote)" in out
     words = gdb_words(out)
     expect = [int.from_bytes(spu_pattern(ctx["ls_id"], 0x100 + 8 * i, 8), "little")
               for i in range(2)]
@@ -195,18 +165,18 @@ def test_spu_attach_gives_an_inferior_in_spu_addresses(spu):
     assert words[2:] == expect, "inferior 1: the program's own mapping of it"
 
 
-def test_tui_window_text(spu):
+def test_tui_window_text(start):
     """What 'layout iodbg' shows (the window's text; gdb draws it)."""
-    t = spu(2)
-    out = iodbg_gdb(t, "python import iodbg_gdb.tui; print('\\n'.join(iodbg_gdb.tui.lines()))")
+    t = start(SpuTarget, 2)
+    out = iodbg_gdb(t.pid, "python import iodbg_gdb.tui; print('\\n'.join(iodbg_gdb.tui.lines()))")
     assert "SPU contexts:" in out and "GPU objects:" in out
     for ctx in t.ctxs:
         assert re.search(rf"^\s+{ctx['ls_id']}\s+(SPE \d+|saved)\s+npc 0x", out, re.M), out
 
 
-def test_completion_of_context_ids(spu):
-    t = spu(2)
-    out = iodbg_gdb(t, "complete info spu-regs ", "complete info spu-ls/gx ",
+def test_completion_of_context_ids(start):
+    t = start(SpuTarget, 2)
+    out = iodbg_gdb(t.pid, "complete info spu-regs ", "complete info spu-ls/gx ",
                     f"complete info spu-ls {t.ctxs[0]['ls_id']} ")
     ids = sorted(str(c["ls_id"]) for c in t.ctxs)
     assert sorted(re.findall(r"^info spu-regs (\d+)$", out, re.M)) == ids
@@ -214,8 +184,8 @@ def test_completion_of_context_ids(spu):
     assert not re.search(r"^info spu-ls \d+ \d+$", out, re.M), "OFFSET is not a context"
 
 
-def test_mi_spu_list(spu):
-    t = spu(2)
+def test_mi_spu_list(start):
+    t = start(SpuTarget, 2)
     [record] = gdb_mi(t.pid, "-iodbg-spu-list")
     assert record.startswith("^done,contexts=[")
     ids = [int(i) for i in re.findall(r'id="(\d+)"', record)]
@@ -223,9 +193,9 @@ def test_mi_spu_list(spu):
     assert f'ls-addr="{t.ctxs[0]["ls"]:#x}"' in record
 
 
-def test_errors_are_gdb_errors(spu):
-    t = spu(2)
-    out = iodbg_gdb(t, "info spu-ls 999999", "info spu-regs", "info spu-ls "
+def test_errors_are_gdb_errors(start):
+    t = start(SpuTarget, 2)
+    out = iodbg_gdb(t.pid, "info spu-ls 999999", "info spu-regs", "info spu-ls "
                     f"{t.ctxs[0]['ls_id']} {LS_SIZE:#x}", "info spu-ls/q",
                     f"info spu event {t.ctxs[0]['ls_id']}", "print $spu_ls(999999, 0)")
     assert "No SPU context 999999 ('info spu' lists them)." in out
@@ -233,6 +203,7 @@ def test_errors_are_gdb_errors(spu):
     assert f"Offset {LS_SIZE:#x} is past the local store" in out
     assert 'Undefined output format "q"' in out
     assert "the simulated SPU has no event facility" in out
+    assert out.count("No SPU context 999999") == 2, "info spu-ls and $spu_ls both say so"
 
 
 def test_without_a_running_program():
@@ -241,9 +212,9 @@ def test_without_a_running_program():
     assert "Traceback" not in out
 
 
-def test_after_the_program_died(spu):
-    t = spu(1)
-    out = iodbg_gdb(t, "kill", "info spu")
+def test_after_the_program_died(start):
+    t = start(SpuTarget, 1)
+    out = iodbg_gdb(t.pid, "kill", "info spu")
     assert "The program is not being run." in out
 
 
@@ -260,10 +231,10 @@ def test_with_the_modules_unloaded():
     assert re.search(r"ordinary .* process_vm", out)
 
 
-def test_permission_denied(spu):
+def test_permission_denied(start):
     """A user who may not debug root's program gets the kernel's refusal and then a GDB
     error from the iodbg commands, not a traceback."""
-    t = spu(1)
+    t = start(SpuTarget, 1)
     out = gdb_batch(None, f"attach {t.pid}", "info spu", iodbg=True, user=NOBODY)
     assert "ptrace: Operation not permitted." in out
     assert "The program is not being run." in out

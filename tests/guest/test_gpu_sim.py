@@ -20,25 +20,13 @@ VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
 MIB = 1 << 20
 
 
-@pytest.fixture
-def targets():
-    started = []
-
-    def start(*args, **kw):
-        started.append(GpuTarget(*args, **kw))
-        return started[-1]
-    yield start
-    for t in started:
-        t.close()
-
-
 def placement_of(target, index):
     bo = target.bos[index]
     return {o.id: o.placement for o in list_objects(target.pid)}[bo["id"]]
 
 
-def test_vram_object_lives_in_the_pci_bar(targets):
-    t = targets(1, 16, VRAM)
+def test_vram_object_lives_in_the_pci_bar(start):
+    t = start(GpuTarget, 1, 16, VRAM)
     bo = t.bos[0]
     assert placement_of(t, 0) == VRAM
     # The host file behind the ivshmem BAR holds the object's bytes.
@@ -46,8 +34,8 @@ def test_vram_object_lives_in_the_pci_bar(targets):
         assert gpu_pattern(bo["id"], 0, 4096) in f.read()
 
 
-def test_list_objects_describes_each_mapping(targets):
-    t = targets(3, 4, GART)
+def test_list_objects_describes_each_mapping(start):
+    t = start(GpuTarget, 3, 4, GART)
     listed = list_objects(t.pid)
     # In address order, as /proc/PID/maps.
     assert [(o.id, o.start, o.length, o.kind, o.placement) for o in listed] == sorted(
@@ -56,19 +44,19 @@ def test_list_objects_describes_each_mapping(targets):
 
 
 @pytest.mark.parametrize("placement", [VRAM, GART, SYSTEM])
-def test_proc_mem_reads_each_placement(targets, placement):
-    t = targets(1, 8, placement)
+def test_proc_mem_reads_each_placement(start, placement):
+    t = start(GpuTarget, 1, 8, placement)
     bo = t.bos[0]
     assert proc_mem_read(t.pid, bo["addr"] + 100, 3 * PAGE) == gpu_pattern(bo["id"], 100, 3 * PAGE)
 
 
-def test_eviction_never_shows_the_newcomers_data(targets):
+def test_eviction_never_shows_the_newcomers_data(start):
     """The seed's bug: after an object leaves VRAM and another takes its place, a debugger
     reading the first object's mapping must see the first object, never the newcomer."""
-    first = targets(1, (16 * MIB) // PAGE, VRAM)
+    first = start(GpuTarget, 1, (16 * MIB) // PAGE, VRAM)
     bo = first.bos[0]
     assert first.read_bo(0, 0, 16) == gpu_pattern(bo["id"], 0, 16)      # PTEs are in place
-    newcomers = targets(8, (16 * MIB) // PAGE, VRAM)                  # fills all 128 MiB
+    newcomers = start(GpuTarget, 8, (16 * MIB) // PAGE, VRAM)                  # fills all 128 MiB
     assert placement_of(first, 0) == SYSTEM
     assert all(placement_of(newcomers, i) == VRAM for i in range(8))
     for offset in (0, 5 * MIB + 3, 16 * MIB - PAGE):
@@ -78,8 +66,8 @@ def test_eviction_never_shows_the_newcomers_data(targets):
     assert first.read_bo(0, 5 * MIB, 16) == gpu_pattern(bo["id"], 5 * MIB, 16)
 
 
-def test_debugger_writes_persist_across_moves(targets):
-    t = targets(1, 8, VRAM)
+def test_debugger_writes_persist_across_moves(start):
+    t = start(GpuTarget, 1, 8, VRAM)
     bo = t.bos[0]
     assert proc_mem_write(t.pid, bo["addr"] + PAGE - 5, b"by /proc/PID/mem") == 16
     assert rw_addr(t.pid, bo["addr"] + 3 * PAGE, b"by the ioctl") == 12
@@ -92,10 +80,10 @@ def test_debugger_writes_persist_across_moves(targets):
     assert t.read_bo(0, PAGE + 11, 8) == gpu_pattern(bo["id"], PAGE + 11, 8)
 
 
-def test_no_debugger_write_through_a_read_only_mapping(targets):
+def test_no_debugger_write_through_a_read_only_mapping(start):
     """As for any shared mapping, a read-only mapping of an object refuses writes, forced or
     not: /proc/PID/mem (EIO) and the ioctl, by the object (EFAULT) or the fallback (EFAULT)."""
-    t = targets(1, 1, VRAM)
+    t = start(GpuTarget, 1, 1, VRAM)
     bo = t.bos[0]
     assert t.command("protect 0") == "ok"
     with pytest.raises(OSError) as err:
@@ -109,9 +97,9 @@ def test_no_debugger_write_through_a_read_only_mapping(targets):
     assert proc_mem_read(t.pid, bo["addr"], 8) == gpu_pattern(bo["id"], 0, 8)
 
 
-def test_object_file_from_pidfd_getfd(targets):
+def test_object_file_from_pidfd_getfd(start):
     """The debug ioctl on the target's own object file, for objects read by (object, offset)."""
-    t = targets(1, 4, VRAM)
+    t = start(GpuTarget, 1, 4, VRAM)
     bo = t.bos[0]
     fd = pidfd_getfd(t.pid, bo["fd"])
     try:
@@ -128,8 +116,8 @@ def test_object_file_from_pidfd_getfd(targets):
         os.close(fd)
 
 
-def test_generic_fallback_needs_the_mmio_flag_for_vram(targets):
-    t = targets(1, 4, VRAM)
+def test_generic_fallback_needs_the_mmio_flag_for_vram(start):
+    t = start(GpuTarget, 1, 4, VRAM)
     bo = t.bos[0]
     t.move(0, SYSTEM)
     t.move(0, VRAM)             # PTEs zapped: the fallback must fault the page in, not skip it
@@ -162,10 +150,10 @@ def test_generic_fallback_reads_ram_pfns_where_access_fails(variant, flag):
         t.close()
 
 
-def test_access_phys_object_stays_in_vram(targets):
+def test_access_phys_object_stays_in_vram(start):
     """The comparison mode with the kernel's generic_access_phys() as ->access: it reads VRAM,
     and the object never leaves VRAM, where generic_access_phys() would ioremap RAM."""
-    t = targets(1, 4, VRAM, uapi.GPU_SIM_CREATE_ACCESS_PHYS)
+    t = start(GpuTarget, 1, 4, VRAM, uapi.GPU_SIM_CREATE_ACCESS_PHYS)
     bo = t.bos[0]
     assert proc_mem_read(t.pid, bo["addr"] + 8, 64) == gpu_pattern(bo["id"], 8, 64)
     assert t.command(f"move 0 {SYSTEM}") == f"error {errno.EINVAL}"
@@ -173,8 +161,8 @@ def test_access_phys_object_stays_in_vram(targets):
     assert info.placement == VRAM and info.flags & uapi.IODBG_OBJECT_ACCESS_PHYS
 
 
-def test_unloading_gpu_sim_is_refused_while_objects_exist(targets):
-    t = targets(1, 4, VRAM)
+def test_unloading_gpu_sim_is_refused_while_objects_exist(start):
+    t = start(GpuTarget, 1, 4, VRAM)
     res = subprocess.run(["rmmod", "gpu_sim"], stderr=subprocess.PIPE, text=True)
     assert res.returncode != 0 and "in use" in res.stderr
     assert proc_mem_read(t.pid, t.bos[0]["addr"], 8) == gpu_pattern(t.bos[0]["id"], 0, 8)

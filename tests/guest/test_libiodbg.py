@@ -26,18 +26,6 @@ MIB = 1 << 20
 NOBODY = 65534
 
 
-@pytest.fixture
-def start():
-    started = []
-
-    def start_target(cls, *args):
-        started.append(cls(*args))
-        return started[-1]
-    yield start_target
-    for t in started:
-        t.close()
-
-
 def iodbg(*args):
     return subprocess.run([IODBG, *map(str, args)], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=120)

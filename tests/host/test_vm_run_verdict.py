@@ -47,6 +47,12 @@ def test_fault_after_the_modules_line_is_not_retried(vm_run, serial):
     assert "Oops: int3" in vm_run.fault_report(log)
 
 
+def test_guest_init_failure_is_not_retried(vm_run, serial):
+    log = serial(BOOT + "iodbg-guest: error: cannot mount the host's root\n")
+    assert not vm_run.fault_before_project_code(log)
+    assert "cannot mount" in vm_run.fault_report(log)
+
+
 def test_clean_boot_is_not_retried(vm_run, serial, tmp_path):
     assert not vm_run.fault_before_project_code(serial(BOOT + vm_run.MODULES_MARKER + "\n"))
     assert not vm_run.fault_before_project_code(tmp_path / "missing.log")

@@ -250,6 +250,14 @@ class TargetProc:
             _, name, addr, size = line.split()
             self.regions[name] = (int(addr, 16), int(size))
 
+    def die(self, reap):
+        """Kill the target and leave it a zombie, or reaped (reap=True)."""
+        self.proc.kill()
+        if reap:
+            self.proc.wait()
+        else:
+            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+
     def addr(self, name, offset=0):
         return self.regions[name][0] + offset
 

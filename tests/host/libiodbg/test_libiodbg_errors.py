@@ -55,11 +55,7 @@ def test_open_flags_and_null(lib):
 def test_process_gone_after_open(lib, target, reap):
     err, t = lib.open(target.pid)
     assert err == 0
-    target.proc.kill()
-    if reap:
-        target.proc.wait()
-    else:
-        os.waitid(os.P_PID, target.pid, os.WEXITED | os.WNOWAIT)
+    target.die(reap)
     for path in ["auto", "proc_mem"]:
         t.set_path(path)
         n, _, _ = t.read(target.addr("big"), 16)

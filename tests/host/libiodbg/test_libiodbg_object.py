@@ -92,11 +92,7 @@ def test_report_is_cleared(lib, handle, target):
 def test_process_gone(lib, target, reap):
     err, t = lib.open(target.pid)
     assert err == 0
-    target.proc.kill()
-    if reap:
-        target.proc.wait()
-    else:
-        os.waitid(os.P_PID, target.pid, os.WEXITED | os.WNOWAIT)
+    target.die(reap)
     n, _, _ = t.object_read(1, 0, 16)
     if reap:
         assert n == -errno.ESRCH, (errname(n), t.errmsg())
