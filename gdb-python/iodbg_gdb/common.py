@@ -4,7 +4,7 @@ import functools
 
 import gdb
 
-from . import libiodbg
+from . import libiodbg, settings
 from .libiodbg import IodbgError
 
 # pid -> libiodbg.Target, for the length of one command: libiodbg keeps copies of the object
@@ -45,7 +45,6 @@ def inferior_pid():
 
 def target():
     """The libiodbg target of the selected inferior, with the current 'set iodbg' policy."""
-    from . import settings
     pid = inferior_pid()
     t = _targets.get(pid)
     if t is None:
