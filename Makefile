@@ -60,7 +60,7 @@ modules: deps
 
 progs: $(PROGS)
 
-$(BUILD)/progs/%: tests/progs/%.c $(UAPI_HEADER) | deps
+$(BUILD)/progs/%: tests/progs/%.c tests/progs/hexline.h $(UAPI_HEADER) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude/uapi -o $@ $<
 

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/iodbg.h>
+#include "hexline.h"
 
 #define GPU_PATTERN 0xb000000000000000ULL
 #define MAX_BOS 64
@@ -82,9 +83,7 @@ static void serve(int count)
 				printf("ok\n");
 		} else if (sscanf(line, "read %d %lu %lu", &i, &off, &len) == 3 && i >= 0 &&
 			   i < count && off <= bos[i].size && len <= bos[i].size - off) {
-			for (unsigned long k = 0; k < len; k++)
-				printf("%02x", bos[i].map[off + k]);
-			printf("\n");
+			print_hex_line(bos[i].map + off, len);
 		} else if (sscanf(line, "protect %d", &i) == 1 && i >= 0 && i < count) {
 			if (mprotect(bos[i].map, bos[i].size, PROT_READ))
 				printf("error %d\n", errno);

@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <linux/iodbg.h>
+#include "hexline.h"
 
 #define SCRATCH_PATTERN 0x10db000000000000ULL
 
@@ -37,9 +38,7 @@ static void serve(const unsigned char *map, size_t size)
 
 		if (sscanf(line, "read %lu %lu", &off, &len) == 2 && off <= size &&
 		    len <= size - off) {
-			for (unsigned long i = 0; i < len; i++)
-				printf("%02x", map[off + i]);
-			printf("\n");
+			print_hex_line(map + off, len);
 		} else if (!strncmp(line, "quit", 4)) {
 			return;
 		} else {

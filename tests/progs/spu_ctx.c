@@ -36,6 +36,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/iodbg.h>
+#include "hexline.h"
 
 #define SPU_PATTERN 0x5000000000000000ULL
 #define MAX_CTXS 16
@@ -98,9 +99,7 @@ static void print_bytes(const unsigned char *mem, size_t size, unsigned long off
 		printf("error: bad range\n");
 		return;
 	}
-	for (unsigned long k = 0; k < len; k++)
-		printf("%02x", mem[off + k]);
-	printf("\n");
+	print_hex_line(mem + off, len);
 }
 
 static void print_result(int ret)
