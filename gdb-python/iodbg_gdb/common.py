@@ -87,14 +87,22 @@ def split_format(arg):
     return fmt, rest.strip()
 
 
-def objects_of_kind(*kinds):
-    """The iodbg objects of the inferior whose kind name is one of @kinds, one entry per
-    object (its first mapping, if any), in the order the library lists them."""
-    seen = {}
+def objects_by_kind():
+    """The iodbg objects of the inferior, one entry per object (its first mapping, if any),
+    grouped by kind name, each group in the order the library lists them."""
+    groups, seen = {}, set()
     for obj in target().objects():
-        if obj.kind_name in kinds and obj.id not in seen:
-            seen[obj.id] = obj
-    return list(seen.values())
+        if obj.id not in seen:
+            seen.add(obj.id)
+            groups.setdefault(obj.kind_name, []).append(obj)
+    return groups
+
+
+def objects_of_kind(*kinds):
+    """The iodbg objects of the inferior whose kind name is one of @kinds (see
+    objects_by_kind)."""
+    groups = objects_by_kind()
+    return [obj for kind in kinds for obj in groups.get(kind, [])]
 
 
 def complete_ids(text, kinds):

@@ -52,8 +52,9 @@ class Context:
 
 def contexts():
     """The inferior's SPU contexts in the library's order (mapped ones by address first)."""
-    regs = {obj.id: obj for obj in common.objects_of_kind("spu_regs")}
-    return [Context(ls, regs.get(ls.owner)) for ls in common.objects_of_kind(*LS_KINDS)]
+    groups = common.objects_by_kind()     # one listing: it scans the process's files
+    regs = {obj.id: obj for obj in groups.get("spu_regs", [])}
+    return [Context(ls, regs.get(ls.owner)) for kind in LS_KINDS for ls in groups.get(kind, [])]
 
 
 # The placement of a context comes from the object list and its status from its registers:

@@ -6,7 +6,10 @@ import errno
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 _HERE = Path(__file__).resolve()
@@ -25,6 +28,7 @@ PATH_NONE, PATH_AUTO, PATH_PROCESS_VM, PATH_PROC_MEM, PATH_PTRACE, PATH_IOCTL, P
 PATHS = {"auto": PATH_AUTO, "process_vm": PATH_PROCESS_VM, "proc_mem": PATH_PROC_MEM,
          "ptrace": PATH_PTRACE, "ioctl": PATH_IOCTL, "object": PATH_OBJECT}
 SSIZE_MAX = 2**63 - 1
+NOBODY = 65534
 # Under the sanitizer test this process has libasan preloaded; its children need not.
 SANITIZER_PRELOAD = os.environ.pop("LD_PRELOAD", "") if os.environ.get("IODBG_LIBIODBG_SO") else ""
 
@@ -312,3 +316,20 @@ class Tracee:
 
     def detach(self):
         libc.ptrace(PTRACE_DETACH, self.pid, None, None)
+
+
+def run_as_nobody(code):
+    """Python @code as user nobody, with the library at a path nobody can read."""
+    lib_so = os.environ.get("IODBG_LIBIODBG_SO")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        src = Path(lib_so) if lib_so else O / "lib" / "libiodbg.so.0"
+        shutil.copy(src, tmp)
+        shutil.copy(_HERE, tmp)
+        shutil.copy(GENERATED_API, tmp)
+        return subprocess.run(
+            [sys.executable, "-c", f"import sys; sys.path.insert(0, {tmp!r})\n" + code,
+             os.path.join(tmp, src.name)],
+            env=dict(os.environ, LD_PRELOAD=SANITIZER_PRELOAD), user=NOBODY, group=NOBODY,
+            extra_groups=[], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, cwd=tmp)

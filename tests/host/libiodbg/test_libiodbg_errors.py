@@ -3,17 +3,12 @@ dead pids, a process that dies under us, no permission, zero, huge and wrapping 
 import ctypes
 import errno
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from libiodbg_py import SANITIZER_PRELOAD, SSIZE_MAX, errname
+from libiodbg_py import SSIZE_MAX, errname, run_as_nobody
 
-NOBODY = 65534
 
 
 @pytest.mark.parametrize("pid", [0, -1, -2**31])
@@ -116,24 +111,6 @@ def test_huge_length_reads_up_to_the_first_hole(handle, target):
     assert n == end - m["start"], handle.errmsg()
     assert data[n:] == b"\xaa" * (length - n)
     assert f"stopped at 0x{end:x}" in handle.errmsg()
-
-
-def run_as_nobody(code):
-    """Python @code as user nobody, with the library at a path nobody can read."""
-    lib_so = os.environ.get("IODBG_LIBIODBG_SO")
-    with tempfile.TemporaryDirectory() as tmp:
-        os.chmod(tmp, 0o755)
-        from libiodbg_py import GENERATED_API, O
-        src = Path(lib_so) if lib_so else O / "lib" / "libiodbg.so.0"
-        shutil.copy(src, tmp)
-        shutil.copy(Path(__file__).with_name("libiodbg_py.py"), tmp)
-        shutil.copy(GENERATED_API, tmp)
-        return subprocess.run(
-            [sys.executable, "-c", f"import sys; sys.path.insert(0, {tmp!r})\n" + code,
-             os.path.join(tmp, src.name)],
-            env=dict(os.environ, LD_PRELOAD=SANITIZER_PRELOAD), user=NOBODY, group=NOBODY,
-            extra_groups=[], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, cwd=tmp)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become nobody")

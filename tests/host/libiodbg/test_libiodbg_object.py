@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from libiodbg_py import PATH_OBJECT, SSIZE_MAX, errname
+from libiodbg_py import PATH_OBJECT, SSIZE_MAX, errname, run_as_nobody
 
 NO_MODULE = "iodbg module not loaded (/dev/iodbg missing)"
 
@@ -110,7 +110,6 @@ def test_objects_find(lib):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become nobody")
 def test_permission_denied(target):
-    from test_libiodbg_errors import run_as_nobody
     res = run_as_nobody(f"""
 from libiodbg_py import Lib, errname
 lib = Lib(sys.argv[1])
