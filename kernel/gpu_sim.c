@@ -40,7 +40,7 @@
  */
 struct gpu_sim_dev {
 	struct mutex lock;	/* outside every object's obj.lock */
-	void *vram;
+	void __iomem *vram;
 	unsigned long vram_pfn;
 	unsigned long vram_pages;
 	unsigned long *vram_map;
@@ -93,12 +93,8 @@ static int gpu_sim_bo_copy(struct iodbg_object *obj, u64 offset, void *buf, size
 	struct gpu_sim_bo *bo = to_bo(obj);
 
 	if (bo->placement == IODBG_PLACEMENT_DEVICE) {
-		void *vram = gpu_sim.vram + (bo->vram_start << PAGE_SHIFT) + offset;
-
-		if (write)
-			memcpy(vram, buf, len);
-		else
-			memcpy(buf, vram, len);
+		iodbg_copy_io(gpu_sim.vram + (bo->vram_start << PAGE_SHIFT) + offset, buf, len,
+			      write);
 		return 0;
 	}
 	iodbg_copy_pages(bo->pages, offset, buf, len, write);
@@ -147,19 +143,24 @@ static struct page **gpu_sim_alloc_pages(unsigned long npages)
 	return pages;
 }
 
-/* Copy a whole object from its current placement into @pages or VRAM page @vram_start. */
+/*
+ * Copy a whole object from its current placement into @pages, or from its pages into VRAM
+ * from page @vram_start on.
+ */
 static void gpu_sim_bo_copy_out(struct gpu_sim_bo *bo, struct page **pages,
 				unsigned long vram_start)
 {
 	unsigned long i;
 
 	for (i = 0; i < bo_npages(bo); i++) {
-		void *dst = pages ? kmap_local_page(pages[i]) :
-			    gpu_sim.vram + ((vram_start + i) << PAGE_SHIFT);
+		void *page = kmap_local_page(pages ? pages[i] : bo->pages[i]);
 
-		gpu_sim_bo_copy(&bo->obj, i << PAGE_SHIFT, dst, PAGE_SIZE, false);
 		if (pages)
-			kunmap_local(dst);
+			gpu_sim_bo_copy(&bo->obj, i << PAGE_SHIFT, page, PAGE_SIZE, false);
+		else
+			iodbg_copy_io(gpu_sim.vram + ((vram_start + i) << PAGE_SHIFT), page,
+				      PAGE_SIZE, true);
+		kunmap_local(page);
 		cond_resched();	/* a 256 MiB object takes seconds under emulation */
 	}
 }
@@ -409,7 +410,7 @@ static struct miscdevice gpu_sim_ctl_dev = {
 static int gpu_sim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	resource_size_t start, len;
-	void *vram;
+	void __iomem *vram;
 	int ret;
 
 	if (gpu_sim.pdev)
@@ -425,8 +426,8 @@ static int gpu_sim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	/* ivshmem memory is ordinary host RAM: a cached mapping is coherent with the BAR. */
-	vram = memremap(start, len, MEMREMAP_WB);
+	/* As GPU drivers map VRAM; user mappings of its pfns then get write-combining too. */
+	vram = ioremap_wc(start, len);
 	if (!vram) {
 		ret = -ENOMEM;
 		goto err_release;
@@ -446,7 +447,7 @@ static int gpu_sim_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 
 err_unmap:
-	memunmap(vram);
+	iounmap(vram);
 err_release:
 	pci_release_region(pdev, GPU_SIM_VRAM_BAR);
 	return ret;
@@ -456,7 +457,7 @@ err_release:
 static void gpu_sim_remove(struct pci_dev *pdev)
 {
 	mutex_lock(&gpu_sim.lock);
-	memunmap(gpu_sim.vram);
+	iounmap(gpu_sim.vram);
 	bitmap_free(gpu_sim.vram_map);
 	gpu_sim.vram = NULL;
 	gpu_sim.vram_map = NULL;

@@ -95,6 +95,7 @@ struct iodbg_object *iodbg_object_from_file(struct file *file);
 
 /* Helpers for the ops and ioctls of drivers. */
 void iodbg_copy_pages(struct page **pages, u64 offset, void *buf, size_t len, bool write);
+void iodbg_copy_io(void __iomem *io, void *buf, size_t len, bool write);
 int iodbg_copy_struct_from_user(void *dst, size_t ksize, size_t min_size, void __user *uarg);
 
 #endif /* _IODBG_H */

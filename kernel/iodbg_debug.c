@@ -11,6 +11,7 @@
  */
 
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
@@ -18,6 +19,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include "iodbg_internal.h"
 
 /* The first published size of each structure: older callers may pass no less. */
@@ -167,36 +169,105 @@ out:
 }
 
 /*
- * Transfer between the caller's buffer and a target, in chunks through a bounce buffer so
- * that no user copy happens under mmap_lock or an object lock (the target may be the caller).
- * @rw_chunk copies one chunk at @pos into or out of the bounce buffer and returns the bytes
- * it did or a negative errno.
+ * The caller's buffer during a transfer, one chunk at a time. Pinned and mapped into the
+ * kernel, it takes the target's bytes directly: one copy, as process_vm_readv() makes for
+ * ordinary memory, where a bounce buffer and copy_to_user() would make two. Either way no user
+ * copy happens under mmap_lock or an object lock (the target may be the caller). Chunks of
+ * less than a page, and buffers that cannot be pinned (an IO mapping of the caller's own), go
+ * through a bounce buffer instead.
+ */
+struct iodbg_user_buf {
+	struct page *pages[IODBG_CHUNK_PAGES + 1];	/* a chunk may straddle one more */
+	unsigned int npages;	/* pinned for the current chunk; 0 when it is bounced */
+	void *vaddr;		/* the kernel's mapping of @pages */
+	void *bounce;		/* allocated on first use */
+	size_t bounce_size;
+};
+
+static bool iodbg_user_pin(struct iodbg_user_buf *ub, void __user *ubuf, size_t len,
+			   bool write)
+{
+	unsigned long start = (unsigned long)ubuf & PAGE_MASK;
+	int npages = DIV_ROUND_UP(offset_in_page(ubuf) + len, PAGE_SIZE);
+	int pinned;
+
+	/* A transfer that reads the target writes the buffer. */
+	pinned = pin_user_pages_fast(start, npages, write ? 0 : FOLL_WRITE, ub->pages);
+	if (pinned < 0)
+		return false;
+	if (pinned == npages)
+		ub->vaddr = vmap(ub->pages, npages, VM_MAP, PAGE_KERNEL);
+	if (pinned != npages || !ub->vaddr) {
+		unpin_user_pages(ub->pages, pinned);
+		return false;
+	}
+	ub->npages = npages;
+	return true;
+}
+
+/*
+ * The kernel's view of @len bytes of the caller's buffer at @ubuf, holding them already when
+ * the transfer writes the target. Returns it or an ERR_PTR.
+ */
+static void *iodbg_user_map(struct iodbg_user_buf *ub, void __user *ubuf, size_t len,
+			    bool write)
+{
+	ub->npages = 0;
+	if (len >= PAGE_SIZE && iodbg_user_pin(ub, ubuf, len, write))
+		return ub->vaddr + offset_in_page(ubuf);
+	if (!ub->bounce) {
+		ub->bounce = kvmalloc(ub->bounce_size, GFP_KERNEL);
+		if (!ub->bounce)
+			return ERR_PTR(-ENOMEM);
+	}
+	if (write && copy_from_user(ub->bounce, ubuf, len))
+		return ERR_PTR(-EFAULT);
+	return ub->bounce;
+}
+
+/* Hand the chunk back, the first @done bytes read from the target in it. Returns 0 or -EFAULT. */
+static int iodbg_user_unmap(struct iodbg_user_buf *ub, void __user *ubuf, size_t done,
+			    bool write)
+{
+	if (!ub->npages)
+		return !write && copy_to_user(ubuf, ub->bounce, done) ? -EFAULT : 0;
+	if (!write)	/* for caches that alias the user's mapping of these pages */
+		flush_kernel_vmap_range(ub->vaddr, ub->npages << PAGE_SHIFT);
+	vunmap(ub->vaddr);
+	unpin_user_pages_dirty_lock(ub->pages, ub->npages, !write);
+	return 0;
+}
+
+/*
+ * Transfer between the caller's buffer and a target, a chunk at a time. @rw_chunk copies one
+ * chunk at @pos between the target and @kbuf and returns the bytes it did or a negative errno.
  */
 typedef long (*iodbg_chunk_fn)(void *target, u64 pos, void *kbuf, size_t len, u32 flags);
 
 static long iodbg_transfer(struct iodbg_rw *rw, void *target, iodbg_chunk_fn rw_chunk)
 {
-	void __user *ubuf = u64_to_user_ptr(rw->buf);
+	struct iodbg_user_buf ub = { .bounce_size = min_t(u64, rw->len, IODBG_CHUNK) };
 	bool write = rw->flags & IODBG_RW_WRITE;
 	long ret = 0;
-	void *kbuf;
 
-	kbuf = kvmalloc(min_t(u64, rw->len, IODBG_CHUNK), GFP_KERNEL);
-	if (!kbuf)
-		return -ENOMEM;
 	rw->done = 0;
 	while (rw->done < rw->len) {
 		size_t chunk = min_t(u64, rw->len - rw->done, IODBG_CHUNK);
+		void __user *ubuf = u64_to_user_ptr(rw->buf + rw->done);
+		void *kbuf;
+		int err;
 
-		if (write && copy_from_user(kbuf, ubuf + rw->done, chunk)) {
-			ret = -EFAULT;
+		kbuf = iodbg_user_map(&ub, ubuf, chunk, write);
+		if (IS_ERR(kbuf)) {
+			ret = PTR_ERR(kbuf);
 			break;
 		}
 		ret = rw_chunk(target, rw->addr + rw->done, kbuf, chunk, rw->flags);
+		err = iodbg_user_unmap(&ub, ubuf, max(ret, 0L), write);
 		if (ret <= 0)
 			break;
-		if (!write && copy_to_user(ubuf + rw->done, kbuf, ret)) {
-			ret = -EFAULT;
+		if (err) {
+			ret = err;
 			break;
 		}
 		rw->done += ret;
@@ -206,7 +277,7 @@ static long iodbg_transfer(struct iodbg_rw *rw, void *target, iodbg_chunk_fn rw_
 		}
 		cond_resched();
 	}
-	kvfree(kbuf);
+	kvfree(ub.bounce);
 	return rw->done == rw->len ? 0 : ret ? ret : -EFAULT;
 }
 

@@ -11,9 +11,9 @@
  * faulted in on the target's behalf, as the kernel does for ordinary memory, except in the
  * kernel's own special mappings ([vvar] and the like), whose pages are reported absent. MMIO
  * pfns are
- * touched only when the caller accepts device side effects, and then with aligned word
- * accesses, which device registers honour where byte accesses may be ignored; each physically
- * contiguous run is ioremapped once, not once per page or per call.
+ * touched only when the caller accepts device side effects, and then by iodbg_copy_io(), with
+ * aligned word accesses only; each physically contiguous run is ioremapped once, not once per
+ * page or per call.
  */
 
 #include <linux/highmem.h>
@@ -74,55 +74,6 @@ static void iodbg_unfollow(struct iodbg_pte *p)
 #endif
 }
 
-/* Device registers want whole, aligned words: the widest the CPU loads in one access. */
-#ifdef CONFIG_64BIT
-typedef u64 iodbg_word;
-#define iodbg_read_word(p)	readq(p)
-#define iodbg_write_word(v, p)	writeq(v, p)
-#else
-typedef u32 iodbg_word;
-#define iodbg_read_word(p)	readl(p)
-#define iodbg_write_word(v, p)	writel(v, p)
-#endif
-#define IODBG_WORD	sizeof(iodbg_word)
-
-/* A partial word at the edges: read it, merge the bytes, write it back. */
-static void iodbg_copy_mmio_partial(void __iomem *io, size_t off, void *buf, size_t len,
-				    bool write)
-{
-	size_t word_off = off & ~(IODBG_WORD - 1), in_word = off & (IODBG_WORD - 1);
-	iodbg_word word = iodbg_read_word(io + word_off);
-
-	if (write) {
-		memcpy((u8 *)&word + in_word, buf, len);
-		iodbg_write_word(word, io + word_off);
-	} else {
-		memcpy(buf, (u8 *)&word + in_word, len);
-	}
-}
-
-/*
- * Copy with aligned word accesses only; @buf may be unaligned. The word-aligned middle goes
- * through memcpy_fromio()/memcpy_toio(), which for an aligned range use aligned word moves
- * (rep movsl on x86, readq/writeq on arm64) and run far faster than a loop of readq() where
- * each access is emulated or trapped.
- */
-static void iodbg_copy_mmio(void __iomem *io, size_t off, void *buf, size_t len, bool write)
-{
-	size_t head = min_t(size_t, len, -off & (IODBG_WORD - 1));
-	size_t middle = (len - head) & ~(IODBG_WORD - 1);
-
-	if (head)
-		iodbg_copy_mmio_partial(io, off, buf, head, write);
-	if (write)
-		memcpy_toio(io + off + head, buf + head, middle);
-	else
-		memcpy_fromio(buf + head, io + off + head, middle);
-	if (len - head - middle)
-		iodbg_copy_mmio_partial(io, off + head + middle, buf + head + middle,
-					len - head - middle, write);
-}
-
 /* How many pages from @first on map physically contiguous pfns with the same protection. */
 static unsigned long iodbg_mmio_run(struct vm_area_struct *vma, unsigned long addr,
 				    unsigned long pages, struct iodbg_pte *first)
@@ -174,7 +125,7 @@ static long iodbg_rw_mmio(struct vm_area_struct *vma, unsigned long addr, void *
 			break;
 		same = again.pfn == first->pfn + n;
 		if (same)
-			iodbg_copy_mmio(io, pos - base, buf + done, chunk, write);
+			iodbg_copy_io(io + (pos - base), buf + done, chunk, write);
 		iodbg_unfollow(&again);
 		if (!same)
 			break;

@@ -5,8 +5,9 @@
 
 #include "iodbg.h"
 
-/* The size of the bounce buffer the debug ioctls copy through. */
-#define IODBG_CHUNK	(64UL << 10)
+/* How much of a transfer the debug ioctls map of the caller's buffer at a time. */
+#define IODBG_CHUNK		(64UL << 10)
+#define IODBG_CHUNK_PAGES	(IODBG_CHUNK >> PAGE_SHIFT)
 
 /* access_vm_io.c: objects and their mappings */
 int iodbg_object_mmap(struct iodbg_object *obj, struct vm_area_struct *vma);

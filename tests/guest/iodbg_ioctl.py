@@ -38,6 +38,15 @@ def rw_addr(pid, addr, length_or_data, flags=0, **overrides):
               **overrides)
 
 
+def rw_addr_at(pid, addr, buf_address, length, flags=0):
+    """IODBG_IOC_RW_ADDR between @addr of @pid and the caller's memory at @buf_address, with
+    no copy of Python's own; returns how many bytes were transferred."""
+    args = uapi.iodbg_rw(size=ctypes.sizeof(uapi.iodbg_rw), pid=pid, addr=addr, buf=buf_address,
+                         len=length, flags=flags)
+    _ioctl("/dev/iodbg", uapi.IODBG_IOC_RW_ADDR, args)
+    return args.done
+
+
 def rw_object(fd, offset, length_or_data, **overrides):
     return rw(uapi.IODBG_IOC_RW_OBJECT, fd, offset, length_or_data, **overrides)
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 import iodbg_uapi as uapi
-from iodbg_ioctl import list_objects, object_info, pidfd_getfd, rw_addr, rw_object
+from iodbg_ioctl import list_objects, object_info, pidfd_getfd, rw_addr, rw_addr_at, rw_object
 from targets import (GpuTarget, Target, gpu_pattern, proc_mem_read, proc_mem_write,
                      scratch_pattern)
 
@@ -127,6 +127,54 @@ def test_generic_fallback_needs_the_mmio_flag_for_vram(start):
     data, done = rw_addr(t.pid, bo["addr"] + 2 * PAGE - 6, 20,
                          uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO)
     assert data == gpu_pattern(bo["id"], 2 * PAGE - 6, 20)
+
+
+@pytest.mark.parametrize("flags", [0, uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO],
+                         ids=["object", "generic"])
+def test_ioctl_transfers_span_chunks_at_odd_offsets(start, flags):
+    """More than one 64 KiB chunk, at odd offsets of both the object and the caller's buffer:
+    the ioctl copies between VRAM and the caller's pinned pages directly, in whole words
+    inside and byte-exact at the edges, and leaves the neighbouring bytes alone."""
+    t = start(GpuTarget, 1, 24, VRAM)
+    bo = t.bos[0]
+    length = 20 * PAGE - 13
+    buf = ctypes.create_string_buffer(length + 16)
+    assert rw_addr_at(t.pid, bo["addr"] + 3, ctypes.addressof(buf) + 5, length, flags) == length
+    assert buf.raw[:5] == bytes(5) and buf.raw[5 + length:] == bytes(11)
+    assert buf.raw[5:5 + length] == gpu_pattern(bo["id"], 3, length)
+
+    data = os.urandom(length)
+    ctypes.memmove(ctypes.addressof(buf) + 7, data, length)
+    assert rw_addr_at(t.pid, bo["addr"] + 11, ctypes.addressof(buf) + 7, length,
+                      flags | uapi.IODBG_RW_WRITE) == length
+    t.move(0, SYSTEM)
+    assert proc_mem_read(t.pid, bo["addr"], 11) == gpu_pattern(bo["id"], 0, 11)
+    assert proc_mem_read(t.pid, bo["addr"] + 11, length) == data
+    assert proc_mem_read(t.pid, bo["addr"] + 11 + length, 16) == \
+        gpu_pattern(bo["id"], 11 + length, 16)
+
+
+def test_ioctl_buffer_that_cannot_be_pinned(start):
+    """The caller's buffer in an IO mapping of its own (here of /dev/iodbg's scratch object,
+    VM_IO | VM_PFNMAP, which cannot be pinned) is served through a bounce buffer, both ways."""
+    t = start(GpuTarget, 1, 4, VRAM)
+    bo = t.bos[0]
+    length = 3 * PAGE + 100
+    fd = os.open("/dev/iodbg", os.O_RDWR)
+    scratch = mmap.mmap(fd, 4 * PAGE)
+    try:
+        window = (ctypes.c_char * (4 * PAGE)).from_buffer(scratch)
+        base = ctypes.addressof(window)
+        assert rw_addr_at(t.pid, bo["addr"] + 2, base + 1, length) == length
+        assert scratch[1:1 + length] == gpu_pattern(bo["id"], 2, length)
+        data = os.urandom(length)
+        scratch[9:9 + length] = data
+        assert rw_addr_at(t.pid, bo["addr"] + 5, base + 9, length, uapi.IODBG_RW_WRITE) == length
+        assert proc_mem_read(t.pid, bo["addr"] + 5, length) == data
+        del window
+    finally:
+        scratch.close()
+        os.close(fd)
 
 
 @pytest.mark.parametrize("variant,flag", [("noaccess", uapi.IODBG_OBJECT_NO_ACCESS),

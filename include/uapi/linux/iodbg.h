@@ -137,7 +137,8 @@ struct iodbg_list_objects {
  * @len:	bytes to transfer, at most IODBG_RW_MAX_LEN
  * @flags:	IODBG_RW_*
  * @pad:	must be zero
- * @done:	out: bytes transferred; on an error, those transferred before it
+ * @done:	out: bytes transferred; on an error, those transferred before it (a read may
+ *		have stored more of @buf than that: its contents there are undefined)
  * @reserved:	must be zero
  *
  * An iodbg object is read wherever it lives now, under its own lock; any other VM_IO or
