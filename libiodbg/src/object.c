@@ -48,6 +48,25 @@ static void fd_link(const struct iodbg_target *t, int tfd, char *buf, size_t siz
 	snprintf(buf, size, "/proc/self/fd/%d/fd/%d", t->dirfd, tfd);
 }
 
+/*
+ * A pidfd of the target's thread group. Before Linux 6.9 only a group leader has one: a
+ * thread id takes its leader's, whose files the threads share (a thread that unshared its
+ * files is described by the files take() copies, which it checks itself).
+ */
+static int pidfd_open_group(struct iodbg_target *t)
+{
+	int fd = syscall(SYS_pidfd_open, t->pid, 0);
+	long tgid;
+
+	if (fd >= 0 || errno != EINVAL)
+		return fd >= 0 ? fd : -errno;
+	tgid = iodbg__proc_status(t, "Tgid");
+	if (tgid <= 0 || tgid == t->pid)
+		return tgid == -ESRCH ? -ESRCH : -EINVAL;
+	fd = syscall(SYS_pidfd_open, (pid_t)tgid, 0);
+	return fd >= 0 ? fd : -errno;
+}
+
 static int pidfd(struct iodbg_target *t)
 {
 	struct stat st;
@@ -55,9 +74,9 @@ static int pidfd(struct iodbg_target *t)
 
 	if (t->pidfd >= 0)
 		return t->pidfd;
-	fd = syscall(SYS_pidfd_open, t->pid, 0);
+	fd = pidfd_open_group(t);
 	if (fd < 0)
-		return errno == ESRCH ? -ESRCH : -errno;
+		return fd;
 	/*
 	 * The pid may have been reused since iodbg_open(). While our /proc/PID folder still
 	 * answers, the process it was opened on is not reaped, so the pid, and the pidfd taken

@@ -17,25 +17,9 @@
 
 #define WORD sizeof(long)
 
-/* The TracerPid line of /proc/PID/status, or a negative errno. */
-static long tracer_of(struct iodbg_target *t)
-{
-	long tracer = -ENOENT;
-	size_t len;
-	char *text, *line;
-
-	if (iodbg__read_proc(t, "status", &text, &len))
-		return -ESRCH;
-	line = strstr(text, "\nTracerPid:");
-	if (line)
-		tracer = strtol(line + strlen("\nTracerPid:"), NULL, 10);
-	free(text);
-	return tracer;
-}
-
 static int pt_check(struct iodbg_target *t, const struct iodbg_xfer *x, char *why, size_t size)
 {
-	long tracer = tracer_of(t);
+	long tracer = iodbg__proc_status(t, "TracerPid");
 
 	(void)x;
 	if (tracer == getpid())

@@ -138,3 +138,19 @@ int iodbg__read_proc(struct iodbg_target *t, const char *name, char **text, size
 	*len = n;
 	return 0;
 }
+
+long iodbg__proc_status(struct iodbg_target *t, const char *field)
+{
+	long value = -ENOENT;
+	char key[32], *text, *line;
+	size_t len;
+
+	if (iodbg__read_proc(t, "status", &text, &len))
+		return -ESRCH;
+	snprintf(key, sizeof(key), "\n%s:", field);
+	line = strstr(text, key);
+	if (line)
+		value = strtol(line + strlen(key), NULL, 10);
+	free(text);
+	return value;
+}

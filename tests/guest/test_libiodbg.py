@@ -334,6 +334,22 @@ def test_held_objects_that_are_not_mapped(start):
     assert bytes.fromhex(t.command("read 0 8193 16")) == b"held, not mapped"
 
 
+def test_held_objects_of_a_process_named_by_a_thread_id(start):
+    """A thread id names its process. Held objects are copied through a pidfd, which before
+    Linux 6.9 only a thread-group leader has: the thread's leader's is taken."""
+    t = start(SpuTarget, 1)
+    ctx = t.ctxs[0]
+    tid = int(t.command("thread").split("tid=")[1])
+    assert tid != t.pid
+    t.ok("unmap 0")
+    assert {o["id"]: o["mapped"] for o in objects(tid)} == \
+        {ctx["ls_id"]: False, ctx["regs_id"]: False}
+    status, data, report, message = object_read(tid, ctx["ls_id"], 8, 64)
+    assert status == 0, message
+    assert data == spu_pattern(ctx["ls_id"], 8, 64)
+    assert served_by(report) == [(64, "object")]
+
+
 def test_registers_of_a_stopped_context_do_not_wait(start):
     """A stopped context's registers are a saved copy: its register mapping would wait for the
     context to run again, the object path reads them at once."""

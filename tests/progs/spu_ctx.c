@@ -20,13 +20,16 @@
  *   unmap I               unmap both mappings of context I; print "ok"
  *   map I                 map both files of context I again (after unmap, while the files
  *                         are open); print "ok" or "error ERRNO"
+ *   thread                start a thread that only waits; print "thread tid=TID"
  *   quit                  exit 0
  * SIGUSR1 prints "sigusr1", whatever the program is doing.
  * The pattern: the 64-bit word at byte offset O < SPU_SIM_LS_COUNTER of the local store whose
  * iodbg object id is ID holds SPU_PATTERN | ID << 32 | O.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,6 +105,30 @@ static void print_bytes(const unsigned char *mem, size_t size, unsigned long off
 	print_hex_line(mem + off, len);
 }
 
+static void *idle_thread(void *tid)
+{
+	__atomic_store_n((pid_t *)tid, gettid(), __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Start a thread that only waits, for debuggers to name the process by a thread id. */
+static void start_thread(void)
+{
+	static pid_t tid;
+	pthread_t thread;
+
+	__atomic_store_n(&tid, 0, __ATOMIC_RELAXED);
+	if (pthread_create(&thread, NULL, idle_thread, &tid)) {
+		printf("error: pthread_create\n");
+		return;
+	}
+	while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	printf("thread tid=%d\n", (int)tid);
+}
+
 static void print_result(int ret)
 {
 	if (ret)
@@ -166,6 +193,11 @@ static void serve(int count)
 		n = sscanf(line, "%15s %d %lu %lu", cmd, &i, &off, &len);
 		if (n >= 1 && !strcmp(cmd, "quit"))
 			return;
+		if (n == 1 && !strcmp(cmd, "thread")) {
+			start_thread();
+			fflush(stdout);
+			continue;
+		}
 		if (n < 2 || i < 0 || i >= count) {
 			printf("error: bad command: %s", line);
 			fflush(stdout);
