@@ -186,45 +186,86 @@ void iodbg_copy_pages(struct page **pages, u64 offset, void *buf, size_t len, bo
 }
 EXPORT_SYMBOL_GPL(iodbg_copy_pages);
 
-/* Device memory wants whole, aligned words: the widest the CPU loads in one access. */
+/*
+ * Device memory wants whole, aligned words: the widest the CPU loads in one access. The raw
+ * accessors keep the bytes in memory order on either endianness, as memcpy_fromio() does.
+ */
 #ifdef CONFIG_64BIT
 typedef u64 iodbg_word;
-#define iodbg_read_word(p)	readq(p)
-#define iodbg_write_word(v, p)	writeq(v, p)
+#define iodbg_read_word(p)	__raw_readq(p)
+#define iodbg_write_word(v, p)	__raw_writeq(v, p)
 #else
 typedef u32 iodbg_word;
-#define iodbg_read_word(p)	readl(p)
-#define iodbg_write_word(v, p)	writel(v, p)
+#define iodbg_read_word(p)	__raw_readl(p)
+#define iodbg_write_word(v, p)	__raw_writel(v, p)
 #endif
 #define IODBG_WORD	sizeof(iodbg_word)
 
-/* A partial word at an edge: read the word, merge the bytes, write it back. */
-static void iodbg_copy_io_partial(void __iomem *io, void *buf, size_t len, bool write)
+/* Read a partial word at an edge: load the whole aligned word, keep the bytes asked for. */
+static void iodbg_read_io_edge(const void __iomem *io, void *buf, size_t len)
 {
 	size_t in_word = (unsigned long)io & (IODBG_WORD - 1);
-	void __iomem *word_io = io - in_word;
-	iodbg_word word = iodbg_read_word(word_io);
+	iodbg_word word = iodbg_read_word(io - in_word);
 
-	if (write) {
-		memcpy((u8 *)&word + in_word, buf, len);
-		iodbg_write_word(word, word_io);
-	} else {
-		memcpy(buf, (u8 *)&word + in_word, len);
+	memcpy(buf, (u8 *)&word + in_word, len);
+}
+
+/*
+ * Write a partial word at an edge with the widest naturally aligned stores that fit: exactly
+ * the bytes asked for, so that a store the target makes meanwhile to a neighbouring byte of
+ * the same word is never overwritten, as a read-merge-write of the word would.
+ */
+static void iodbg_write_io_edge(void __iomem *io, const void *buf, size_t len)
+{
+	while (len) {
+		unsigned long at = (unsigned long)io;
+		size_t step;
+
+		if (!(at & 3) && len >= 4) {
+			u32 v;
+
+			memcpy(&v, buf, sizeof(v));
+			__raw_writel(v, io);
+			step = 4;
+		} else if (!(at & 1) && len >= 2) {
+			u16 v;
+
+			memcpy(&v, buf, sizeof(v));
+			__raw_writew(v, io);
+			step = 2;
+		} else {
+			__raw_writeb(*(const u8 *)buf, io);
+			step = 1;
+		}
+		io += step;
+		buf += step;
+		len -= step;
 	}
 }
 
+static void iodbg_copy_io_edge(void __iomem *io, void *buf, size_t len, bool write)
+{
+	if (write)
+		iodbg_write_io_edge(io, buf, len);
+	else
+		iodbg_read_io_edge(io, buf, len);
+}
+
 /**
- * iodbg_copy_io() - copy between a kernel buffer and device memory, in aligned words only
+ * iodbg_copy_io() - copy between a kernel buffer and device memory, in aligned words
  * @io:		device memory, as ioremap() and its variants map it
  * @buf:	kernel buffer, of any alignment
  * @len:	bytes
  * @write:	copy @buf into @io instead of out of it
  *
- * Every access to @io is an aligned access of the CPU's word size, which device registers
- * honour where they may ignore byte accesses; partial words at the edges are read, merged and
- * written back. For the ->copy op of objects placed in device memory: a word per access is
+ * Reads load only aligned words of the CPU's word size, which device registers honour where
+ * they may ignore byte accesses (the partial words at the edges are loaded whole). Writes store
+ * aligned words, and at the edges exactly the bytes asked for, in the widest naturally aligned
+ * stores that fit. For the ->copy op of objects placed in device memory: a word per access is
  * half the device transactions of memcpy_fromio()'s 32-bit moves on x86, and an eighth of
  * memcpy()'s byte moves where the CPU copies by bytes (rep movsb).
+ *
+ * Context: any; the stores are complete (write-combining buffers flushed) on return.
  */
 void iodbg_copy_io(void __iomem *io, void *buf, size_t len, bool write)
 {
@@ -232,7 +273,7 @@ void iodbg_copy_io(void __iomem *io, void *buf, size_t len, bool write)
 	size_t i, words;
 
 	if (head) {
-		iodbg_copy_io_partial(io, buf, head, write);
+		iodbg_copy_io_edge(io, buf, head, write);
 		io += head;
 		buf += head;
 		len -= head;
@@ -252,8 +293,12 @@ void iodbg_copy_io(void __iomem *io, void *buf, size_t len, bool write)
 		}
 	}
 	if (len % IODBG_WORD)
-		iodbg_copy_io_partial(io + words * IODBG_WORD, buf + words * IODBG_WORD,
-				      len % IODBG_WORD, write);
+		iodbg_copy_io_edge(io + words * IODBG_WORD, buf + words * IODBG_WORD,
+				   len % IODBG_WORD, write);
+	if (write) {
+		/* Raw stores are unordered: finish them before the caller unlocks the object. */
+		wmb();
+	}
 }
 EXPORT_SYMBOL_GPL(iodbg_copy_io);
 

@@ -106,10 +106,12 @@ static int gpu_sim_bo_fault_pfn(struct iodbg_object *obj, pgoff_t pgoff, unsigne
 {
 	struct gpu_sim_bo *bo = to_bo(obj);
 
-	if (bo->placement == IODBG_PLACEMENT_DEVICE)
+	if (bo->placement == IODBG_PLACEMENT_DEVICE) {
 		*pfn = gpu_sim.vram_pfn + bo->vram_start + pgoff;
-	else
+		*prot = pgprot_writecombine(*prot);	/* as the kernel maps VRAM, PAT or not */
+	} else {
 		*pfn = page_to_pfn(bo->pages[pgoff]);
+	}
 	return 0;
 }
 

@@ -179,6 +179,7 @@ out:
 struct iodbg_user_buf {
 	struct page *pages[IODBG_CHUNK_PAGES + 1];	/* a chunk may straddle one more */
 	unsigned int npages;	/* pinned for the current chunk; 0 when it is bounced */
+	bool unpinnable;	/* a pin failed: bounce the rest of the transfer */
 	void *vaddr;		/* the kernel's mapping of @pages */
 	void *bounce;		/* allocated on first use */
 	size_t bounce_size;
@@ -189,18 +190,21 @@ static bool iodbg_user_pin(struct iodbg_user_buf *ub, void __user *ubuf, size_t 
 {
 	unsigned long start = (unsigned long)ubuf & PAGE_MASK;
 	int npages = DIV_ROUND_UP(offset_in_page(ubuf) + len, PAGE_SIZE);
-	int pinned;
+	int i, pinned;
 
-	/* A transfer that reads the target writes the buffer. */
+	/* A transfer that reads the target writes the buffer; one that writes it only reads. */
 	pinned = pin_user_pages_fast(start, npages, write ? 0 : FOLL_WRITE, ub->pages);
-	if (pinned < 0)
-		return false;
 	if (pinned == npages)
-		ub->vaddr = vmap(ub->pages, npages, VM_MAP, PAGE_KERNEL);
+		ub->vaddr = vmap(ub->pages, npages, VM_MAP, write ? PAGE_KERNEL_RO : PAGE_KERNEL);
 	if (pinned != npages || !ub->vaddr) {
-		unpin_user_pages(ub->pages, pinned);
+		if (pinned > 0)
+			unpin_user_pages(ub->pages, pinned);
+		ub->unpinnable = true;
 		return false;
 	}
+	if (write)	/* the user's stores, for caches that alias the kernel's mapping */
+		for (i = 0; i < npages; i++)
+			flush_dcache_page(ub->pages[i]);
 	ub->npages = npages;
 	return true;
 }
@@ -213,7 +217,7 @@ static void *iodbg_user_map(struct iodbg_user_buf *ub, void __user *ubuf, size_t
 			    bool write)
 {
 	ub->npages = 0;
-	if (len >= PAGE_SIZE && iodbg_user_pin(ub, ubuf, len, write))
+	if (len >= PAGE_SIZE && !ub->unpinnable && iodbg_user_pin(ub, ubuf, len, write))
 		return ub->vaddr + offset_in_page(ubuf);
 	if (!ub->bounce) {
 		ub->bounce = kvmalloc(ub->bounce_size, GFP_KERNEL);

@@ -154,6 +154,23 @@ def test_ioctl_transfers_span_chunks_at_odd_offsets(start, flags):
         gpu_pattern(bo["id"], 11 + length, 16)
 
 
+@pytest.mark.parametrize("flags", [0, uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO],
+                         ids=["object", "generic"])
+def test_short_writes_to_vram_change_exactly_their_bytes(start, flags):
+    """Writes of every length up to two words at every alignment of a word: device memory is
+    written in aligned words and, at the edges, in narrower aligned stores of exactly the
+    bytes asked for."""
+    t = start(GpuTarget, 1, 1, VRAM)
+    bo = t.bos[0]
+    expected = bytearray(gpu_pattern(bo["id"], 0, 64))
+    for start_at in range(8, 16):
+        for length in range(1, 17):
+            data = os.urandom(length)
+            assert rw_addr(t.pid, bo["addr"] + start_at, data, flags) == length
+            expected[start_at:start_at + length] = data
+            assert proc_mem_read(t.pid, bo["addr"], 64) == expected, (start_at, length)
+
+
 def test_ioctl_buffer_that_cannot_be_pinned(start):
     """The caller's buffer in an IO mapping of its own (here of /dev/iodbg's scratch object,
     VM_IO | VM_PFNMAP, which cannot be pinned) is served through a bounce buffer, both ways."""
