@@ -629,9 +629,34 @@ int iodbg_object_install_fd(struct iodbg_object *obj, const char *name)
 }
 EXPORT_SYMBOL_GPL(iodbg_object_install_fd);
 
+/*
+ * "iodbg:[NAME]" in /proc/PID/fd and /proc/PID/maps, as anon_inode:[NAME]: no path of a
+ * mounted filesystem looks like it, so a debugger tells object files from the others by the
+ * link alone, without a statfs() that a FUSE server could leave unanswered.
+ */
+static char *iodbg_fs_dname(struct dentry *dentry, char *buffer, int buflen)
+{
+	char name[64];
+	int len;
+
+	len = snprintf(name, sizeof(name), IODBG_FD_LINK_PREFIX "%s]", dentry->d_name.name) + 1;
+	if (len > sizeof(name) || len > buflen)
+		return ERR_PTR(-ENAMETOOLONG);
+	return memcpy(buffer + buflen - len, name, len);
+}
+
+static const struct dentry_operations iodbg_fs_dentry_ops = {
+	.d_dname = iodbg_fs_dname,
+};
+
 static int iodbg_fs_init_fs_context(struct fs_context *fc)
 {
-	return init_pseudo(fc, IODBG_FS_MAGIC) ? 0 : -ENOMEM;
+	struct pseudo_fs_context *ctx = init_pseudo(fc, IODBG_FS_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->dops = &iodbg_fs_dentry_ops;
+	return 0;
 }
 
 static struct file_system_type iodbg_fs_type = {

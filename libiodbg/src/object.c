@@ -7,9 +7,11 @@
  * so it grants nothing the other paths would refuse. An object the target only maps goes by
  * the chain, at the address a mapping of it gives.
  *
- * The target's files are found in /proc/PID/fd. statfs() of a magic link there tells the
- * filesystem of the file without opening it, so only iodbgfs files are copied and only they
- * are ever given an ioctl. The copies stay with the target handle; before one is used again,
+ * The target's files are found in /proc/PID/fd. Only a descriptor whose link reads
+ * "iodbg:[NAME]" (IODBG_FD_LINK_PREFIX), which no file of a mounted filesystem's does, is
+ * looked at further, so nothing here waits on a FUSE or NFS server; statfs() of its magic
+ * link then confirms the filesystem without opening the file, so only iodbgfs files are
+ * copied and only they are ever given an ioctl. The copies stay with the target handle; before one is used again,
  * a stat() of the target's descriptor must still find the object's inode (each object has an
  * inode of its own), because the target may have closed that descriptor and reused its
  * number for another file.
@@ -20,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,20 @@ static void fd_link(const struct iodbg_target *t, int tfd, char *buf, size_t siz
  * thread id takes its leader's, whose files the threads share (a thread that unshared its
  * files is described by the files take() copies, which it checks itself).
  */
+/*
+ * Whether the target's descriptor @tfd looks like an iodbg object file, by its link alone:
+ * a statfs() or stat() of a file on FUSE would ask the FUSE server, which never answers if it
+ * is the stopped target itself. @link is fd_link()'s.
+ */
+static bool object_link(const char *link)
+{
+	char text[sizeof(IODBG_FD_LINK_PREFIX)];
+	ssize_t n = readlink(link, text, sizeof(text));
+
+	return n == (ssize_t)sizeof(text) &&
+	       !memcmp(text, IODBG_FD_LINK_PREFIX, sizeof(text) - 1);
+}
+
 static int pidfd_open_group(struct iodbg_target *t)
 {
 	int fd = syscall(SYS_pidfd_open, t->pid, 0);
@@ -169,7 +186,8 @@ int iodbg__held_scan(struct iodbg_target *t)
 			continue;	/* "." and ".." */
 		fd_link(t, tfd, link, sizeof(link));
 		/* A descriptor closed since the listing is no error: it is no longer held. */
-		if (statfs(link, &sfs) || sfs.f_type != IODBG_FS_MAGIC || stat(link, &st))
+		if (!object_link(link) || statfs(link, &sfs) || sfs.f_type != IODBG_FS_MAGIC ||
+		    stat(link, &st))
 			continue;
 		if (n == cap) {
 			struct iodbg__held *bigger = reallocarray(v, cap = cap ? 2 * cap : 8,
@@ -220,7 +238,8 @@ static const struct iodbg__held *held_find(struct iodbg_target *t, uint64_t id)
 		if (h->id != id)
 			continue;
 		fd_link(t, h->tfd, link, sizeof(link));
-		if (!stat(link, &st) && st.st_dev == h->dev && st.st_ino == h->ino)
+		if (object_link(link) && !stat(link, &st) && st.st_dev == h->dev &&
+		    st.st_ino == h->ino)
 			return h;
 	}
 	return NULL;

@@ -97,6 +97,18 @@ def test_no_debugger_write_through_a_read_only_mapping(start):
     assert proc_mem_read(t.pid, bo["addr"], 8) == gpu_pattern(bo["id"], 0, 8)
 
 
+def test_object_files_are_named_in_proc(start):
+    """/proc/PID/fd and /proc/PID/maps name an object file iodbg:[NAME], which no path of a
+    mounted filesystem looks like: debuggers pick object files out by the link alone."""
+    t = start(GpuTarget, 1, 2, GART)
+    bo = t.bos[0]
+    name = f"{uapi.IODBG_FD_LINK_PREFIX}gpu_bo:{bo['id']}]"
+    assert os.readlink(f"/proc/{t.pid}/fd/{bo['fd']}") == name
+    with open(f"/proc/{t.pid}/maps") as f:
+        line = next(line for line in f if line.startswith(f"{bo['addr']:x}-"))
+    assert line.split()[-1] == name
+
+
 def test_object_file_from_pidfd_getfd(start):
     """The debug ioctl on the target's own object file, for objects read by (object, offset)."""
     t = start(GpuTarget, 1, 4, VRAM)

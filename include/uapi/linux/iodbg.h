@@ -42,6 +42,12 @@
  */
 #define IODBG_FS_MAGIC		0x10db10db
 
+/*
+ * What readlink() of /proc/PID/fd/N says of an object file begins with this, "iodbg:[" NAME
+ * "]", as /proc/PID/maps names its mappings; no path of a mounted filesystem does.
+ */
+#define IODBG_FD_LINK_PREFIX	"iodbg:["
+
 /* Object kinds. */
 #define IODBG_KIND_SCRATCH	1	/* kernel pages behind /dev/iodbg */
 #define IODBG_KIND_GPU_BO	2	/* a GPU buffer object */
