@@ -62,7 +62,7 @@ progs: $(PROGS)
 
 $(BUILD)/progs/%: tests/progs/%.c tests/progs/hexline.h $(UAPI_HEADER) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude/uapi -o $@ $<
+	$(CC) $(CFLAGS) $(WARNINGS) -pthread -Iinclude/uapi -o $@ $<
 
 # The Python views of the C headers, for the tests and the GDB package.
 $(UAPI_PYTHON): $(UAPI_HEADER) scripts/gen-uapi-python | deps

@@ -636,13 +636,20 @@ EXPORT_SYMBOL_GPL(iodbg_object_install_fd);
  */
 static char *iodbg_fs_dname(struct dentry *dentry, char *buffer, int buflen)
 {
-	char name[64];
-	int len;
+	static const char prefix[] = IODBG_FD_LINK_PREFIX;
+	const char *name = dentry->d_name.name;
+	size_t plen = sizeof(prefix) - 1, nlen = strlen(name);
+	char *p;
 
-	len = snprintf(name, sizeof(name), IODBG_FD_LINK_PREFIX "%s]", dentry->d_name.name) + 1;
-	if (len > sizeof(name) || len > buflen)
+	/* At the end of @buffer, as d_path() wants it, however long the driver's name. */
+	if (plen + nlen + 2 > buflen)
 		return ERR_PTR(-ENAMETOOLONG);
-	return memcpy(buffer + buflen - len, name, len);
+	p = buffer + buflen - (plen + nlen + 2);
+	memcpy(p, prefix, plen);
+	memcpy(p + plen, name, nlen);
+	p[plen + nlen] = ']';
+	p[plen + nlen + 1] = '\0';
+	return p;
 }
 
 static const struct dentry_operations iodbg_fs_dentry_ops = {

@@ -202,9 +202,11 @@ static bool iodbg_user_pin(struct iodbg_user_buf *ub, void __user *ubuf, size_t 
 		ub->unpinnable = true;
 		return false;
 	}
-	if (write)	/* the user's stores, for caches that alias the kernel's mapping */
+	if (write) {	/* the user's stores, for caches that alias the kernel's mapping */
 		for (i = 0; i < npages; i++)
 			flush_dcache_page(ub->pages[i]);
+		invalidate_kernel_vmap_range(ub->vaddr, npages << PAGE_SHIFT);
+	}
 	ub->npages = npages;
 	return true;
 }

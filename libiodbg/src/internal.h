@@ -118,7 +118,10 @@ const char *iodbg__errname(int err, char *buf, size_t size);
 /* target.c: open /proc/PID/@name; read all of it (NUL-terminated, to be freed). */
 int iodbg__open_proc(struct iodbg_target *t, const char *name, int flags);
 int iodbg__read_proc(struct iodbg_target *t, const char *name, char **text, size_t *len);
-/* The number after "@field:" in /proc/PID/status; -ENOENT without one, -ESRCH if unreadable. */
+/*
+ * The number after "@field:" in /proc/PID/status (a field after the first line, "Name");
+ * -ENOENT without one, -ESRCH if unreadable.
+ */
 long iodbg__proc_status(struct iodbg_target *t, const char *field);
 
 /* maps.c: the index of the first mapping that ends after @addr (count if none). */

@@ -52,14 +52,9 @@ static void fd_link(const struct iodbg_target *t, int tfd, char *buf, size_t siz
 }
 
 /*
- * A pidfd of the target's thread group. Before Linux 6.9 only a group leader has one: a
- * thread id takes its leader's, whose files the threads share (a thread that unshared its
- * files is described by the files take() copies, which it checks itself).
- */
-/*
- * Whether the target's descriptor @tfd looks like an iodbg object file, by its link alone:
- * a statfs() or stat() of a file on FUSE would ask the FUSE server, which never answers if it
- * is the stopped target itself. @link is fd_link()'s.
+ * Whether the target's descriptor whose magic link is @link looks like an iodbg object file,
+ * by the link alone: a statfs() or stat() of a file on FUSE would ask the FUSE server, which
+ * never answers if it is the stopped target itself.
  */
 static bool object_link(const char *link)
 {
@@ -70,11 +65,24 @@ static bool object_link(const char *link)
 	       !memcmp(text, IODBG_FD_LINK_PREFIX, sizeof(text) - 1);
 }
 
-static int pidfd_open_group(struct iodbg_target *t)
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL		/* <linux/pidfd.h>, Linux 6.9 */
+#endif
+
+/*
+ * A pidfd of the target, whose files are those /proc/PID/fd lists. pidfd_open() of a thread
+ * id takes PIDFD_THREAD (Linux 6.9); before that, only the thread group leader has a pidfd,
+ * whose files the threads share unless one unshared them (take() then finds another inode
+ * than the listing did, and skips the file).
+ */
+static int pidfd_open_target(struct iodbg_target *t)
 {
 	int fd = syscall(SYS_pidfd_open, t->pid, 0);
 	long tgid;
 
+	if (fd >= 0 || errno != EINVAL)
+		return fd >= 0 ? fd : -errno;
+	fd = syscall(SYS_pidfd_open, t->pid, PIDFD_THREAD);
 	if (fd >= 0 || errno != EINVAL)
 		return fd >= 0 ? fd : -errno;
 	tgid = iodbg__proc_status(t, "Tgid");
@@ -91,7 +99,7 @@ static int pidfd(struct iodbg_target *t)
 
 	if (t->pidfd >= 0)
 		return t->pidfd;
-	fd = pidfd_open_group(t);
+	fd = pidfd_open_target(t);
 	if (fd < 0)
 		return fd;
 	/*
@@ -107,8 +115,12 @@ static int pidfd(struct iodbg_target *t)
 	return fd;
 }
 
-/* Our copy of the target's descriptor @tfd, if that is an iodbg object file; else < 0. */
-static int take(struct iodbg_target *t, int tfd, struct iodbg__held *h)
+/*
+ * Our copy of the target's descriptor @tfd, if that still is the iodbg object file @listed
+ * (the stat() of its magic link); else < 0.
+ */
+static int take(struct iodbg_target *t, int tfd, const struct stat *listed,
+		struct iodbg__held *h)
 {
 	struct iodbg_object_info info = { 0 };
 	struct statfs sfs;
@@ -125,8 +137,12 @@ static int take(struct iodbg_target *t, int tfd, struct iodbg__held *h)
 				    "(pidfd_getfd): %s%s", tfd, (int)t->pid, strerror(-err),
 				    err == -EPERM ? " (no permission to debug it)" : "");
 	}
-	/* The target may have put another file at @tfd since we looked: look again. */
-	if (fstatfs(fd, &sfs) || sfs.f_type != IODBG_FS_MAGIC || fstat(fd, &st)) {
+	/*
+	 * The target may have put another file at @tfd since we looked, or the copy came from
+	 * another file table than the listing (see pidfd_open_target()): look again.
+	 */
+	if (fstatfs(fd, &sfs) || sfs.f_type != IODBG_FS_MAGIC || fstat(fd, &st) ||
+	    st.st_dev != listed->st_dev || st.st_ino != listed->st_ino) {
 		close(fd);
 		return -EBADF;
 	}
@@ -205,7 +221,7 @@ int iodbg__held_scan(struct iodbg_target *t)
 			old->fd = -1;	/* moved to @v */
 			continue;
 		}
-		err = take(t, tfd, &v[n]);
+		err = take(t, tfd, &st, &v[n]);
 		if (!err)
 			n++;
 		else if (err == -EBADF)
