@@ -11,10 +11,10 @@
  * "iodbg:[NAME]" (IODBG_FD_LINK_PREFIX), which no file of a mounted filesystem's does, is
  * looked at further, so nothing here waits on a FUSE or NFS server; statfs() of its magic
  * link then confirms the filesystem without opening the file, so only iodbgfs files are
- * copied and only they are ever given an ioctl. The copies stay with the target handle; before one is used again,
- * a stat() of the target's descriptor must still find the object's inode (each object has an
- * inode of its own), because the target may have closed that descriptor and reused its
- * number for another file.
+ * copied and only they are ever given an ioctl. The copies stay with the target handle;
+ * before one is used again, a stat() of the target's descriptor must still find the object's
+ * inode (each object has an inode of its own), because the target may have closed that
+ * descriptor and reused its number for another file.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
