@@ -8,9 +8,10 @@ iodbg, as ratios against baselines measured in the same run.
    (RW_ADDR with IODBG_RW_GENERIC | IODBG_RW_ALLOW_MMIO) against the same mapping read through
    /proc/PID/mem with the kernel's generic_access_phys() as its ->access; speedup =
    generic_access_phys time / fallback time (target: at least 3).
-Each figure is the best of several runs. Every reader reads straight into one buffer of its
-own, faulted in by a first read that is checked against the pattern, so that the time is the
-kernel's, not Python's allocating and copying.
+Each figure is the best of several rounds, each round timing every reader of a ratio once.
+Every reader reads straight into one buffer of its own, faulted in by a first read that is
+checked against the pattern, so that the time is the kernel's, not Python's allocating and
+copying.
 """
 import ctypes
 import os
@@ -26,16 +27,19 @@ from targets import Target, gpu_pattern                 # noqa: E402
 
 MIB = 1 << 20
 PAGE = os.sysconf("SC_PAGESIZE")
-RUNS = 5
+RUNS = 7
 
 
-def best(fn):
-    times = []
+def best(*fns):
+    """The best time of each function over RUNS rounds, one call of each per round, so that
+    a slow spell of the machine falls on every figure of a ratio alike."""
+    times = [[] for _ in fns]
     for _ in range(RUNS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, fn_times in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            fn_times.append(time.perf_counter() - start)
+    return [min(t) for t in times]
 
 
 def proc_mem_reader(pid, addr, size, chunk=MIB):
@@ -82,7 +86,7 @@ def expect_gpu_pattern(data, bo_id):
 
 def main():
     kernel = os.uname().release
-    print(f"iodbg kernel benchmark on {kernel}, best of {RUNS} runs")
+    print(f"iodbg kernel benchmark on {kernel}, best of {RUNS} rounds")
     size = 64 * MIB
     anon = Target("anon_map", str(size // PAGE))
     vram, bo_id = gpu_target(size)
@@ -95,9 +99,7 @@ def main():
                    for off in range(0, size, PAGE)), "a benchmark read returned wrong bytes"
         expect_gpu_pattern(vram_read(), bo_id)
         expect_gpu_pattern(vram_ioctl(), bo_id)
-        base = best(anon_read)
-        dev_mem = best(vram_read)
-        dev_ioctl = best(vram_ioctl)
+        base, dev_mem, dev_ioctl = best(anon_read, vram_read, vram_ioctl)
     finally:
         anon.close()
         vram.close()
@@ -116,8 +118,7 @@ def main():
         fallback_read = ioctl_reader(phys.pid, phys.addr, size, flags, chunk=size)
         expect_gpu_pattern(kernel_read(), bo_id)
         expect_gpu_pattern(fallback_read(), bo_id)
-        access_phys = best(kernel_read)
-        fallback = best(fallback_read)
+        access_phys, fallback = best(kernel_read, fallback_read)
     finally:
         phys.close()
     print(f"  1 MiB pfn mapping of VRAM, generic_access_phys {access_phys * 1e3:6.1f} ms  "

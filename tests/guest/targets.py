@@ -100,6 +100,9 @@ class SpuTarget(Target):
     def __init__(self, count, **kw):
         super().__init__("spu_ctx", str(count), **kw)
         self.ctxs = [key_values(line) for line in self.lines if line.startswith("ctx ")]
+        # A buffer of ordinary memory the size of a local store: the word at offset O holds O.
+        self.ordinary = next(key_values(line) for line in self.lines
+                             if line.startswith("ordinary "))
 
     def ok(self, line):
         assert self.command(line) == "ok", line

@@ -7,8 +7,10 @@
  *   spu_ctx COUNT
  *
  * Prints one line per context, "ctx index=I id=CTX ls_id=ID regs_id=ID ls_fd=FD regs_fd=FD
- * ls=0xADDR regs=0xADDR regs_size=BYTES", then "ready pid=PID addr=0xADDR size=BYTES" for the
- * first local store, and serves commands on stdin (I: a context's index):
+ * ls=0xADDR regs=0xADDR regs_size=BYTES", then "ordinary addr=0xADDR size=BYTES" for a buffer
+ * of ordinary memory the size of a local store (the 64-bit word at offset O holds O), then
+ * "ready pid=PID addr=0xADDR size=BYTES" for the first local store, and serves commands on
+ * stdin (I: a context's index):
  *   read I OFFSET LENGTH  print the bytes context I's local store mapping shows, as hex
  *   regs I OFFSET LENGTH  the same for its register mapping, which waits while the context is
  *                         off the SPEs
@@ -233,6 +235,7 @@ static void serve(int count)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_sigusr1, .sa_flags = SA_RESTART };
+	uint64_t *ordinary;
 	int count, ctl;
 
 	if (argc != 2) {
@@ -260,6 +263,15 @@ int main(int argc, char **argv)
 		       (unsigned long long)ctx->create.regs_id, ctx->create.ls_fd,
 		       ctx->create.regs_fd, (void *)ctx->ls, (void *)ctx->regs, ctx->regs_size);
 	}
+	ordinary = mmap(NULL, SPU_SIM_LS_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	if (ordinary == MAP_FAILED) {
+		perror("spu_ctx: mmap");
+		return 1;
+	}
+	for (size_t i = 0; i < SPU_SIM_LS_SIZE / sizeof(*ordinary); i++)
+		ordinary[i] = i * sizeof(*ordinary);
+	printf("ordinary addr=%p size=%u\n", (void *)ordinary, SPU_SIM_LS_SIZE);
 	printf("ready pid=%d addr=%p size=%u\n", getpid(), (void *)ctxs[0].ls, SPU_SIM_LS_SIZE);
 	fflush(stdout);
 	serve(count);
