@@ -16,30 +16,18 @@ copying.
 import ctypes
 import os
 import sys
-import time
 
 sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "guest"),
                 os.path.join(os.environ["IODBG_OUT"], "build", "python")]
 
 import iodbg_uapi as uapi                               # noqa: E402
 from iodbg_ioctl import rw_addr_at                      # noqa: E402
+from rounds import best                                 # noqa: E402
 from targets import Target, gpu_pattern                 # noqa: E402
 
 MIB = 1 << 20
 PAGE = os.sysconf("SC_PAGESIZE")
 RUNS = 7
-
-
-def best(*fns):
-    """The best time of each function over RUNS rounds, one call of each per round, so that
-    a slow spell of the machine falls on every figure of a ratio alike."""
-    times = [[] for _ in fns]
-    for _ in range(RUNS):
-        for fn, fn_times in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            fn_times.append(time.perf_counter() - start)
-    return [min(t) for t in times]
 
 
 def proc_mem_reader(pid, addr, size, chunk=MIB):
@@ -99,7 +87,7 @@ def main():
                    for off in range(0, size, PAGE)), "a benchmark read returned wrong bytes"
         expect_gpu_pattern(vram_read(), bo_id)
         expect_gpu_pattern(vram_ioctl(), bo_id)
-        base, dev_mem, dev_ioctl = best(anon_read, vram_read, vram_ioctl)
+        base, dev_mem, dev_ioctl = best(RUNS, anon_read, vram_read, vram_ioctl)
     finally:
         anon.close()
         vram.close()
@@ -118,7 +106,7 @@ def main():
         fallback_read = ioctl_reader(phys.pid, phys.addr, size, flags, chunk=size)
         expect_gpu_pattern(kernel_read(), bo_id)
         expect_gpu_pattern(fallback_read(), bo_id)
-        access_phys, fallback = best(kernel_read, fallback_read)
+        access_phys, fallback = best(RUNS, kernel_read, fallback_read)
     finally:
         phys.close()
     print(f"  1 MiB pfn mapping of VRAM, generic_access_phys {access_phys * 1e3:6.1f} ms  "

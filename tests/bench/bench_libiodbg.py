@@ -10,12 +10,12 @@ checked against the target's pattern.
 import os
 import subprocess
 import sys
-import time
 
 sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "guest"),
                 os.path.join(os.environ["IODBG_OUT"], "build", "python")]
 
 import iodbg_uapi as uapi                               # noqa: E402
+from rounds import best                                 # noqa: E402
 from targets import Target, gpu_pattern                 # noqa: E402
 
 MIB = 1 << 20
@@ -26,17 +26,9 @@ IODBG = os.path.join(os.environ["IODBG_OUT"], "build", "libiodbg", "bin", "iodbg
 OUTPUT = "/tmp/bench.out"
 
 
-def best(*argvs):
-    """The best time of each command over RUNS rounds, each command once per round, so that a
-    slow spell of the machine falls on every figure of a ratio alike."""
-    times = [[] for _ in argvs]
-    for _ in range(RUNS):
-        for argv, argv_times in zip(argvs, times):
-            start = time.perf_counter()
-            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-            argv_times.append(time.perf_counter() - start)
-    return [min(t) for t in times]
+def run(argv):
+    return lambda: subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
 
 
 def iodbg_read(pid, addr):
@@ -61,11 +53,12 @@ def main():
     bo_id = int(vram.lines[0].split("id=")[1].split()[0])
     try:
         # Each round ends with the VRAM read, whose output is checked; the others once each.
-        for argv in dd_read(anon.pid, anon.addr), iodbg_read(anon.pid, anon.addr):
-            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        readers = [run(dd_read(anon.pid, anon.addr)), run(iodbg_read(anon.pid, anon.addr)),
+                   run(iodbg_read(vram.pid, vram.addr))]
+        for read in readers[:2]:
+            read()
             check_output(0)
-        dd, ordinary, device = best(dd_read(anon.pid, anon.addr), iodbg_read(anon.pid, anon.addr),
-                                    iodbg_read(vram.pid, vram.addr))
+        dd, ordinary, device = best(RUNS, *readers)
         check_output(int.from_bytes(gpu_pattern(bo_id, 0, 8), "little"))
     finally:
         anon.close()

@@ -18,19 +18,26 @@ def _ioctl(path_or_fd, request, arg):
             os.close(fd)
 
 
+def _rw_at(request, target, pid, addr, buf_address, length, flags, **overrides):
+    """IODBG_IOC_RW_ADDR or RW_OBJECT with the caller's buffer at @buf_address; @overrides set
+    fields after the rest. Returns done; raises OSError with the ioctl's errno."""
+    args = uapi.iodbg_rw(size=ctypes.sizeof(uapi.iodbg_rw), pid=pid, addr=addr, buf=buf_address,
+                         len=length, flags=flags)
+    for name, value in overrides.items():
+        setattr(args, name, value)
+    _ioctl(target, request, args)
+    return args.done
+
+
 def rw(request, target, addr, length_or_data, flags=0, pid=0, **overrides):
     """IODBG_IOC_RW_ADDR (target: /dev/iodbg) or RW_OBJECT (target: an object fd). Returns
     (bytes, done) for a read, done for a write; raises OSError with the ioctl's errno."""
     write = isinstance(length_or_data, (bytes, bytearray))
     buf = (ctypes.create_string_buffer(bytes(length_or_data), len(length_or_data)) if write
            else ctypes.create_string_buffer(length_or_data))
-    args = uapi.iodbg_rw(size=ctypes.sizeof(uapi.iodbg_rw), pid=pid, addr=addr,
-                         buf=ctypes.addressof(buf), len=len(buf),
-                         flags=flags | (uapi.IODBG_RW_WRITE if write else 0))
-    for name, value in overrides.items():
-        setattr(args, name, value)
-    _ioctl(target, request, args)
-    return args.done if write else (buf.raw[:args.done], args.done)
+    done = _rw_at(request, target, pid, addr, ctypes.addressof(buf), len(buf),
+                  flags | (uapi.IODBG_RW_WRITE if write else 0), **overrides)
+    return done if write else (buf.raw[:done], done)
 
 
 def rw_addr(pid, addr, length_or_data, flags=0, **overrides):
@@ -41,10 +48,7 @@ def rw_addr(pid, addr, length_or_data, flags=0, **overrides):
 def rw_addr_at(pid, addr, buf_address, length, flags=0):
     """IODBG_IOC_RW_ADDR between @addr of @pid and the caller's memory at @buf_address, with
     no copy of Python's own; returns how many bytes were transferred."""
-    args = uapi.iodbg_rw(size=ctypes.sizeof(uapi.iodbg_rw), pid=pid, addr=addr, buf=buf_address,
-                         len=length, flags=flags)
-    _ioctl("/dev/iodbg", uapi.IODBG_IOC_RW_ADDR, args)
-    return args.done
+    return _rw_at(uapi.IODBG_IOC_RW_ADDR, "/dev/iodbg", pid, addr, buf_address, length, flags)
 
 
 def rw_object(fd, offset, length_or_data, **overrides):
