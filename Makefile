@@ -14,7 +14,9 @@ export IODBG_OUT := $(abspath $(OUT))
 
 BUILD := $(IODBG_OUT)/build
 PROGS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(wildcard tests/progs/*.c))
-UAPI_HEADER := include/uapi/linux/iodbg.h
+# The user ABI: the core's and each reference driver's header, and the test module's.
+UAPI_HEADERS := include/uapi/linux/iodbg.h include/uapi/linux/gpu_sim.h \
+	include/uapi/linux/spu_sim.h kernel/tests/uapi/linux/iodbg_test.h
 UAPI_PYTHON := $(BUILD)/python/iodbg_uapi.py
 LIBIODBG_HEADER := libiodbg/include/iodbg/iodbg.h
 LIBIODBG_PYTHON := $(BUILD)/python/libiodbg_api.py
@@ -60,13 +62,13 @@ modules: deps
 
 progs: $(PROGS)
 
-$(BUILD)/progs/%: tests/progs/%.c tests/progs/hexline.h $(UAPI_HEADER) | deps
+$(BUILD)/progs/%: tests/progs/%.c tests/progs/hexline.h $(UAPI_HEADERS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARNINGS) -pthread -Iinclude/uapi -o $@ $<
+	$(CC) $(CFLAGS) $(WARNINGS) -pthread -Iinclude/uapi -Ikernel/tests/uapi -o $@ $<
 
 # The Python views of the C headers, for the tests and the GDB package.
-$(UAPI_PYTHON): $(UAPI_HEADER) scripts/gen-uapi-python | deps
-	scripts/gen-uapi-python $< $@
+$(UAPI_PYTHON): $(UAPI_HEADERS) scripts/gen-uapi-python | deps
+	scripts/gen-uapi-python $(UAPI_HEADERS) $@
 
 $(LIBIODBG_PYTHON): $(LIBIODBG_HEADER) scripts/gen-uapi-python | deps
 	scripts/gen-uapi-python $< $@

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include <iodbg/iodbg.h>
-#include <linux/iodbg.h>
+#include <linux/spu_sim.h>
 
 #include "stub.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/iodbg.h>
+#include <linux/spu_sim.h>
 
 #include "../spu-stub/stub.h"
 

@@ -67,11 +67,29 @@ void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_i
 	};
 }
 
+/* Entries asked for per IODBG_IOC_LIST_OBJECTS call; the list is paged by address. */
+#define LIST_PAGE 256
+
+/* Append the @n entries of @k to the growing array *@v of *@count objects. */
+static int append_objects(struct iodbg_object **v, size_t *count,
+			  const struct iodbg_object_info *k, uint32_t n)
+{
+	struct iodbg_object *bigger = reallocarray(*v, *count + n + 1, sizeof(**v));
+
+	if (!bigger)
+		return -ENOMEM;
+	*v = bigger;
+	for (uint32_t i = 0; i < n; i++)
+		iodbg__object_from_uapi(&bigger[*count + i], &k[i]);
+	*count += n;
+	return 0;
+}
+
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_t *count)
 {
-	struct iodbg_object_info *k = NULL;
+	struct iodbg_object_info k[LIST_PAGE];
 	struct iodbg_object *v = NULL;
-	uint32_t room = 16;
+	uint64_t start = 0;
 	int fd, err = 0;
 
 	*out = NULL;
@@ -83,18 +101,10 @@ int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_
 		return iodbg__error(t, fd, "cannot open " IODBG_DEVICE ": %s", strerror(-fd));
 	for (;;) {
 		struct iodbg_list_objects l = {
-			.size = sizeof(l), .pid = t->pid, .count = room,
-			.entry_size = sizeof(*k),
+			.size = sizeof(l), .pid = t->pid, .count = LIST_PAGE,
+			.entry_size = sizeof(k[0]), .objects = (uintptr_t)k, .start = start,
 		};
-		struct iodbg_object_info *bigger = reallocarray(k, room, sizeof(*k));
 
-		if (!bigger) {
-			err = iodbg__error(t, -ENOMEM, "out of memory");
-			break;
-		}
-		k = bigger;
-		memset(k, 0, room * sizeof(*k));
-		l.objects = (uintptr_t)k;
 		if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0) {
 			err = -errno;
 			if (err == -EACCES)
@@ -104,27 +114,33 @@ int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_
 				     " (no permission to debug it)" : "");
 			break;
 		}
-		if (l.count <= room) {
-			v = calloc(l.count ? l.count : 1, sizeof(*v));
-			if (!v) {
-				err = iodbg__error(t, -ENOMEM, "out of memory");
-				break;
-			}
-			for (uint32_t i = 0; i < l.count; i++)
-				iodbg__object_from_uapi(&v[i], &k[i]);
-			*out = v;
-			*count = l.count;
+		if (l.count > LIST_PAGE) {
+			err = iodbg__error(t, -EPROTO, "the iodbg module answered %u entries for room "
+					   "for %u: an older module (ABI 1)?", l.count, LIST_PAGE);
 			break;
 		}
-		/* Cut short: more mappings than room. Ask again with room for them all. */
-		if (l.count > (1U << 20)) {
-			err = iodbg__error(t, -E2BIG, "process %d has %u iodbg mappings", (int)t->pid,
-					   l.count);
+		if (append_objects(&v, count, k, l.count)) {
+			err = iodbg__error(t, -ENOMEM, "out of memory");
 			break;
 		}
-		room = l.count + 16;
+		if (!(l.flags & IODBG_LIST_MORE))
+			break;
+		if (!l.count) {
+			err = iodbg__error(t, -EPROTO, "the iodbg module listed nothing but said more");
+			break;
+		}
+		start = k[l.count - 1].start + k[l.count - 1].length;
 	}
-	free(k);
+	if (err) {
+		free(v);
+		*count = 0;
+		v = NULL;
+	} else if (!v) {
+		v = calloc(1, sizeof(*v));
+		if (!v)
+			err = iodbg__error(t, -ENOMEM, "out of memory");
+	}
+	*out = v;
 	close(fd);
 	return err;
 }

@@ -70,7 +70,7 @@ static size_t rw_addr(struct iodbg_target *t, const struct iodbg_xfer *x, uint32
 			done += rw.done;
 			if (errno == EINTR)
 				continue;
-			*err = errno == EACCES ? -EPERM : -errno;
+			*err = -errno;
 			break;
 		}
 		done += rw.done;
@@ -118,6 +118,21 @@ static ssize_t io_xfer(struct iodbg_target *t, const struct iodbg_xfer *x, char 
 		break;
 	case -ESRCH:
 		snprintf(why, size, "process %d is gone", (int)t->pid);
+		break;
+	case -ENOENT:
+		snprintf(why, size, "not present: the process has not touched the page at 0x%" PRIx64
+			 " (iodbg never faults pages of another process in)", x->addr);
+		break;
+	case -EROFS:
+		snprintf(why, size, "the mapping at 0x%" PRIx64 " is read-only", x->addr);
+		break;
+	case -EACCES:
+		snprintf(why, size, "the mapping at 0x%" PRIx64 " may not be read (its driver made "
+			 "it write-only)", x->addr);
+		break;
+	case -EOPNOTSUPP:
+		snprintf(why, size, "0x%" PRIx64 " is mapped by a huge page this kernel cannot look "
+			 "into", x->addr);
 		break;
 	default:
 		snprintf(why, size, "%s at 0x%" PRIx64 " refused", verb, x->addr);

@@ -781,11 +781,13 @@ static int cmd_info(struct options *o, int argc, char **argv)
 		uint64_t bit;
 		const char *name;
 	} features[] = {
-		{ IODBG_FEATURE_SCRATCH_MAP, "scratch_map" },
 		{ IODBG_FEATURE_RW_ADDR, "rw_addr" },
 		{ IODBG_FEATURE_RW_OBJECT, "rw_object" },
 		{ IODBG_FEATURE_LIST_OBJECTS, "list_objects" },
 		{ IODBG_FEATURE_GENERIC, "generic" },
+		{ IODBG_FEATURE_PIDFD, "pidfd" },
+		{ IODBG_FEATURE_LIST_CURSOR, "list_cursor" },
+		{ IODBG_FEATURE_WIDTH, "width" },
 	};
 	struct iodbg_kernel_info k;
 	uint64_t unknown;

@@ -55,13 +55,26 @@ def rw_object(fd, offset, length_or_data, **overrides):
     return rw(uapi.IODBG_IOC_RW_OBJECT, fd, offset, length_or_data, **overrides)
 
 
-def list_objects(pid, room=64):
-    entries = (uapi.iodbg_object_info * room)()
+def list_objects_page(pid, room=64, start=0, flags=0):
+    """One IODBG_IOC_LIST_OBJECTS: (entries written, the flags the kernel answered)."""
+    entries = (uapi.iodbg_object_info * max(room, 1))()
     args = uapi.iodbg_list_objects(size=ctypes.sizeof(uapi.iodbg_list_objects), pid=pid,
                                    count=room, entry_size=ctypes.sizeof(uapi.iodbg_object_info),
-                                   objects=ctypes.addressof(entries))
+                                   objects=ctypes.addressof(entries), start=start, flags=flags)
     _ioctl("/dev/iodbg", uapi.IODBG_IOC_LIST_OBJECTS, args)
-    return list(entries[:min(args.count, room)])
+    assert args.count <= room
+    return list(entries[:args.count]), args.flags
+
+
+def list_objects(pid, room=64, flags=0):
+    """Every iodbg mapping of @pid, paged through @room entries at a time."""
+    found, start = [], 0
+    while True:
+        page, more = list_objects_page(pid, room, start, flags)
+        found += page
+        if not more & uapi.IODBG_LIST_MORE:
+            return found
+        start = page[-1].start + page[-1].length
 
 
 def object_info(fd):

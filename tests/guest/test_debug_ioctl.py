@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import iodbg_uapi as uapi
-from iodbg_ioctl import list_objects, rw_addr
+from iodbg_ioctl import list_objects, list_objects_page, rw_addr
 from targets import Target, scratch_pattern
 
 PAGE = mmap.PAGESIZE
@@ -33,10 +33,12 @@ def target():
 
 @pytest.mark.parametrize("field,value,code", [
     ("size", 4, errno.EINVAL),                  # shorter than the first published size
-    ("pad", 1, errno.EINVAL),
+    ("width", 3, errno.EINVAL),                 # not a power of two
+    ("width", 16, errno.EINVAL),                # wider than any access
     ("reserved", 1, errno.EINVAL),
     ("done", 1, errno.EINVAL),
     ("flags", 1 << 7, errno.EINVAL),            # an unknown flag
+    ("flags", uapi.IODBG_RW_PIDFD, errno.EBADF),  # a pid where a pidfd belongs
     ("len", 0, errno.EINVAL),
     ("len", uapi.IODBG_RW_MAX_LEN + 1, errno.EINVAL),
     ("addr", (1 << 64) - 8, errno.EINVAL),      # addr + len overflows
@@ -60,8 +62,8 @@ def test_rw_addr_unmapped_and_ordinary_memory_are_efault(target):
 def test_rw_addr_never_faults_the_kernels_special_mappings(target):
     """[vvar]'s fault handler assumes it runs in the mapping's own mm (vvar_fault() WARNs on
     a remote fault of the time-namespace page, which ended a whole test run once): each page
-    of it reads if present and is EFAULT if not, and the kernel stays quiet (the VM runner
-    fails the run on any WARN)."""
+    of it reads if present and is ENOENT (not present) if not, and the kernel stays quiet (the
+    VM runner fails the run on any WARN)."""
     with open(f"/proc/{target.pid}/maps") as f:
         vvar = next((line for line in f if line.rstrip().endswith("[vvar]")), None)
     if vvar is None:
@@ -73,7 +75,7 @@ def test_rw_addr_never_faults_the_kernels_special_mappings(target):
             rw_addr(target.pid, addr, 8)
             outcomes.add("read")
         except OSError as e:
-            assert e.errno == errno.EFAULT, e
+            assert e.errno == errno.ENOENT, e
             outcomes.add("absent")
     assert "absent" in outcomes, "a fresh process has [vvar] pages it never touched"
 
@@ -114,24 +116,95 @@ def test_unknown_ioctl_is_enotty():
         os.close(fd)
 
 
-def test_list_objects_reports_the_count_beyond_the_room_given():
+def test_list_objects_counts_what_it_wrote_and_pages_on():
     t = Target("gpu_bo", "5", "1", "2")
     try:
-        assert len(list_objects(t.pid, room=2)) == 2
-        entries = (uapi.iodbg_object_info * 1)()
-        args = uapi.iodbg_list_objects(size=ctypes.sizeof(uapi.iodbg_list_objects), pid=t.pid,
-                                       count=1, entry_size=ctypes.sizeof(uapi.iodbg_object_info),
-                                       objects=ctypes.addressof(entries))
-        fd = os.open("/dev/iodbg", os.O_RDWR)
-        try:
-            fcntl.ioctl(fd, uapi.IODBG_IOC_LIST_OBJECTS, args)
-            assert args.count == 5
-            args.entry_size = 8
-            expect_errno(errno.EINVAL, fcntl.ioctl, fd, uapi.IODBG_IOC_LIST_OBJECTS, args)
-        finally:
-            os.close(fd)
+        page, flags = list_objects_page(t.pid, room=2)
+        assert len(page) == 2 and flags == uapi.IODBG_LIST_MORE
+        rest, flags = list_objects_page(t.pid, room=8, start=page[-1].start + page[-1].length)
+        assert len(rest) == 3 and flags == 0
+        whole = list_objects(t.pid, room=64)
+        assert [o.start for o in page + rest] == [o.start for o in whole]
+        assert [o.start for o in whole] == sorted({o.start for o in whole})
+        for bad in (dict(entry_size=8), dict(pad=1), dict(flags=1 << 5)):
+            entries = (uapi.iodbg_object_info * 1)()
+            args = uapi.iodbg_list_objects(size=ctypes.sizeof(uapi.iodbg_list_objects),
+                                           pid=t.pid, count=1, objects=ctypes.addressof(entries),
+                                           entry_size=ctypes.sizeof(uapi.iodbg_object_info))
+            for name, value in bad.items():
+                setattr(args, name, value)
+            fd = os.open("/dev/iodbg", os.O_RDWR)
+            try:
+                expect_errno(errno.EINVAL, fcntl.ioctl, fd, uapi.IODBG_IOC_LIST_OBJECTS, args)
+            finally:
+                os.close(fd)
     finally:
         t.close()
+
+
+def test_list_objects_of_ten_thousand_mappings():
+    """A GPU process maps far more objects than one call lists: each of 10,000 mappings (of
+    this process) is listed once, in address order, with its own object."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    gpu = os.open("/dev/gpu_sim", os.O_RDWR)
+    mapped = {}
+    try:
+        for _ in range(10000):
+            create = uapi.gpu_sim_create(size=ctypes.sizeof(uapi.gpu_sim_create),
+                                         placement=uapi.IODBG_PLACEMENT_SYSTEM, bo_size=PAGE)
+            fcntl.ioctl(gpu, uapi.GPU_SIM_IOC_CREATE, create)
+            addr = libc.mmap(None, PAGE, mmap.PROT_READ, mmap.MAP_SHARED, create.fd, 0)
+            os.close(create.fd)
+            assert addr not in (None, 2**64 - 1), ctypes.get_errno()
+            mapped[addr] = create.id
+        objects = list_objects(os.getpid(), room=uapi.IODBG_LIST_MAX_COUNT)
+        assert [o.start for o in objects] == sorted(mapped)
+        assert all(o.id == mapped[o.start] and o.length == PAGE for o in objects)
+    finally:
+        for addr in mapped:
+            libc.munmap(ctypes.c_void_p(addr), PAGE)
+        os.close(gpu)
+
+
+def test_pidfd_names_the_process_and_survives_pid_reuse(target):
+    """With IODBG_RW_PIDFD the target is the process the pidfd refers to: once it is gone the
+    pidfd never reaches another process, although a pid would (pids are recycled)."""
+    pidfd = os.pidfd_open(target.pid)
+    try:
+        data, _ = rw_addr(pidfd, target.addr, 64, uapi.IODBG_RW_PIDFD)
+        assert data == scratch_pattern(0, 64)
+        page, _ = list_objects_page(pidfd, flags=uapi.IODBG_LIST_PIDFD)
+        assert [o.start for o in page] == [target.addr]
+        target.close()
+        expect_errno(errno.ESRCH, rw_addr, pidfd, target.addr, 64, uapi.IODBG_RW_PIDFD)
+        expect_errno(errno.ESRCH, list_objects_page, pidfd, flags=uapi.IODBG_LIST_PIDFD)
+    finally:
+        os.close(pidfd)
+    with open("/dev/null") as f:      # not a pidfd
+        expect_errno(errno.EBADF, rw_addr, f.fileno(), target.addr, 8, uapi.IODBG_RW_PIDFD)
+
+
+PROC_LESS = r"""
+import os, sys
+sys.path[:0] = sys.argv[3].split(":")
+from iodbg_ioctl import rw_addr
+assert not os.path.exists("/proc/self")
+print(rw_addr(int(sys.argv[1]), int(sys.argv[2]), 8)[0].hex())
+"""
+
+
+def test_permission_check_needs_no_proc_of_the_callers(target):
+    """The permission check opens the target's mem file on iodbg's own procfs: it works for a
+    caller without procfs on /proc, where it used to fail with ENOENT."""
+    res = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                          'mount -t tmpfs none /proc && exec "$0" "$@"', sys.executable, "-c", PROC_LESS,
+                          str(target.pid), str(target.addr), ":".join(sys.path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert res.returncode == 0, res.stderr
+    assert bytes.fromhex(res.stdout.strip()) == scratch_pattern(0, 8)
 
 
 # Permission: run the ioctl from a child process with other credentials.

@@ -82,7 +82,7 @@ def test_debugger_writes_persist_across_moves(start):
 
 def test_no_debugger_write_through_a_read_only_mapping(start):
     """As for any shared mapping, a read-only mapping of an object refuses writes, forced or
-    not: /proc/PID/mem (EIO) and the ioctl, by the object (EFAULT) or the fallback (EFAULT)."""
+    not: /proc/PID/mem (EIO) and the ioctl, by the object or the fallback (EROFS)."""
     t = start(GpuTarget, 1, 1, VRAM)
     bo = t.bos[0]
     assert t.command("protect 0") == "ok"
@@ -92,7 +92,7 @@ def test_no_debugger_write_through_a_read_only_mapping(start):
     for flags in (0, uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO):
         with pytest.raises(OSError) as err:
             rw_addr(t.pid, bo["addr"], b"BYIOCTL!", flags)
-        assert err.value.errno == errno.EFAULT
+        assert err.value.errno == errno.EROFS
     assert t.read_bo(0, 0, 8) == gpu_pattern(bo["id"], 0, 8)
     assert proc_mem_read(t.pid, bo["addr"], 8) == gpu_pattern(bo["id"], 0, 8)
 
@@ -132,7 +132,12 @@ def test_generic_fallback_needs_the_mmio_flag_for_vram(start):
     t = start(GpuTarget, 1, 4, VRAM)
     bo = t.bos[0]
     t.move(0, SYSTEM)
-    t.move(0, VRAM)             # PTEs zapped: the fallback must fault the page in, not skip it
+    t.move(0, VRAM)             # PTEs zapped: not present until the process touches them
+    with pytest.raises(OSError) as err:
+        rw_addr(t.pid, bo["addr"], 64, uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO)
+    assert err.value.errno == errno.ENOENT
+    for page in range(4):
+        t.read_bo(0, page * PAGE, 8)
     with pytest.raises(OSError) as err:
         rw_addr(t.pid, bo["addr"], 64, uapi.IODBG_RW_GENERIC)
     assert err.value.errno == errno.EPERM
@@ -184,12 +189,12 @@ def test_short_writes_to_vram_change_exactly_their_bytes(start, flags):
 
 
 def test_ioctl_buffer_that_cannot_be_pinned(start):
-    """The caller's buffer in an IO mapping of its own (here of /dev/iodbg's scratch object,
+    """The caller's buffer in an IO mapping of its own (here of a scratch object,
     VM_IO | VM_PFNMAP, which cannot be pinned) is served through a bounce buffer, both ways."""
     t = start(GpuTarget, 1, 4, VRAM)
     bo = t.bos[0]
     length = 3 * PAGE + 100
-    fd = os.open("/dev/iodbg", os.O_RDWR)
+    fd = os.open("/dev/iodbg_test", os.O_RDWR)
     scratch = mmap.mmap(fd, 4 * PAGE)
     try:
         window = (ctypes.c_char * (4 * PAGE)).from_buffer(scratch)
@@ -266,3 +271,37 @@ def test_create_rejects_bad_arguments(bad):
         assert args.fd == 0
     finally:
         os.close(fd)
+
+
+def test_create_that_cannot_answer_leaves_no_descriptor():
+    """GPU_SIM_IOC_CREATE whose answer cannot be written back (the structure in a read-only
+    page) fails with EFAULT and leaves the caller no descriptor: it is installed only once
+    the caller has learnt its number."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    page = libc.mmap(None, PAGE, mmap.PROT_READ | mmap.PROT_WRITE,
+                     mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+    create = uapi.gpu_sim_create.from_address(page)
+    create.size = ctypes.sizeof(create)
+    create.placement = SYSTEM
+    create.bo_size = PAGE
+    assert libc.mprotect(ctypes.c_void_p(page), PAGE, mmap.PROT_READ) == 0
+    fd = os.open("/dev/gpu_sim", os.O_RDWR)
+    try:
+        before = set(os.listdir("/proc/self/fd"))
+        ret = libc.ioctl(fd, ctypes.c_ulong(uapi.GPU_SIM_IOC_CREATE), ctypes.c_void_p(page))
+        assert (ret, ctypes.get_errno()) == (-1, errno.EFAULT)
+        assert set(os.listdir("/proc/self/fd")) == before
+    finally:
+        os.close(fd)
+        libc.munmap(ctypes.c_void_p(page), PAGE)
+
+
+def test_gpu_sim_cannot_be_unbound_under_its_objects():
+    """VRAM must outlive every object: sysfs offers no unbind of the driver (it used to, and
+    unbinding unmapped VRAM under live mappings)."""
+    driver = "/sys/bus/pci/drivers/gpu_sim"
+    assert os.path.isdir(driver)
+    assert not os.path.exists(f"{driver}/unbind") and not os.path.exists(f"{driver}/bind")

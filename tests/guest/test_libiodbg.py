@@ -185,7 +185,7 @@ def span():
                          mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
         assert base != MAP_FAILED
         mapped.append(base)
-        fd = os.open("/dev/iodbg", os.O_RDWR)
+        fd = os.open("/dev/iodbg_test", os.O_RDWR)
         try:
             dev = libc.mmap(base + 2 * PAGE, 2 * PAGE, mmap.PROT_READ | mmap.PROT_WRITE,
                             mmap.MAP_SHARED | 0x10, fd, offset)     # MAP_FIXED

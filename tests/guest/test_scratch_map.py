@@ -98,8 +98,19 @@ def test_process_vm_readv_fails_with_efault(scratch_target):
     assert err.value.errno == errno.EFAULT
 
 
-def test_private_and_oversized_mappings_are_refused(uapi):
+def test_control_device_maps_nothing():
+    """/dev/iodbg, open to every user, allocates nothing for them: mapping it is refused."""
     fd = os.open("/dev/iodbg", os.O_RDWR)
+    try:
+        with pytest.raises(OSError) as err:
+            mmap.mmap(fd, PAGE)
+        assert err.value.errno == errno.ENODEV
+    finally:
+        os.close(fd)
+
+
+def test_private_and_oversized_mappings_are_refused(uapi):
+    fd = os.open("/dev/iodbg_test", os.O_RDWR)
     try:
         with pytest.raises(OSError) as err:
             mmap.mmap(fd, PAGE, flags=mmap.MAP_PRIVATE)
@@ -123,7 +134,7 @@ def test_version_ioctl(uapi):
     ver = uapi.iodbg_version(size=ctypes.sizeof(uapi.iodbg_version))
     version_ioctl(uapi, ver)
     assert ver.abi_version == uapi.IODBG_ABI_VERSION
-    assert ver.features & uapi.IODBG_FEATURE_SCRATCH_MAP
+    assert ver.features & uapi.IODBG_FEATURE_PIDFD and ver.features & uapi.IODBG_FEATURE_WIDTH
     assert ver.size == ctypes.sizeof(uapi.iodbg_version)
 
 

@@ -24,7 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <linux/iodbg.h>
+#include <linux/gpu_sim.h>
 #include "hexline.h"
 
 #define GPU_PATTERN 0xb000000000000000ULL

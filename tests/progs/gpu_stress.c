@@ -39,7 +39,9 @@
  *      procmem   pread/pwrite of /proc/TARGET/mem
  *      ptrace    PTRACE_PEEKDATA/POKEDATA on the target
  *      rw_addr   IODBG_IOC_RW_ADDR on /dev/iodbg (pid: the target or the worker itself)
- *      generic   the same with IODBG_RW_GENERIC | IODBG_RW_ALLOW_MMIO (page-table fallback)
+ *      generic   the same with IODBG_RW_GENERIC | IODBG_RW_ALLOW_MMIO (page-table fallback),
+ *                on the worker itself: the fallback never faults pages in, so the worker
+ *                touches them first and tries again when a move zapped them meanwhile
  *      rw_object IODBG_IOC_RW_OBJECT on the object's file
  *
  * The invariant: the objects are cut into blocks of BLOCK bytes and block K belongs to
@@ -76,7 +78,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/iodbg.h>
+#include <linux/gpu_sim.h>
 
 #define GPU_PATTERN	0xb000000000000000ULL
 #define BLOCK		200	/* bytes; not a divisor of the page size, so blocks straddle pages */
@@ -98,7 +100,7 @@ static const char *const path_name[NPATH] = {
 };
 
 struct stats {
-	uint64_t reads, writes, readbacks, bytes_checked, wrong_bytes, errors;
+	uint64_t reads, writes, readbacks, bytes_checked, wrong_bytes, errors, absent;
 	uint64_t path_reads[NPATH], path_writes[NPATH];
 	uint64_t migrations, move_nospc, evictions;
 	uint64_t creates, create_nospc, frees, churn_evictions, squeezes;
@@ -317,6 +319,26 @@ static int peek(struct worker *w, size_t addr, uint64_t *word)
 	return 0;
 }
 
+/*
+ * RW_ADDR through the generic fallback on the worker's own mapping of @o: it reports pages that
+ * are not present (ENOENT) rather than fault them in, so touch each page of the range first,
+ * and again when a move zapped it before the ioctl came.
+ */
+static int generic_rw(struct worker *w, const struct obj *o, size_t off, struct iodbg_rw *rw)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		for (size_t p = off & ~4095UL; p < off + rw->len; p += 4096)
+			(void)*(volatile uint8_t *)(o->map + p);
+		rw->done = 0;
+		if (!ioctl(iodbg_fd, IODBG_IOC_RW_ADDR, rw))
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+		w->st->absent++;
+	}
+	return -1;
+}
+
 /* A transfer through @path between @buf and [off, off + len) of @o; 0 or -1 with errno. */
 static int transfer(struct worker *w, int path, const struct obj *o, size_t off, uint8_t *buf,
 		    size_t len, bool write)
@@ -376,12 +398,16 @@ static int transfer(struct worker *w, int path, const struct obj *o, size_t off,
 			rw.addr = off;
 			if (ioctl(o->fd, IODBG_IOC_RW_OBJECT, &rw))
 				return -1;
+		} else if (path == P_GENERIC) {
+			rw.pid = getpid();
+			rw.addr = addr;
+			rw.flags |= IODBG_RW_GENERIC | IODBG_RW_ALLOW_MMIO;
+			if (generic_rw(w, o, off, &rw))
+				return -1;
 		} else {
 			/* The target, or the worker itself: both map the objects there. */
 			rw.pid = rnd(&w->rng) % 4 ? w->target : getpid();
 			rw.addr = addr;
-			if (path == P_GENERIC)
-				rw.flags |= IODBG_RW_GENERIC | IODBG_RW_ALLOW_MMIO;
 			if (ioctl(iodbg_fd, IODBG_IOC_RW_ADDR, &rw))
 				return -1;
 		}
@@ -1260,6 +1286,7 @@ int main(int argc, char **argv)
 		sum.reads += s->reads;
 		sum.writes += s->writes;
 		sum.readbacks += s->readbacks;
+		sum.absent += s->absent;
 		sum.bytes_checked += s->bytes_checked;
 		sum.wrong_bytes += s->wrong_bytes;
 		sum.errors += s->errors;
@@ -1288,8 +1315,9 @@ int main(int argc, char **argv)
 		printf(" %s=%" PRIu64 "/%" PRIu64, path_name[p], sum.path_reads[p],
 		       sum.path_writes[p]);
 	printf("\n");
-	printf("stress: readbacks=%" PRIu64 " moves_enospc=%" PRIu64 " test_objects_evicted=%"
-	       PRIu64 " squeezes=%" PRIu64 "\n", sum.readbacks, sum.move_nospc, sum.evictions,
+	printf("stress: readbacks=%" PRIu64 " generic_not_present=%" PRIu64 " moves_enospc=%"
+	       PRIu64 " test_objects_evicted=%" PRIu64 " squeezes=%" PRIu64 "\n", sum.readbacks,
+	       sum.absent, sum.move_nospc, sum.evictions,
 	       sum.squeezes);
 	printf("stress: churn: creates=%" PRIu64 " creates_enospc=%" PRIu64 " frees=%" PRIu64
 	       " found_evicted=%" PRIu64 "; mapper: maps=%" PRIu64 " remaps=%" PRIu64

@@ -50,7 +50,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/iodbg.h>
+#include <linux/gpu_sim.h>
+#include <linux/iodbg_test.h>
+#include <linux/spu_sim.h>
 
 #define PAGE		4096UL
 #define DATA_SIZE	(1UL << 20)
@@ -89,7 +91,7 @@ struct ctx {
 	uint64_t rng;
 	bool sane;		/* this call is well formed but for field @bad_field */
 	int field, bad_field;
-	int iodbg, gpu, devnull, first_dyn_fd;
+	int iodbg, gpu, scratch, devnull, first_dyn_fd;
 	int objfd[NGPU];
 	size_t objsize[NGPU];
 	struct iomap maps[NMAPS];
@@ -433,7 +435,11 @@ static void fuzz_list(struct ctx *c)
 	room = (uint64_t)(l.count < 4096 ? l.count : 4096) * sizeof(struct iodbg_object_info);
 	l.objects = !wrong(c, 30) ? data_ptr(c, room) : out_ptr(c, room);
 	if (wrong(c, 10))
-		l.reserved[rnd_below(c, 2)] = interesting_u64(c) | 1;
+		l.start = interesting_u64(c);
+	if (wrong(c, 10))
+		l.flags = interesting_u32(c);
+	if (wrong(c, 10))
+		l.pad = interesting_u32(c) | 1;
 	mutate_bytes(c, &l, sizeof(l));
 	p = place(c, &l, sizeof(l), &ro);
 	do_ioctl(c, C_LIST, pick_fd(c, c->iodbg), IODBG_IOC_LIST_OBJECTS, p, ro);
@@ -491,7 +497,7 @@ static void fill_rw(struct ctx *c, struct iodbg_rw *rw, bool object, uint64_t li
 	else
 		rw->buf = write && chance(c, 30) ? any_addr(c) : out_ptr(c, rw->len);
 	if (wrong(c, 4))
-		rw->pad = interesting_u32(c) | 1;
+		rw->width = chance(c, 50) ? 1U << rnd_below(c, 5) : interesting_u32(c);
 	if (wrong(c, 4))
 		rw->done = interesting_u64(c) | 1;
 	if (wrong(c, 4))
@@ -727,8 +733,9 @@ static void setup(struct ctx *c)
 	c->parent = getppid();
 	c->iodbg = open("/dev/" IODBG_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	c->gpu = open("/dev/" GPU_SIM_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	c->scratch = open("/dev/" IODBG_TEST_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	c->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (c->iodbg < 0 || c->gpu < 0 || c->devnull < 0)
+	if (c->iodbg < 0 || c->gpu < 0 || c->scratch < 0 || c->devnull < 0)
 		die("open");
 
 	for (int i = 0; i < NGPU; i++) {
@@ -751,8 +758,8 @@ static void setup(struct ctx *c)
 	c->maps[c->nmaps - 1].len = 4 * PAGE;
 	c->maps[c->nmaps++] = (struct iomap){ p + 5 * PAGE, c->objsize[2] - 6 * PAGE, true };
 	map_io(c, c->objsize[1], PROT_READ, c->objfd[1], 0);
-	map_io(c, 4 * PAGE, PROT_READ | PROT_WRITE, c->iodbg, IODBG_SCRATCH_OFF_ACCESS);
-	map_io(c, 4 * PAGE, PROT_READ | PROT_WRITE, c->iodbg, IODBG_SCRATCH_OFF_NO_ACCESS);
+	map_io(c, 4 * PAGE, PROT_READ | PROT_WRITE, c->scratch, IODBG_SCRATCH_OFF_ACCESS);
+	map_io(c, 4 * PAGE, PROT_READ | PROT_WRITE, c->scratch, IODBG_SCRATCH_OFF_NO_ACCESS);
 
 	c->arg = map_or_die(3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	mprotect(c->arg + 2 * PAGE, PAGE, PROT_NONE);
@@ -795,6 +802,8 @@ static void setup(struct ctx *c)
 
 	/* Every descriptor above the child's own was made by a call. */
 	c->first_dyn_fd = c->iodbg > c->gpu ? c->iodbg : c->gpu;
+	if (c->scratch > c->first_dyn_fd)
+		c->first_dyn_fd = c->scratch;
 	if (c->devnull > c->first_dyn_fd)
 		c->first_dyn_fd = c->devnull;
 	for (int i = 0; i < NGPU; i++)

@@ -24,7 +24,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-#include <linux/iodbg.h>
+#include <linux/iodbg_test.h>
 #include "hexline.h"
 
 #define SCRATCH_PATTERN 0x10db000000000000ULL
@@ -62,9 +62,9 @@ int main(int argc, char **argv)
 
 	if (argc > 3 && !strcmp(argv[3], "nodump"))
 		prctl(PR_SET_DUMPABLE, 0);
-	fd = open("/dev/iodbg", O_RDWR | O_CLOEXEC);
+	fd = open("/dev/iodbg_test", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		perror("scratch_map: /dev/iodbg");
+		perror("scratch_map: /dev/iodbg_test");
 		return 1;
 	}
 	area = mmap(NULL, size + sysconf(_SC_PAGESIZE), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 	}
 	words = mmap(area, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, offset);
 	if (words == MAP_FAILED) {
-		perror("scratch_map: mmap /dev/iodbg");
+		perror("scratch_map: mmap /dev/iodbg_test");
 		return 1;
 	}
 	munmap((char *)area + size, sysconf(_SC_PAGESIZE));

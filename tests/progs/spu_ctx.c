@@ -40,7 +40,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <linux/iodbg.h>
+#include <linux/spu_sim.h>
 #include "hexline.h"
 
 #define SPU_PATTERN 0x5000000000000000ULL

@@ -12,11 +12,16 @@
  *
  * Locking: gpu_sim_dev.lock (VRAM allocator and LRU) nests outside obj.lock; eviction victims
  * are only trylocked, as TTM does, so that two moves never wait on each other's objects.
+ *
+ * Any user may create objects, as any user may open a render node: their system pages are
+ * charged to the creator's memory cgroup, and each object counts, as io_uring's rings do,
+ * against its creator's RLIMIT_MEMLOCK until it is freed (iodbg_account_mem()).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/miscdevice.h>
@@ -24,6 +29,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <uapi/linux/gpu_sim.h>
 #include "iodbg.h"
 
 #define GPU_SIM_VRAM_BAR	2
@@ -60,6 +66,7 @@ static struct gpu_sim_dev gpu_sim = {
  * @vram_start:	first VRAM page, in VRAM
  * @pages:	the system pages, in GART or system memory; NULL in VRAM
  * @lru:	on gpu_sim.lru while in VRAM, under gpu_sim.lock
+ * @user:	the creator, whose RLIMIT_MEMLOCK the object counts against
  */
 struct gpu_sim_bo {
 	struct iodbg_object obj;
@@ -67,6 +74,7 @@ struct gpu_sim_bo {
 	unsigned long vram_start;
 	struct page **pages;
 	struct list_head lru;
+	struct user_struct *user;
 };
 
 static struct gpu_sim_bo *to_bo(struct iodbg_object *obj)
@@ -132,11 +140,11 @@ static struct page **gpu_sim_alloc_pages(unsigned long npages)
 	struct page **pages;
 	unsigned long i;
 
-	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL);
+	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return NULL;
 	for (i = 0; i < npages; i++) {
-		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!pages[i]) {
 			gpu_sim_free_pages(pages, npages);
 			return NULL;
@@ -275,6 +283,8 @@ static void gpu_sim_bo_release(struct iodbg_object *obj)
 	}
 	mutex_unlock(&gpu_sim.lock);
 	gpu_sim_free_pages(bo->pages, bo_npages(bo));
+	iodbg_unaccount_mem(bo->user, bo_npages(bo));
+	free_uid(bo->user);
 	kfree(bo);
 }
 
@@ -308,14 +318,23 @@ static long gpu_sim_bo_ioctl(struct iodbg_object *obj, unsigned int cmd, unsigne
 	}
 }
 
-static const struct iodbg_object_ops gpu_sim_bo_ops = {
-	.kind = IODBG_KIND_GPU_BO,
-	.placement = gpu_sim_bo_placement,
-	.copy = gpu_sim_bo_copy,
-	.fault_pfn = gpu_sim_bo_fault_pfn,
-	.ioctl = gpu_sim_bo_ioctl,
-	.release = gpu_sim_bo_release,
-};
+/* Mappings whose ->access is the kernel's generic_access_phys(), as /dev/mem's. */
+static const struct vm_operations_struct gpu_sim_vm_ops_access_phys =
+	IODBG_VM_OPS(generic_access_phys);
+
+#define GPU_SIM_BO_OPS(name, vmops)			\
+static const struct iodbg_object_ops name = {		\
+	.kind = IODBG_KIND_GPU_BO,			\
+	.placement = gpu_sim_bo_placement,		\
+	.copy = gpu_sim_bo_copy,			\
+	.fault_pfn = gpu_sim_bo_fault_pfn,		\
+	.ioctl = gpu_sim_bo_ioctl,			\
+	.vm_ops = vmops,				\
+	.release = gpu_sim_bo_release,			\
+}
+
+GPU_SIM_BO_OPS(gpu_sim_bo_ops, NULL);
+GPU_SIM_BO_OPS(gpu_sim_bo_ops_access_phys, &gpu_sim_vm_ops_access_phys);
 
 /* A new object starts in system memory and then moves where it was asked to be. */
 static struct gpu_sim_bo *gpu_sim_bo_create(u64 size, u32 placement, u32 flags)
@@ -323,38 +342,51 @@ static struct gpu_sim_bo *gpu_sim_bo_create(u64 size, u32 placement, u32 flags)
 	struct gpu_sim_bo *bo;
 	int ret;
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&bo->lru);
 	bo->placement = IODBG_PLACEMENT_SYSTEM;
+	bo->user = get_current_user();
+	ret = iodbg_account_mem(bo->user, size >> PAGE_SHIFT);
+	if (ret)
+		goto err_user;
 	bo->pages = gpu_sim_alloc_pages(size >> PAGE_SHIFT);
 	if (!bo->pages) {
-		kfree(bo);
-		return ERR_PTR(-ENOMEM);
+		ret = -ENOMEM;
+		goto err_unaccount;
 	}
-	ret = iodbg_object_init(&bo->obj, &gpu_sim_bo_ops, size,
-				flags & GPU_SIM_CREATE_ACCESS_PHYS ? IODBG_OBJECT_ACCESS_PHYS : 0,
-				THIS_MODULE);
-	if (ret) {
-		gpu_sim_free_pages(bo->pages, size >> PAGE_SHIFT);
-		kfree(bo);
-		return ERR_PTR(ret);
-	}
+	if (flags & GPU_SIM_CREATE_ACCESS_PHYS)
+		ret = iodbg_object_init(&bo->obj, &gpu_sim_bo_ops_access_phys, size,
+					IODBG_OBJECT_ACCESS_PHYS, THIS_MODULE);
+	else
+		ret = iodbg_object_init(&bo->obj, &gpu_sim_bo_ops, size, 0, THIS_MODULE);
+	if (ret)
+		goto err_pages;
 	ret = gpu_sim_bo_move(bo, placement);
 	if (ret) {
 		iodbg_object_put(&bo->obj);
 		return ERR_PTR(ret);
 	}
 	return bo;
+
+err_pages:
+	gpu_sim_free_pages(bo->pages, size >> PAGE_SHIFT);
+err_unaccount:
+	iodbg_unaccount_mem(bo->user, size >> PAGE_SHIFT);
+err_user:
+	free_uid(bo->user);
+	kfree(bo);
+	return ERR_PTR(ret);
 }
 
 static long gpu_sim_ioctl_create(struct gpu_sim_create __user *ucreate)
 {
 	struct gpu_sim_create create;
 	struct gpu_sim_bo *bo;
+	struct file *file;
 	char name[32];
-	int ret;
+	int fd, ret;
 
 	ret = iodbg_copy_struct_from_user(&create, sizeof(create), sizeof(create), ucreate);
 	if (ret)
@@ -370,20 +402,36 @@ static long gpu_sim_ioctl_create(struct gpu_sim_create __user *ucreate)
 	    create.bo_size > GPU_SIM_MAX_BO_SIZE)
 		return -EINVAL;
 
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
 	bo = gpu_sim_bo_create(create.bo_size, create.placement, create.flags);
-	if (IS_ERR(bo))
-		return PTR_ERR(bo);
+	if (IS_ERR(bo)) {
+		ret = PTR_ERR(bo);
+		goto err_fd;
+	}
 	snprintf(name, sizeof(name), "gpu_bo:%llu", bo->obj.id);
-	ret = iodbg_object_install_fd(&bo->obj, name);
+	file = iodbg_object_getfile(&bo->obj, name);
 	create.id = bo->obj.id;
 	iodbg_object_put(&bo->obj);	/* the file holds the object now */
-	if (ret < 0)
-		return ret;
-	create.fd = ret;
-	/* The descriptor is installed: a failed copy leaves it to the caller, as for open(). */
-	if (copy_to_user(ucreate, &create, sizeof(create)))
-		return -EFAULT;
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	/* Installed only once the caller has learnt it: a failed copy leaves nothing behind. */
+	create.fd = fd;
+	if (copy_to_user(ucreate, &create, sizeof(create))) {
+		ret = -EFAULT;
+		goto err_file;
+	}
+	fd_install(fd, file);
 	return 0;
+
+err_file:
+	fput(file);
+err_fd:
+	put_unused_fd(fd);
+	return ret;
 }
 
 static long gpu_sim_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -481,6 +529,8 @@ static struct pci_driver gpu_sim_pci_driver = {
 	.id_table = gpu_sim_pci_ids,
 	.probe = gpu_sim_probe,
 	.remove = gpu_sim_remove,
+	/* VRAM must outlive every object: unbinding is module exit's alone. */
+	.driver.suppress_bind_attrs = true,
 };
 
 static int __init gpu_sim_init(void)

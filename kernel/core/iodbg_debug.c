@@ -6,8 +6,9 @@
  *
  * Permission: a request about a process is allowed exactly when the caller could open that
  * process's /proc/PID/mem, that is when ptrace_may_access(PTRACE_MODE_ATTACH_FSCREDS) grants it
- * (Yama and the other LSMs included); ptrace_may_access() itself is not exported to modules, so
- * iodbg opens the file, in the caller's name, and keeps the mm it was opened on.
+ * (Yama and the other LSMs included). ptrace_may_access() itself is not exported to modules,
+ * so iodbg opens that file, in the caller's name, on a procfs of its own: one that works
+ * whatever the caller has (or has not) mounted on /proc and whatever its pid namespace.
  */
 
 #include <linux/file.h>
@@ -15,6 +16,8 @@
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -68,55 +71,120 @@ long iodbg_ioctl_version(void __user *uarg)
 
 	ver.size = sizeof(ver);
 	ver.abi_version = IODBG_ABI_VERSION;
-	ver.features = IODBG_FEATURE_SCRATCH_MAP | IODBG_FEATURE_RW_ADDR |
-		       IODBG_FEATURE_RW_OBJECT | IODBG_FEATURE_LIST_OBJECTS | IODBG_FEATURE_GENERIC;
+	ver.features = IODBG_FEATURE_RW_ADDR | IODBG_FEATURE_RW_OBJECT |
+		       IODBG_FEATURE_LIST_OBJECTS | IODBG_FEATURE_GENERIC | IODBG_FEATURE_PIDFD |
+		       IODBG_FEATURE_LIST_CURSOR | IODBG_FEATURE_WIDTH;
 	return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;
 }
 
-/*
- * Whether @file really is a procfs "mem" file, whose open applied ptrace's attach check: the
- * caller's mount namespace may have something else mounted over /proc/PID/mem, such as
- * /proc/PID/environ, which carries the same mm after a mere PTRACE_MODE_READ check.
+static struct vfsmount *iodbg_proc_mnt;
+
+/**
+ * iodbg_debug_init() - mount the procfs that the permission checks open files on
+ *
+ * Return: 0, or a negative errno.
  */
-static bool iodbg_is_proc_mem(struct file *file)
+int iodbg_debug_init(void)
 {
-	return file->f_path.dentry->d_sb->s_magic == PROC_SUPER_MAGIC &&
-	       !strcmp(file->f_path.dentry->d_name.name, "mem");
+	struct file_system_type *proc = get_fs_type("proc");
+
+	if (!proc)
+		return -ENODEV;
+	/* procfs is built in: get_fs_type() took no module reference to give back. */
+	iodbg_proc_mnt = kern_mount(proc);
+	return PTR_ERR_OR_ZERO(iodbg_proc_mnt);
+}
+
+void iodbg_debug_exit(void)
+{
+	kern_unmount(iodbg_proc_mnt);
 }
 
 /*
- * The mm of process @pid, if the caller may debug it. The pid is the caller's view, like the
- * caller's /proc; the open of /proc/PID/mem is ptrace's permission check, done by the kernel
- * in the caller's name. The task's current mm must be the one the file was opened on, so that
- * an exec in between (of a setuid program, say) is refused rather than read.
+ * The struct pid a pidfd refers to, referenced, as pidfd_pid() finds it; that is not exported
+ * to modules. Since 6.9 pidfds are files of pidfs, whose inodes carry the pid; before, they
+ * were anonymous inode files named "[pidfd]", carrying it as private data.
  */
-static struct mm_struct *iodbg_debuggee_mm(pid_t pid, bool write)
+static struct pid *iodbg_pidfd_pid(int pidfd)
+{
+	struct file *file = fget(pidfd);
+	struct pid *pid = ERR_PTR(-EBADF);
+
+	if (!file)
+		return pid;
+#ifdef IODBG_HAVE_PIDFS
+	if (file_inode(file)->i_sb->s_magic == PID_FS_MAGIC)
+		pid = get_pid(file_inode(file)->i_private);
+#else
+	if (file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	    !strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
+		pid = get_pid(file->private_data);
+#endif
+	fput(file);
+	return pid;
+}
+
+/* The pid the caller names: a pid in its own namespace or, with @is_pidfd, a pidfd. */
+static struct pid *iodbg_target_pid(s32 nr, bool is_pidfd)
+{
+	struct pid *pid;
+
+	if (is_pidfd)
+		return nr < 0 ? ERR_PTR(-EBADF) : iodbg_pidfd_pid(nr);
+	if (nr <= 0)
+		return ERR_PTR(-ESRCH);
+	pid = find_get_pid(nr);
+	return pid ?: ERR_PTR(-ESRCH);
+}
+
+/*
+ * Open /proc/PID/mem of @pid on iodbg's own procfs, in the caller's name: the open is ptrace's
+ * attach check (PTRACE_MODE_ATTACH_FSCREDS, as for any opener of that file).
+ */
+static struct file *iodbg_open_proc_mem(struct pid *pid, bool write)
+{
+	struct pid_namespace *ns = proc_pid_ns(iodbg_proc_mnt->mnt_sb);
+	pid_t nr = pid_nr_ns(pid, ns);
+	char name[24];
+	struct file *mem;
+
+	if (!nr)
+		return ERR_PTR(-ESRCH);
+	snprintf(name, sizeof(name), "%d/mem", nr);
+	mem = file_open_root_mnt(iodbg_proc_mnt, name, write ? O_RDWR : O_RDONLY, 0);
+	if (PTR_ERR_OR_ZERO(mem) == -EACCES)
+		return ERR_PTR(-EPERM);
+	return mem;
+}
+
+/*
+ * The mm of the process the caller names by @nr, if the caller may debug it. The task's
+ * current mm must be the one the permission check opened /proc/PID/mem on, so that an exec in
+ * between (of a setuid program, say) is refused rather than read.
+ */
+static struct mm_struct *iodbg_debuggee_mm(s32 nr, bool is_pidfd, bool write)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct file *mem;
-	char path[32];
+	struct pid *pid;
 
-	if (pid <= 0)
-		return ERR_PTR(-ESRCH);
-	task = get_pid_task(find_vpid(pid), PIDTYPE_PID);
-	if (!task)
-		return ERR_PTR(-ESRCH);
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	mem = filp_open(path, write ? O_RDWR : O_RDONLY, 0);
+	pid = iodbg_target_pid(nr, is_pidfd);
+	if (IS_ERR(pid))
+		return ERR_CAST(pid);
+	task = get_pid_task(pid, PIDTYPE_PID);
+	if (!task) {
+		mm = ERR_PTR(-ESRCH);
+		goto out_pid;
+	}
+	mem = iodbg_open_proc_mem(pid, write);
 	if (IS_ERR(mem)) {
 		mm = ERR_CAST(mem);
-		if (PTR_ERR(mem) == -EACCES)
-			mm = ERR_PTR(-EPERM);
 		goto out_task;
 	}
 	mm = get_task_mm(task);
 	if (!mm) {
-		mm = ERR_PTR(-ESRCH);	/* a zombie or a kernel thread */
-	} else if (!iodbg_is_proc_mem(mem)) {
-		mmput(mm);
-		mm = ERR_PTR(-EPERM);
+		mm = ERR_PTR(-ESRCH);	/* a zombie */
 	} else if (mem->private_data != mm) {
 		mmput(mm);
 		mm = ERR_PTR(-EAGAIN);	/* it exec'ed meanwhile: ask again */
@@ -124,6 +192,8 @@ static struct mm_struct *iodbg_debuggee_mm(pid_t pid, bool write)
 	fput(mem);
 out_task:
 	put_task_struct(task);
+out_pid:
+	put_pid(pid);
 	return mm;
 }
 
@@ -132,7 +202,7 @@ out_task:
  * never past the mapping at @addr. Returns the bytes copied or a negative errno.
  */
 static long iodbg_rw_mapping(struct mm_struct *mm, unsigned long addr, void *kbuf, size_t len,
-			     u32 flags)
+			     u32 flags, u32 width)
 {
 	bool write = flags & IODBG_RW_WRITE;
 	struct vm_area_struct *vma;
@@ -148,20 +218,20 @@ static long iodbg_rw_mapping(struct mm_struct *mm, unsigned long addr, void *kbu
 	}
 	len = min_t(size_t, len, vma->vm_end - addr);
 	obj = iodbg_vma_object(vma);
+	if (!obj && !(vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+		ret = -EFAULT;	/* ordinary memory: process_vm_readv and /proc/PID/mem serve it */
+		goto out;
+	}
+	ret = iodbg_vma_check_access(vma, write);
+	if (ret)
+		goto out;
 	if (obj && !(flags & IODBG_RW_GENERIC)) {
 		u64 offset = iodbg_vma_object_offset(vma, addr);
 
-		if (write && !(vma->vm_flags & VM_WRITE)) {
-			ret = -EFAULT;	/* a read-only mapping, as the generic fallback says too */
-			goto out;
-		}
-
 		ret = iodbg_object_rw(obj, offset, kbuf, len, write);
 		ret = ret ? ret : len;
-	} else if (vma->vm_flags & (VM_IO | VM_PFNMAP)) {
-		ret = iodbg_generic_rw(mm, addr, kbuf, len, flags);
 	} else {
-		ret = -EFAULT;	/* ordinary memory: process_vm_readv and /proc/PID/mem serve it */
+		ret = iodbg_generic_rw(vma, addr, kbuf, len, flags, width);
 	}
 out:
 	mmap_read_unlock(mm);
@@ -222,7 +292,7 @@ static void *iodbg_user_map(struct iodbg_user_buf *ub, void __user *ubuf, size_t
 	if (len >= PAGE_SIZE && !ub->unpinnable && iodbg_user_pin(ub, ubuf, len, write))
 		return ub->vaddr + offset_in_page(ubuf);
 	if (!ub->bounce) {
-		ub->bounce = kvmalloc(ub->bounce_size, GFP_KERNEL);
+		ub->bounce = kvmalloc(ub->bounce_size, GFP_KERNEL_ACCOUNT);
 		if (!ub->bounce)
 			return ERR_PTR(-ENOMEM);
 	}
@@ -248,7 +318,8 @@ static int iodbg_user_unmap(struct iodbg_user_buf *ub, void __user *ubuf, size_t
  * Transfer between the caller's buffer and a target, a chunk at a time. @rw_chunk copies one
  * chunk at @pos between the target and @kbuf and returns the bytes it did or a negative errno.
  */
-typedef long (*iodbg_chunk_fn)(void *target, u64 pos, void *kbuf, size_t len, u32 flags);
+typedef long (*iodbg_chunk_fn)(void *target, u64 pos, void *kbuf, size_t len,
+			       const struct iodbg_rw *rw);
 
 static long iodbg_transfer(struct iodbg_rw *rw, void *target, iodbg_chunk_fn rw_chunk)
 {
@@ -268,7 +339,7 @@ static long iodbg_transfer(struct iodbg_rw *rw, void *target, iodbg_chunk_fn rw_
 			ret = PTR_ERR(kbuf);
 			break;
 		}
-		ret = rw_chunk(target, rw->addr + rw->done, kbuf, chunk, rw->flags);
+		ret = rw_chunk(target, rw->addr + rw->done, kbuf, chunk, rw);
 		err = iodbg_user_unmap(&ub, ubuf, max(ret, 0L), write);
 		if (ret <= 0)
 			break;
@@ -287,14 +358,17 @@ static long iodbg_transfer(struct iodbg_rw *rw, void *target, iodbg_chunk_fn rw_
 	return rw->done == rw->len ? 0 : ret ? ret : -EFAULT;
 }
 
-static long iodbg_rw_addr_chunk(void *target, u64 pos, void *kbuf, size_t len, u32 flags)
+static long iodbg_rw_addr_chunk(void *target, u64 pos, void *kbuf, size_t len,
+				const struct iodbg_rw *rw)
 {
-	return iodbg_rw_mapping(target, pos, kbuf, len, flags);
+	return iodbg_rw_mapping(target, pos, kbuf, len, rw->flags,
+				rw->width ?: IODBG_RW_WIDTH_DEFAULT);
 }
 
-static long iodbg_rw_object_chunk(void *target, u64 pos, void *kbuf, size_t len, u32 flags)
+static long iodbg_rw_object_chunk(void *target, u64 pos, void *kbuf, size_t len,
+				  const struct iodbg_rw *rw)
 {
-	int ret = iodbg_object_rw(target, pos, kbuf, len, flags & IODBG_RW_WRITE);
+	int ret = iodbg_object_rw(target, pos, kbuf, len, rw->flags & IODBG_RW_WRITE);
 
 	return ret ? ret : len;
 }
@@ -302,7 +376,9 @@ static long iodbg_rw_object_chunk(void *target, u64 pos, void *kbuf, size_t len,
 /* Check an iodbg_rw from user space; RW_OBJECT passes the object's size as @limit. */
 static int iodbg_rw_check(struct iodbg_rw *rw, u64 limit, u32 allowed_flags)
 {
-	if (rw->pad || rw->done || !iodbg_zero(rw->reserved, sizeof(rw->reserved)))
+	if (rw->done || !iodbg_zero(rw->reserved, sizeof(rw->reserved)))
+		return -EINVAL;
+	if (rw->width > 8 || (rw->width & (rw->width - 1)))
 		return -EINVAL;
 	if (rw->flags & ~allowed_flags)
 		return -EINVAL;
@@ -335,7 +411,7 @@ static long iodbg_ioctl_rw_addr(struct iodbg_rw __user *urw)
 	ret = iodbg_rw_check(&rw, TASK_SIZE_MAX, IODBG_RW_FLAGS);
 	if (ret)
 		return ret;
-	mm = iodbg_debuggee_mm(rw.pid, rw.flags & IODBG_RW_WRITE);
+	mm = iodbg_debuggee_mm(rw.pid, rw.flags & IODBG_RW_PIDFD, rw.flags & IODBG_RW_WRITE);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	ret = iodbg_transfer(&rw, mm, iodbg_rw_addr_chunk);
@@ -351,7 +427,7 @@ static long iodbg_ioctl_rw_object(struct iodbg_object *obj, struct iodbg_rw __us
 	ret = iodbg_copy_struct_from_user(&rw, sizeof(rw), IODBG_RW_SIZE_V1, urw);
 	if (ret)
 		return ret;
-	if (rw.pid)
+	if (rw.pid || rw.width)
 		return -EINVAL;
 	ret = iodbg_rw_check(&rw, obj->size, IODBG_RW_WRITE);
 	if (ret)
@@ -360,39 +436,46 @@ static long iodbg_ioctl_rw_object(struct iodbg_object *obj, struct iodbg_rw __us
 	return iodbg_rw_finish(urw, &rw, ret);
 }
 
-/* Describe the iodbg mappings of @mm into @info (room for @room entries); returns the count. */
-static int iodbg_collect_objects(struct mm_struct *mm, struct iodbg_object_info *info, u32 room)
+/*
+ * Describe the iodbg mappings of @mm that end above @start into @info, at most @room of them.
+ * Returns how many it wrote, with *@more set if others followed, or a negative errno.
+ */
+static int iodbg_collect_objects(struct mm_struct *mm, unsigned long start,
+				 struct iodbg_object_info *info, u32 room, bool *more)
 {
-	VMA_ITERATOR(vmi, mm, 0);
+	VMA_ITERATOR(vmi, mm, start);
 	struct vm_area_struct *vma;
 	struct iodbg_object *obj;
 	u32 count = 0;
 
+	*more = false;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	for_each_vma(vmi, vma) {
 		obj = iodbg_vma_object(vma);
 		if (!obj)
 			continue;
-		if (count < room) {
-			iodbg_object_fill_info(obj, &info[count]);
-			info[count].start = vma->vm_start;
-			info[count].length = vma->vm_end - vma->vm_start;
-			info[count].offset = iodbg_vma_object_offset(vma, vma->vm_start);
+		if (count == room) {
+			*more = true;
+			break;
 		}
+		iodbg_object_fill_info(obj, &info[count]);
+		info[count].start = vma->vm_start;
+		info[count].length = vma->vm_end - vma->vm_start;
+		info[count].offset = iodbg_vma_object_offset(vma, vma->vm_start);
 		count++;
+		cond_resched();
 	}
 	mmap_read_unlock(mm);
 	return count;
 }
-
-#define IODBG_LIST_MAX	4096
 
 static long iodbg_ioctl_list_objects(struct iodbg_list_objects __user *ulist)
 {
 	struct iodbg_object_info *info = NULL;
 	struct iodbg_list_objects list;
 	struct mm_struct *mm;
+	bool more;
 	u32 room;
 	long ret;
 	int count;
@@ -400,32 +483,35 @@ static long iodbg_ioctl_list_objects(struct iodbg_list_objects __user *ulist)
 	ret = iodbg_copy_struct_from_user(&list, sizeof(list), IODBG_LIST_SIZE_V1, ulist);
 	if (ret)
 		return ret;
-	if (!iodbg_zero(list.reserved, sizeof(list.reserved)))
+	if ((list.flags & ~IODBG_LIST_PIDFD) || list.pad)
 		return -EINVAL;
 	if (list.count && list.entry_size != sizeof(*info))
 		return -EINVAL;
-	room = min_t(u32, list.count, IODBG_LIST_MAX);
+	if (list.start > TASK_SIZE_MAX)
+		return -EINVAL;
+	room = min_t(u32, list.count, IODBG_LIST_MAX_COUNT);
 
-	mm = iodbg_debuggee_mm(list.pid, false);
+	mm = iodbg_debuggee_mm(list.pid, list.flags & IODBG_LIST_PIDFD, false);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	if (room) {
-		info = kvcalloc(room, sizeof(*info), GFP_KERNEL);
+		info = kvcalloc(room, sizeof(*info), GFP_KERNEL_ACCOUNT);
 		if (!info) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	}
-	count = iodbg_collect_objects(mm, info, room);
+	count = iodbg_collect_objects(mm, list.start, info, room, &more);
 	if (count < 0) {
 		ret = count;
 		goto out;
 	}
+	list.count = count;
+	list.flags = more ? IODBG_LIST_MORE : 0;
 	ret = 0;
-	if (info && copy_to_user(u64_to_user_ptr(list.objects), info,
-				 min_t(u32, count, room) * sizeof(*info)))
+	if (count && copy_to_user(u64_to_user_ptr(list.objects), info, count * sizeof(*info)))
 		ret = -EFAULT;
-	else if (put_user(count, &ulist->count))
+	else if (put_user(list.count, &ulist->count) || put_user(list.flags, &ulist->flags))
 		ret = -EFAULT;
 out:
 	kvfree(info);

@@ -6,7 +6,7 @@
  * each object a file of its own on a small pseudo filesystem, maps it for user space, faults in
  * its current placement, zaps its user PTEs when the driver moves it and answers ->access (that
  * is ptrace and /proc/PID/mem) from wherever it lives now. The control device /dev/iodbg carries
- * the debug ioctls (iodbg_debug.c) and, mapped, a scratch object (iodbg_scratch.c).
+ * the debug ioctls (iodbg_debug.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -40,7 +40,12 @@ static atomic64_t iodbg_next_id = ATOMIC64_INIT(0);
 int iodbg_object_init(struct iodbg_object *obj, const struct iodbg_object_ops *ops, u64 size,
 		      u32 flags, struct module *module)
 {
-	if (!size || !PAGE_ALIGNED(size) || !ops->copy || !ops->fault_pfn || !ops->release)
+	if (!size || !PAGE_ALIGNED(size) || !ops->placement || !ops->copy || !ops->fault_pfn ||
+	    !ops->release)
+		return -EINVAL;
+	if (ops->vm_ops && (ops->vm_ops->open != iodbg_vm_open ||
+			    ops->vm_ops->close != iodbg_vm_close ||
+			    ops->vm_ops->fault != iodbg_vm_fault))
 		return -EINVAL;
 	if (!try_module_get(module))
 		return -ENODEV;
@@ -56,7 +61,6 @@ int iodbg_object_init(struct iodbg_object *obj, const struct iodbg_object_ops *o
 	obj->id = atomic64_inc_return(&iodbg_next_id);
 	obj->owner_id = 0;
 	obj->moves = 0;
-	obj->map_pgoff = 0;
 	obj->module = module;
 	mutex_init(&obj->lock);
 	init_waitqueue_head(&obj->wait);
@@ -74,6 +78,21 @@ void iodbg_object_get(struct iodbg_object *obj)
 	kref_get(&obj->ref);
 }
 EXPORT_SYMBOL_GPL(iodbg_object_get);
+
+/**
+ * iodbg_object_tryget() - take a reference on an object unless it is being released
+ * @obj:	the object, reached through a list of the driver's own
+ *
+ * An object's last reference may go (and its inode with it) before its ->release unlinks it
+ * from the driver's lists: a driver walking those lists takes its reference with this.
+ *
+ * Return: true if the reference was taken.
+ */
+bool iodbg_object_tryget(struct iodbg_object *obj)
+{
+	return kref_get_unless_zero(&obj->ref);
+}
+EXPORT_SYMBOL_GPL(iodbg_object_tryget);
 
 static void iodbg_object_release(struct kref *ref)
 {
@@ -159,6 +178,46 @@ int iodbg_object_rw(struct iodbg_object *obj, u64 offset, void *buf, size_t len,
 }
 
 /**
+ * iodbg_account_mem() - count memory a user made a driver allocate against RLIMIT_MEMLOCK
+ * @user:	the user (get_current_user() at creation), who keeps the count
+ * @npages:	pages
+ *
+ * For objects whose system memory user space cannot swap or free itself, as io_uring counts
+ * its rings: the current task's RLIMIT_MEMLOCK bounds the user's total, unless the task has
+ * CAP_IPC_LOCK. Allocate the memory itself with GFP_KERNEL_ACCOUNT too, so that it is charged
+ * to the creator's memory cgroup and the OOM killer finds who holds it.
+ *
+ * Return: 0, or -ENOMEM over the limit.
+ */
+int iodbg_account_mem(struct user_struct *user, unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned long cur = atomic_long_read(&user->locked_vm);
+
+	if (capable(CAP_IPC_LOCK)) {
+		atomic_long_add(npages, &user->locked_vm);
+		return 0;
+	}
+	do {
+		if (cur + npages > limit || cur + npages < cur)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, cur + npages));
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iodbg_account_mem);
+
+/**
+ * iodbg_unaccount_mem() - give back what iodbg_account_mem() counted
+ * @user:	the user it was counted against
+ * @npages:	pages
+ */
+void iodbg_unaccount_mem(struct user_struct *user, unsigned long npages)
+{
+	atomic_long_sub(npages, &user->locked_vm);
+}
+EXPORT_SYMBOL_GPL(iodbg_unaccount_mem);
+
+/**
  * iodbg_copy_pages() - copy bytes in or out of an array of pages
  * @pages:	the pages, in object order; not physically contiguous
  * @offset:	byte offset in the whole array
@@ -187,69 +246,181 @@ void iodbg_copy_pages(struct page **pages, u64 offset, void *buf, size_t len, bo
 EXPORT_SYMBOL_GPL(iodbg_copy_pages);
 
 /*
- * Device memory wants whole, aligned words: the widest the CPU loads in one access. The raw
- * accessors keep the bytes in memory order on either endianness, as memcpy_fromio() does.
+ * Device memory wants whole, aligned accesses of the width it decodes. The raw accessors keep
+ * the bytes in memory order on either endianness, as memcpy_fromio() does.
  */
+static void iodbg_io_load(const void __iomem *io, void *buf, unsigned int width)
+{
+	u16 v16;
+	u32 v32;
+
+	switch (width) {
+	case 1:
+		*(u8 *)buf = __raw_readb(io);
+		break;
+	case 2:
+		v16 = __raw_readw(io);
+		memcpy(buf, &v16, 2);
+		break;
+	case 4:
+		v32 = __raw_readl(io);
+		memcpy(buf, &v32, 4);
+		break;
 #ifdef CONFIG_64BIT
-typedef u64 iodbg_word;
-#define iodbg_read_word(p)	__raw_readq(p)
-#define iodbg_write_word(v, p)	__raw_writeq(v, p)
-#else
-typedef u32 iodbg_word;
-#define iodbg_read_word(p)	__raw_readl(p)
-#define iodbg_write_word(v, p)	__raw_writel(v, p)
+	default: {
+		u64 v64 = __raw_readq(io);
+
+		memcpy(buf, &v64, 8);
+	}
 #endif
-#define IODBG_WORD	sizeof(iodbg_word)
-
-/* Read a partial word at an edge: load the whole aligned word, keep the bytes asked for. */
-static void iodbg_read_io_edge(const void __iomem *io, void *buf, size_t len)
-{
-	size_t in_word = (unsigned long)io & (IODBG_WORD - 1);
-	iodbg_word word = iodbg_read_word(io - in_word);
-
-	memcpy(buf, (u8 *)&word + in_word, len);
-}
-
-/*
- * Write a partial word at an edge with the widest naturally aligned stores that fit: exactly
- * the bytes asked for, so that a store the target makes meanwhile to a neighbouring byte of
- * the same word is never overwritten, as a read-merge-write of the word would.
- */
-static void iodbg_write_io_edge(void __iomem *io, const void *buf, size_t len)
-{
-	while (len) {
-		unsigned long at = (unsigned long)io;
-		size_t step;
-
-		if (!(at & 3) && len >= 4) {
-			u32 v;
-
-			memcpy(&v, buf, sizeof(v));
-			__raw_writel(v, io);
-			step = 4;
-		} else if (!(at & 1) && len >= 2) {
-			u16 v;
-
-			memcpy(&v, buf, sizeof(v));
-			__raw_writew(v, io);
-			step = 2;
-		} else {
-			__raw_writeb(*(const u8 *)buf, io);
-			step = 1;
-		}
-		io += step;
-		buf += step;
-		len -= step;
 	}
 }
 
-static void iodbg_copy_io_edge(void __iomem *io, void *buf, size_t len, bool write)
+static void iodbg_io_store(void __iomem *io, const void *buf, unsigned int width)
 {
-	if (write)
-		iodbg_write_io_edge(io, buf, len);
-	else
-		iodbg_read_io_edge(io, buf, len);
+	u16 v16;
+	u32 v32;
+
+	switch (width) {
+	case 1:
+		__raw_writeb(*(const u8 *)buf, io);
+		break;
+	case 2:
+		memcpy(&v16, buf, 2);
+		__raw_writew(v16, io);
+		break;
+	case 4:
+		memcpy(&v32, buf, 4);
+		__raw_writel(v32, io);
+		break;
+#ifdef CONFIG_64BIT
+	default: {
+		u64 v64;
+
+		memcpy(&v64, buf, 8);
+		__raw_writeq(v64, io);
+	}
+#endif
+	}
 }
+
+/*
+ * The widest naturally aligned access at @at of at most @width and @len bytes: a store that
+ * holds only the bytes asked for, so that a store the target makes meanwhile to a neighbouring
+ * byte is never overwritten, as a read-merge-write would.
+ */
+static unsigned int iodbg_io_step(unsigned long at, size_t len, unsigned int width)
+{
+	unsigned int step = width;
+
+	while (step > 1 && ((at & (step - 1)) || len < step))
+		step >>= 1;
+	return step;
+}
+
+/* Read a partial access at an edge: load the whole aligned access, keep the bytes asked for. */
+static size_t iodbg_read_io_edge(const void __iomem *io, void *buf, size_t len,
+				 unsigned int width)
+{
+	size_t in = (unsigned long)io & (width - 1);
+	size_t n = min_t(size_t, len, width - in);
+	u8 tmp[8];
+
+	iodbg_io_load(io - in, tmp, width);
+	memcpy(buf, tmp + in, n);
+	return n;
+}
+
+/*
+ * The aligned middle of a copy, @n accesses of the type's width, in a loop of its own so that
+ * the width is not decided again for every access.
+ */
+#define IODBG_COPY_IO_RUN(type, rd, wr, io, buf, n, write)			\
+	do {									\
+		size_t __i;							\
+		type __v;							\
+										\
+		for (__i = 0; __i < (n); __i++) {				\
+			void __iomem *__io = (io) + __i * sizeof(type);		\
+			void *__buf = (buf) + __i * sizeof(type);		\
+										\
+			if (write) {						\
+				memcpy(&__v, __buf, sizeof(type));		\
+				wr(__v, __io);					\
+			} else {						\
+				__v = rd(__io);					\
+				memcpy(__buf, &__v, sizeof(type));		\
+			}							\
+		}								\
+	} while (0)
+
+/* Copy the aligned accesses at @io; returns the bytes done, 0 for widths without a loop. */
+static size_t iodbg_copy_io_run(void __iomem *io, void *buf, size_t len, bool write,
+				unsigned int width)
+{
+	size_t n = len / width;
+
+	switch (width) {
+	case 4:
+		IODBG_COPY_IO_RUN(u32, __raw_readl, __raw_writel, io, buf, n, write);
+		break;
+#ifdef CONFIG_64BIT
+	case 8:
+		IODBG_COPY_IO_RUN(u64, __raw_readq, __raw_writeq, io, buf, n, write);
+		break;
+#endif
+	default:
+		return 0;
+	}
+	return n * width;
+}
+
+/**
+ * iodbg_copy_io_width() - copy between a kernel buffer and device memory, in aligned accesses
+ * @io:		device memory, as ioremap() and its variants map it
+ * @buf:	kernel buffer, of any alignment
+ * @len:	bytes
+ * @write:	copy @buf into @io instead of out of it
+ * @width:	the access width in bytes: 1, 2, 4, or 8 on 64-bit kernels
+ *
+ * Reads load only aligned accesses of @width bytes, the partial ones at the edges whole.
+ * Writes store aligned accesses of @width bytes and, at the edges, exactly the bytes asked for
+ * in the widest naturally aligned stores that fit.
+ *
+ * Context: any; the stores are complete (write-combining buffers flushed) on return.
+ */
+void iodbg_copy_io_width(void __iomem *io, void *buf, size_t len, bool write,
+			 unsigned int width)
+{
+	while (len) {
+		unsigned long at = (unsigned long)io;
+		size_t n;
+
+		if (!(at & (width - 1)) && len >= width) {
+			n = iodbg_copy_io_run(io, buf, len, write, width);
+			if (!n) {
+				n = width;
+				if (write)
+					iodbg_io_store(io, buf, width);
+				else
+					iodbg_io_load(io, buf, width);
+			}
+		} else if (write) {
+			n = iodbg_io_step(at, len, width);
+			iodbg_io_store(io, buf, n);
+		} else {
+			n = iodbg_read_io_edge(io, buf, len, width);
+		}
+		io += n;
+		buf += n;
+		len -= n;
+	}
+	if (write) {
+		/* Raw stores are unordered: finish them before the caller unlocks the object. */
+		wmb();
+	}
+}
+EXPORT_SYMBOL_GPL(iodbg_copy_io_width);
 
 /**
  * iodbg_copy_io() - copy between a kernel buffer and device memory, in aligned words
@@ -258,57 +429,17 @@ static void iodbg_copy_io_edge(void __iomem *io, void *buf, size_t len, bool wri
  * @len:	bytes
  * @write:	copy @buf into @io instead of out of it
  *
- * Reads load only aligned words of the CPU's word size, which device registers honour where
- * they may ignore byte accesses (the partial words at the edges are loaded whole). Writes store
- * aligned words, and at the edges exactly the bytes asked for, in the widest naturally aligned
- * stores that fit. For the ->copy op of objects placed in device memory: a word per access is
- * half the device transactions of memcpy_fromio()'s 32-bit moves on x86, and an eighth of
- * memcpy()'s byte moves where the CPU copies by bytes (rep movsb).
+ * iodbg_copy_io_width() with the CPU's word size: for the ->copy op of objects placed in
+ * device memory that decodes word accesses, such as a GPU's VRAM aperture. A word per access
+ * is half the device transactions of memcpy_fromio()'s 32-bit moves on x86.
  *
  * Context: any; the stores are complete (write-combining buffers flushed) on return.
  */
 void iodbg_copy_io(void __iomem *io, void *buf, size_t len, bool write)
 {
-	size_t head = min_t(size_t, len, -(unsigned long)io & (IODBG_WORD - 1));
-	size_t i, words;
-
-	if (head) {
-		iodbg_copy_io_edge(io, buf, head, write);
-		io += head;
-		buf += head;
-		len -= head;
-	}
-	words = len / IODBG_WORD;
-	for (i = 0; i < words; i++) {
-		void __iomem *word_io = io + i * IODBG_WORD;
-		void *word_buf = buf + i * IODBG_WORD;	/* may be unaligned: memcpy() */
-		iodbg_word word;
-
-		if (write) {
-			memcpy(&word, word_buf, sizeof(word));
-			iodbg_write_word(word, word_io);
-		} else {
-			word = iodbg_read_word(word_io);
-			memcpy(word_buf, &word, sizeof(word));
-		}
-	}
-	if (len % IODBG_WORD)
-		iodbg_copy_io_edge(io + words * IODBG_WORD, buf + words * IODBG_WORD,
-				   len % IODBG_WORD, write);
-	if (write) {
-		/* Raw stores are unordered: finish them before the caller unlocks the object. */
-		wmb();
-	}
+	iodbg_copy_io_width(io, buf, len, write, sizeof(long));
 }
 EXPORT_SYMBOL_GPL(iodbg_copy_io);
-
-/* The object page that page @pgoff of the mapping's file holds. */
-static pgoff_t iodbg_vma_object_pgoff(struct vm_area_struct *vma, pgoff_t pgoff)
-{
-	struct iodbg_object *obj = vma->vm_private_data;
-
-	return pgoff - obj->map_pgoff;
-}
 
 /**
  * iodbg_vma_object_offset() - the object offset a user address of an iodbg mapping holds
@@ -319,28 +450,36 @@ static pgoff_t iodbg_vma_object_pgoff(struct vm_area_struct *vma, pgoff_t pgoff)
  */
 u64 iodbg_vma_object_offset(struct vm_area_struct *vma, unsigned long addr)
 {
-	return ((u64)iodbg_vma_object_pgoff(vma, vma->vm_pgoff) << PAGE_SHIFT) +
-	       (addr - vma->vm_start);
+	return ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
 }
 
-static void iodbg_vm_open(struct vm_area_struct *vma)
+/**
+ * iodbg_vm_open() - ->open of every mapping of an iodbg object (see IODBG_VM_OPS())
+ * @vma:	the new copy of a mapping
+ */
+void iodbg_vm_open(struct vm_area_struct *vma)
 {
 	iodbg_object_get(vma->vm_private_data);
 }
+EXPORT_SYMBOL_GPL(iodbg_vm_open);
 
-static void iodbg_vm_close(struct vm_area_struct *vma)
+/**
+ * iodbg_vm_close() - ->close of every mapping of an iodbg object (see IODBG_VM_OPS())
+ * @vma:	the mapping going away
+ */
+void iodbg_vm_close(struct vm_area_struct *vma)
 {
 	iodbg_object_put(vma->vm_private_data);
 }
+EXPORT_SYMBOL_GPL(iodbg_vm_close);
 
 /*
  * The object cannot be mapped until it moves (registers of a context that is off its device):
  * wait for iodbg_object_moved(), interruptibly, so that a signal handler runs and SIGKILL ends
  * the task at once. Only with mmap_lock dropped, as TTM and spufs do, and the fault retried
  * from the start: a wait under mmap_lock would stall every debugger and every mmap() of the
- * process behind it. Where the fault may not be retried (the second try of a user fault, or
- * fixup_user_fault() for the generic fallback), return without a PTE: a user access faults
- * again, with retry allowed, and the fallback reports the page as not present.
+ * process behind it. Where the fault may not be retried (the second try of a user fault),
+ * return without a PTE: the access faults again, with retry allowed.
  */
 static vm_fault_t iodbg_vm_fault_wait(struct vm_fault *vmf, struct iodbg_object *obj, u64 seen)
 {
@@ -360,16 +499,22 @@ static vm_fault_t iodbg_vm_fault_wait(struct vm_fault *vmf, struct iodbg_object 
 	return VM_FAULT_RETRY;
 }
 
-/*
- * Insert the PTE of the object's current placement. Locking: mmap_lock (held by the caller),
- * then obj->lock, under which the pfn is chosen and inserted, so that a move, which zaps under
- * the same lock, can never leave a PTE of the old placement behind. A racing fault that
- * inserted the PTE first is harmless: vmf_insert_pfn_prot() then returns VM_FAULT_NOPAGE.
+/**
+ * iodbg_vm_fault() - ->fault of every mapping of an iodbg object (see IODBG_VM_OPS())
+ * @vmf:	the fault
+ *
+ * Inserts the PTE of the object's current placement. Locking: mmap_lock (held by the
+ * caller), then obj->lock, under which the pfn is chosen and inserted, so that a move, which
+ * zaps under the same lock, can never leave a PTE of the old placement behind. A racing fault
+ * that inserted the PTE first is harmless: vmf_insert_pfn_prot() then returns
+ * VM_FAULT_NOPAGE.
+ *
+ * Return: VM_FAULT_NOPAGE, VM_FAULT_RETRY or an error.
  */
-static vm_fault_t iodbg_vm_fault(struct vm_fault *vmf)
+vm_fault_t iodbg_vm_fault(struct vm_fault *vmf)
 {
 	struct iodbg_object *obj = vmf->vma->vm_private_data;
-	pgoff_t pgoff = iodbg_vma_object_pgoff(vmf->vma, vmf->pgoff);
+	pgoff_t pgoff = vmf->pgoff;
 	vm_fault_t ret = 0;
 	unsigned long pfn;
 	pgprot_t prot;
@@ -394,6 +539,25 @@ static vm_fault_t iodbg_vm_fault(struct vm_fault *vmf)
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	return ret;
 }
+EXPORT_SYMBOL_GPL(iodbg_vm_fault);
+
+/**
+ * iodbg_vma_check_access() - whether a debugger may read or write through a mapping
+ * @vma:	the mapping
+ * @write:	a write rather than a read
+ *
+ * The rules GUP's check_vma_flags() applies for ptrace (FOLL_FORCE): a read needs the mapping
+ * readable or allowed to become so (VM_MAYREAD; PROT_NONE is read); a write needs VM_WRITE,
+ * since a shared mapping cannot be written by copy-on-write.
+ *
+ * Return: 0, -EACCES for a read the mapping forbids, -EROFS for a write to a read-only one.
+ */
+int iodbg_vma_check_access(struct vm_area_struct *vma, bool write)
+{
+	if (write)
+		return vma->vm_flags & VM_WRITE ? 0 : -EROFS;
+	return vma->vm_flags & (VM_READ | VM_MAYREAD) ? 0 : -EACCES;
+}
 
 /*
  * ->access, for ptrace and /proc/PID/mem: __access_remote_vm() calls it with mmap_lock held
@@ -407,51 +571,14 @@ static int iodbg_vm_access(struct vm_area_struct *vma, unsigned long addr, void 
 	u64 offset = iodbg_vma_object_offset(vma, addr);
 	int ret;
 
-	if (len <= 0 || offset >= obj->size)
-		return -EIO;
-	/* As for any shared mapping: no write, even forced, through a read-only one. */
-	if (write && !(vma->vm_flags & VM_WRITE))
+	if (len <= 0 || offset >= obj->size || iodbg_vma_check_access(vma, write))
 		return -EIO;
 	len = min3((u64)len, obj->size - offset, (u64)(vma->vm_end - addr));
 	ret = iodbg_object_rw(obj, offset, buf, len, write);
 	return ret ? ret : len;
 }
 
-static const struct vm_operations_struct iodbg_vm_ops = {
-	.open = iodbg_vm_open,
-	.close = iodbg_vm_close,
-	.fault = iodbg_vm_fault,
-	.access = iodbg_vm_access,
-};
-
-/* Mappings that must look like a driver's whose ->access refuses this placement. */
-static int iodbg_vm_access_refuse(struct vm_area_struct *vma, unsigned long addr, void *buf,
-				  int len, int write)
-{
-	return -EIO;
-}
-
-static const struct vm_operations_struct iodbg_vm_ops_access_refuses = {
-	.open = iodbg_vm_open,
-	.close = iodbg_vm_close,
-	.fault = iodbg_vm_fault,
-	.access = iodbg_vm_access_refuse,
-};
-
-/* The kernel's own ->access for pfn mappings, to compare iodbg with (IODBG_OBJECT_ACCESS_PHYS). */
-static const struct vm_operations_struct iodbg_vm_ops_access_phys = {
-	.open = iodbg_vm_open,
-	.close = iodbg_vm_close,
-	.fault = iodbg_vm_fault,
-	.access = generic_access_phys,
-};
-
-/* For mappings that must look like a driver without ->access (IODBG_OBJECT_NO_ACCESS). */
-static const struct vm_operations_struct iodbg_vm_ops_no_access = {
-	.open = iodbg_vm_open,
-	.close = iodbg_vm_close,
-	.fault = iodbg_vm_fault,
-};
+static const struct vm_operations_struct iodbg_vm_ops = IODBG_VM_OPS(iodbg_vm_access);
 
 /**
  * iodbg_vma_object() - the iodbg object a mapping maps, or NULL
@@ -461,8 +588,7 @@ static const struct vm_operations_struct iodbg_vm_ops_no_access = {
  */
 struct iodbg_object *iodbg_vma_object(struct vm_area_struct *vma)
 {
-	if (vma->vm_ops == &iodbg_vm_ops || vma->vm_ops == &iodbg_vm_ops_no_access ||
-	    vma->vm_ops == &iodbg_vm_ops_access_refuses || vma->vm_ops == &iodbg_vm_ops_access_phys)
+	if (vma->vm_ops && vma->vm_ops->open == iodbg_vm_open)
 		return vma->vm_private_data;
 	return NULL;
 }
@@ -476,35 +602,20 @@ void iodbg_vma_set_io_flags(struct vm_area_struct *vma)
 #endif
 }
 
-/**
- * iodbg_object_mmap() - map an object into user space
- * @obj:	the object
- * @vma:	the new mapping, of a file whose page obj->map_pgoff holds object page 0
- *
- * Return: 0, or a negative errno.
- */
-int iodbg_object_mmap(struct iodbg_object *obj, struct vm_area_struct *vma)
+/* Map @obj into @vma, a mapping of one of the object's files. */
+static int iodbg_object_file_map(struct iodbg_object *obj, struct vm_area_struct *vma)
 {
 	u64 pages = obj->size >> PAGE_SHIFT;
-	pgoff_t base = obj->map_pgoff;
 
 	/* vmf_insert_pfn() cannot COW a pfn mapping: a private mapping would BUG. */
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (vma->vm_pgoff < base || vma->vm_pgoff - base > pages ||
-	    vma_pages(vma) > pages - (vma->vm_pgoff - base))
+	if (vma->vm_pgoff > pages || vma_pages(vma) > pages - vma->vm_pgoff)
 		return -EINVAL;
 
 	iodbg_object_get(obj);
 	vma->vm_private_data = obj;
-	if (obj->flags & IODBG_OBJECT_NO_ACCESS)
-		vma->vm_ops = &iodbg_vm_ops_no_access;
-	else if (obj->flags & IODBG_OBJECT_ACCESS_REFUSES)
-		vma->vm_ops = &iodbg_vm_ops_access_refuses;
-	else if (obj->flags & IODBG_OBJECT_ACCESS_PHYS)
-		vma->vm_ops = &iodbg_vm_ops_access_phys;
-	else
-		vma->vm_ops = &iodbg_vm_ops;
+	vma->vm_ops = obj->ops->vm_ops ?: &iodbg_vm_ops;
 	iodbg_vma_set_io_flags(vma);
 	return 0;
 }
@@ -547,7 +658,7 @@ EXPORT_SYMBOL_GPL(iodbg_object_from_file);
 
 static int iodbg_object_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return iodbg_object_mmap(file->private_data, vma);
+	return iodbg_object_file_map(file->private_data, vma);
 }
 
 static long iodbg_object_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -629,6 +740,35 @@ int iodbg_object_install_fd(struct iodbg_object *obj, const char *name)
 }
 EXPORT_SYMBOL_GPL(iodbg_object_install_fd);
 
+/**
+ * iodbg_object_mmap() - map an object through a file of the driver's own
+ * @obj:	the object
+ * @vma:	a new mapping of the driver's file, from its ->mmap; vm_pgoff is the page offset
+ *		in the object
+ * @name:	see iodbg_object_getfile()
+ *
+ * For drivers that map objects through their device file, as DRM maps GEM objects at fake
+ * offsets: the mapping then becomes one of a new file of the object, so that moves zap it and
+ * debuggers find it like any other.
+ *
+ * Return: 0, or a negative errno.
+ */
+int iodbg_object_mmap(struct iodbg_object *obj, struct vm_area_struct *vma, const char *name)
+{
+	struct file *file;
+	int ret;
+
+	file = iodbg_object_getfile(obj, name);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ret = iodbg_object_file_map(obj, vma);
+	if (!ret)
+		vma_set_file(vma, file);
+	fput(file);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iodbg_object_mmap);
+
 /*
  * "iodbg:[NAME]" in /proc/PID/fd and /proc/PID/maps, as anon_inode:[NAME]: no path of a
  * mounted filesystem looks like it, so a debugger tells object files from the others by the
@@ -674,14 +814,8 @@ static struct file_system_type iodbg_fs_type = {
 
 /* The control device. */
 
-static int iodbg_ctl_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	return iodbg_scratch_mmap(file, vma);
-}
-
 static const struct file_operations iodbg_ctl_fops = {
 	.owner = THIS_MODULE,
-	.mmap = iodbg_ctl_mmap,
 	.unlocked_ioctl = iodbg_ctl_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -690,6 +824,10 @@ static struct miscdevice iodbg_ctl_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = IODBG_DEVICE_NAME,
 	.fops = &iodbg_ctl_fops,
+	/*
+	 * Open to every user: each ioctl checks ptrace's permission on the target itself, and
+	 * nothing a caller does here allocates memory that outlives the call.
+	 */
 	.mode = 0666,
 };
 
@@ -700,11 +838,16 @@ static int __init iodbg_init(void)
 	iodbg_mnt = kern_mount(&iodbg_fs_type);
 	if (IS_ERR(iodbg_mnt))
 		return PTR_ERR(iodbg_mnt);
-	ret = misc_register(&iodbg_ctl_dev);
+	ret = iodbg_debug_init();
 	if (ret)
 		goto err_unmount;
+	ret = misc_register(&iodbg_ctl_dev);
+	if (ret)
+		goto err_debug;
 	return 0;
 
+err_debug:
+	iodbg_debug_exit();
 err_unmount:
 	kern_unmount(iodbg_mnt);
 	return ret;
@@ -713,6 +856,7 @@ err_unmount:
 static void __exit iodbg_exit(void)
 {
 	misc_deregister(&iodbg_ctl_dev);
+	iodbg_debug_exit();
 	kern_unmount(iodbg_mnt);
 }
 

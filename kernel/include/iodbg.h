@@ -22,10 +22,24 @@
 #include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/sched/user.h>
 #include <linux/wait.h>
 #include <uapi/linux/iodbg.h>
 
 struct iodbg_object;
+
+/*
+ * The vm_operations of a mapping of an iodbg object whose driver answers ptrace its own way:
+ * @access_fn is its ->access, NULL for none. iodbg's own ->access reads the object wherever
+ * it lives; a driver names other ops only to be what real drivers are (TTM without an
+ * access_memory hook, /dev/mem's generic_access_phys()).
+ */
+#define IODBG_VM_OPS(access_fn) {		\
+	.open = iodbg_vm_open,			\
+	.close = iodbg_vm_close,		\
+	.fault = iodbg_vm_fault,		\
+	.access = (access_fn),			\
+}
 
 /**
  * struct iodbg_object_ops - what a driver tells iodbg about one kind of object
@@ -40,6 +54,8 @@ struct iodbg_object;
  *		object moves (registers of a context that is off its device): the faulting task
  *		then waits on obj->wait, interruptibly, until iodbg_object_moved().
  * @ioctl:	optional: the driver's own ioctls on the object's file.
+ * @vm_ops:	optional: the vm_operations of the object's mappings, made with IODBG_VM_OPS();
+ *		NULL for iodbg's own, whose ->access reads the object wherever it lives.
  * @release:	free the object when its last reference is gone. May sleep.
  */
 struct iodbg_object_ops {
@@ -49,6 +65,7 @@ struct iodbg_object_ops {
 	int (*fault_pfn)(struct iodbg_object *obj, pgoff_t pgoff, unsigned long *pfn,
 			 pgprot_t *prot);
 	long (*ioctl)(struct iodbg_object *obj, unsigned int cmd, unsigned long arg);
+	const struct vm_operations_struct *vm_ops;
 	void (*release)(struct iodbg_object *obj);
 };
 
@@ -62,8 +79,6 @@ struct iodbg_object_ops {
  * @lock:	protects the placement; see the locking rules at the top of this file
  * @wait:	faulting tasks that wait for the object to become mappable
  * @moves:	how often the object moved; written under @lock, read by waiters
- * @map_pgoff:	the offset, in pages, of the object's page 0 in the files that map it (0 for
- *		object files; set before mapping the object through a file of the driver's own)
  * @ref:	references: the driver's, one per object file, one per VMA
  * @inode:	the inode of the object's file, whose i_mapping holds every user mapping
  * @module:	the driver that owns @ops, pinned while the object lives
@@ -77,7 +92,6 @@ struct iodbg_object {
 	struct mutex lock;	/* see the locking rules at the top of this file */
 	wait_queue_head_t wait;
 	u64 moves;
-	pgoff_t map_pgoff;
 	struct kref ref;
 	struct inode *inode;
 	struct module *module;
@@ -86,16 +100,27 @@ struct iodbg_object {
 int iodbg_object_init(struct iodbg_object *obj, const struct iodbg_object_ops *ops, u64 size,
 		      u32 flags, struct module *module);
 void iodbg_object_get(struct iodbg_object *obj);
+bool iodbg_object_tryget(struct iodbg_object *obj);
 void iodbg_object_put(struct iodbg_object *obj);
 struct file *iodbg_object_getfile(struct iodbg_object *obj, const char *name);
 int iodbg_object_install_fd(struct iodbg_object *obj, const char *name);
 void iodbg_object_zap(struct iodbg_object *obj);
 void iodbg_object_moved(struct iodbg_object *obj);
 struct iodbg_object *iodbg_object_from_file(struct file *file);
+int iodbg_object_mmap(struct iodbg_object *obj, struct vm_area_struct *vma, const char *name);
+
+/* For IODBG_VM_OPS() only. */
+void iodbg_vm_open(struct vm_area_struct *vma);
+void iodbg_vm_close(struct vm_area_struct *vma);
+vm_fault_t iodbg_vm_fault(struct vm_fault *vmf);
 
 /* Helpers for the ops and ioctls of drivers. */
+int iodbg_account_mem(struct user_struct *user, unsigned long npages);
+void iodbg_unaccount_mem(struct user_struct *user, unsigned long npages);
 void iodbg_copy_pages(struct page **pages, u64 offset, void *buf, size_t len, bool write);
 void iodbg_copy_io(void __iomem *io, void *buf, size_t len, bool write);
+void iodbg_copy_io_width(void __iomem *io, void *buf, size_t len, bool write,
+			 unsigned int width);
 int iodbg_copy_struct_from_user(void *dst, size_t ksize, size_t min_size, void __user *uarg);
 
 #endif /* _IODBG_H */

@@ -12,7 +12,9 @@
  * and loads the backing store into the SPE. The local store then faults in from wherever it
  * is; the registers only from the SPE: a task touching them while the context is saved waits
  * (in the iodbg core, interruptibly) until it runs again. Debuggers read and write both, saved
- * or not, through ->copy, which never waits and never has side effects.
+ * or not, through ->copy, which never waits and never has side effects. A context's backing
+ * store is charged to its creator's memory cgroup and counts against the creating user's
+ * RLIMIT_MEMLOCK (iodbg_account_mem()).
  *
  * Locking, in nesting order:
  *   spu_sim.lock: the SPEs' occupants, the run queue and the scheduling fields of every context
@@ -20,6 +22,12 @@
  *     written with spu_sim.lock and both object locks held, so any one of them is enough to
  *     read it) and the bytes of the current placement
  *       i_mmap_rwsem of an object's inode (taken in iodbg_object_zap())
+ *       ctx->channel_lock (a spinlock): the mailboxes and the MFC queue, which the program
+ *       and the mailbox ioctls change by read-modify-write, as an SPE's channel interface
+ *       serializes them
+ * A step of a running context holds spu_sim.lock, which keeps it on its SPE, and no object
+ * lock: like a real SPE, it changes its local store and registers while debuggers read them,
+ * and a debugger never waits for a scheduler tick, only for a switch.
  * The iodbg core takes one object lock at a time, under mmap_lock, and never spu_sim.lock; this
  * driver never takes mmap_lock and copies to or from user space with no lock held.
  */
@@ -36,6 +44,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
+#include <uapi/linux/spu_sim.h>
 #include "iodbg.h"
 
 #define SPU_SIM_MAX_SPES	16
@@ -44,6 +53,8 @@
 #define SPU_SIM_MIN_SLICE_MS	5
 #define SPU_SIM_MAX_SLICE_MS	60000
 #define SPU_SIM_DMA_EA		0x10000000ULL	/* where the simulated program PUTs its counter */
+/* A context's backing store: its saved local store and register page. */
+#define SPU_SIM_CTX_PAGES	((SPU_SIM_LS_SIZE >> PAGE_SHIFT) + 1)
 /* A switch zaps the two objects of the context leaving an SPE and of the one arriving. */
 #define SPU_SIM_MAX_REFS	4
 
@@ -113,7 +124,9 @@ static struct spu_sim_dev spu_sim = {
  * @saved_tick:	the scheduler tick in which it last left an SPE; under spu_sim.lock
  * @runq:	on spu_sim.runq while runnable and saved; under spu_sim.lock
  * @saved_ls:	the backing store of the local store, current while saved
+ * @user:	the creator, whose RLIMIT_MEMLOCK the context's backing store counts against
  * @saved_regs:	the backing store of the register page, current while saved
+ * @channel_lock: see the locking rules
  */
 struct spu_ctx {
 	struct iodbg_object ls;
@@ -125,7 +138,9 @@ struct spu_ctx {
 	u64 saved_tick;
 	struct list_head runq;
 	void *saved_ls;
+	struct user_struct *user;
 	struct spu_sim_regs *saved_regs;
+	spinlock_t channel_lock;	/* see the locking rules */
 };
 
 /**
@@ -249,7 +264,7 @@ static void spu_regs_issue_dma(struct spu_sim_regs *regs, u64 counter)
 
 /*
  * One step of the simulated program of @ctx, which runs on @spe (the uapi header describes it).
- * Called with spu_sim.lock held; takes both object locks so that a debugger sees whole steps.
+ * Called with spu_sim.lock held, which keeps the context on @spe; see the locking rules.
  */
 static void spu_ctx_step(struct spu_ctx *ctx, struct spu_sim_spe *spe)
 {
@@ -259,18 +274,19 @@ static void spu_ctx_step(struct spu_ctx *ctx, struct spu_sim_spe *spe)
 	u64 ticks;
 	u32 data;
 
-	spu_ctx_lock(ctx);
+	lockdep_assert_held(&spu_sim.lock);
 	ticks = READ_ONCE(*counter) + 1;
 	WRITE_ONCE(*counter, ticks);
 	WRITE_ONCE(regs->npc, (READ_ONCE(regs->npc) + 4) & (SPU_SIM_LS_SIZE - 4));
 	WRITE_ONCE(regs->run_ticks, regs->run_ticks + 1);
+	spin_lock(&ctx->channel_lock);
 	if (spu_ring_pop(regs->in_mbox, &regs->in_mbox_head, &regs->in_mbox_count,
 			 SPU_SIM_IN_MBOX_DEPTH, &data))
 		WRITE_ONCE(*sum, READ_ONCE(*sum) + data);
 	spu_ring_push(regs->out_mbox, &regs->out_mbox_head, &regs->out_mbox_count,
 		      SPU_SIM_OUT_MBOX_DEPTH, (u32)ticks);
 	spu_regs_issue_dma(regs, ticks);
-	spu_ctx_unlock(ctx);
+	spin_unlock(&ctx->channel_lock);
 }
 
 /* Called with the registers' object lock held, after any change of ctx->spe or ctx->stopped. */
@@ -288,16 +304,16 @@ static void spu_ctx_update_status(struct spu_ctx *ctx)
 }
 
 /*
- * Remove every user PTE of @obj, whose lock the caller holds. The iodbg core releases an
- * object's inode as soon as its last reference is gone, before ->release tells this driver, so
- * the zap happens only under a reference taken here, which @refs keeps until spu_sim.lock is
- * released. An object whose last reference is gone has no mapping left to zap.
+ * Remove every user PTE of @obj, whose lock the caller holds, under a reference taken here,
+ * which @refs keeps until spu_sim.lock is released: the context may be on the run queue after
+ * its objects' last references are gone, until their ->release takes it off. Such an object
+ * has no mapping left to zap.
  */
 static void spu_obj_zap(struct iodbg_object *obj, struct spu_sim_refs *refs)
 {
 	if (WARN_ON_ONCE(refs->nr == SPU_SIM_MAX_REFS))
 		return;
-	if (!kref_get_unless_zero(&obj->ref))
+	if (!iodbg_object_tryget(obj))
 		return;
 	refs->obj[refs->nr++] = obj;
 	iodbg_object_zap(obj);
@@ -507,6 +523,7 @@ static long spu_ctx_ioctl_mbox(struct spu_ctx *ctx, struct spu_sim_mbox __user *
 	if (ret)
 		return ret;
 	regs = spu_ctx_regs(ctx);
+	spin_lock(&ctx->channel_lock);
 	if (write) {
 		done = spu_ring_push(regs->in_mbox, &regs->in_mbox_head, &regs->in_mbox_count,
 				     SPU_SIM_IN_MBOX_DEPTH, mbox.data);
@@ -516,6 +533,7 @@ static long spu_ctx_ioctl_mbox(struct spu_ctx *ctx, struct spu_sim_mbox __user *
 				    SPU_SIM_OUT_MBOX_DEPTH, &mbox.data);
 		mbox.count = READ_ONCE(regs->out_mbox_count);
 	}
+	spin_unlock(&ctx->channel_lock);
 	mutex_unlock(&ctx->regs.lock);
 	if (!done)
 		return -EAGAIN;
@@ -561,6 +579,8 @@ static void spu_ctx_free(struct spu_ctx *ctx)
 {
 	vfree(ctx->saved_ls);
 	free_page((unsigned long)ctx->saved_regs);
+	iodbg_unaccount_mem(ctx->user, SPU_SIM_CTX_PAGES);
+	free_uid(ctx->user);
 	kfree(ctx);
 }
 
@@ -679,13 +699,20 @@ static struct spu_ctx *spu_ctx_alloc(void)
 {
 	struct spu_ctx *ctx;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return NULL;
 	ctx->spe = -1;
 	INIT_LIST_HEAD(&ctx->runq);
-	ctx->saved_ls = vzalloc(SPU_SIM_LS_SIZE);
-	ctx->saved_regs = (struct spu_sim_regs *)get_zeroed_page(GFP_KERNEL);
+	spin_lock_init(&ctx->channel_lock);
+	ctx->user = get_current_user();
+	if (iodbg_account_mem(ctx->user, SPU_SIM_CTX_PAGES)) {
+		free_uid(ctx->user);
+		kfree(ctx);
+		return NULL;
+	}
+	ctx->saved_ls = __vmalloc(SPU_SIM_LS_SIZE, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	ctx->saved_regs = (struct spu_sim_regs *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!ctx->saved_ls || !ctx->saved_regs) {
 		spu_ctx_free(ctx);
 		return NULL;

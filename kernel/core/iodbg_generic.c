@@ -8,17 +8,20 @@
  * again under the page-table lock for the copy (a driver that moves the object zaps the PTEs:
  * a page whose PTE changed is looked up again, never read from its old pfn), and reads RAM pfns
  * through the kernel's own mapping, without any ioremap. A page whose PTE is not present is
- * faulted in on the target's behalf, as the kernel does for ordinary memory, except in the
- * kernel's own special mappings ([vvar] and the like), whose pages are reported absent. MMIO
- * pfns are
- * touched only when the caller accepts device side effects, and then by iodbg_copy_io(), with
- * aligned word accesses only; each physically contiguous run is ioremapped once, not once per
- * page or per call.
+ * reported as such (ENOENT), never faulted in: the mapping is another process's, and its
+ * driver's fault handler may assume it runs in that process (spufs' problem-state fault drops
+ * and retakes current->mm's mmap_lock) or act on the device (a TTM driver migrates the buffer
+ * in ->fault). GUP refuses these mappings, so mainline never asks that of a driver either, and
+ * generic_access_phys() reports such a page absent too. MMIO pfns are touched only when the
+ * caller accepts device side effects, and then by iodbg_copy_io_width(), with aligned accesses
+ * of the width the caller chose; each physically contiguous run is ioremapped once, not once
+ * per page or per call.
  */
 
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/pgtable.h>
 #include "iodbg_internal.h"
 
 /* One looked-up PTE, held under its page-table lock between follow and unfollow. */
@@ -32,36 +35,74 @@ struct iodbg_pte {
 	unsigned long pfn;
 	pgprot_t prot;
 	bool writable;
+	int err;	/* why iodbg_follow() found none */
 };
 
+#ifndef IODBG_HAVE_FOLLOW_PFNMAP
 /*
- * Look up the PTE of @addr and take its lock. Returns 0 or -EINVAL if there is none. Sparse
+ * Whether @addr is mapped by a huge PUD or PMD leaf, which follow_pte() before 6.10 does not
+ * handle (it BUGs under CONFIG_DEBUG_VM). Read without the page-table lock: mmap_lock, held
+ * for read, keeps the tables themselves in place, and a leaf that appears after this look is
+ * still refused by follow_pte() (-EINVAL), only not reported as huge.
+ */
+static bool iodbg_huge_leaf(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud, pudval;
+	pmd_t pmdval;
+
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		return false;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		return false;
+	pud = pud_offset(p4d, addr);
+	pudval = READ_ONCE(*pud);
+	if (pud_leaf(pudval))
+		return true;
+	if (pud_none(pudval) || pud_bad(pudval))
+		return false;
+	pmdval = READ_ONCE(*pmd_offset(pud, addr));
+	return pmd_leaf(pmdval);
+}
+#endif
+
+/*
+ * Look up the PTE of @addr and take its lock. Returns 0, or -1 with p->err set: -ENOENT if
+ * there is none, -EOPNOTSUPP for a huge leaf the running kernel cannot look into. Sparse
  * cannot see the lock that follow_pte() takes: iodbg_follow() below tells it.
  */
 static int __iodbg_follow(struct vm_area_struct *vma, unsigned long addr, struct iodbg_pte *p)
 {
+	p->err = -ENOENT;
 #ifdef IODBG_HAVE_FOLLOW_PFNMAP
 	p->args = (struct follow_pfnmap_args) { .vma = vma, .address = addr };
 	if (follow_pfnmap_start(&p->args))
-		return -EINVAL;
+		return -1;
 	p->pfn = p->args.pfn;
 	p->prot = p->args.pgprot;
 	p->writable = p->args.writable;
 #else
 	pte_t pte;
 
+	if (iodbg_huge_leaf(vma->vm_mm, addr)) {
+		p->err = -EOPNOTSUPP;
+		return -1;
+	}
 	if (follow_pte(vma->vm_mm, addr, &p->ptep, &p->ptl))
-		return -EINVAL;
+		return -1;
 	pte = ptep_get(p->ptep);
 	p->pfn = pte_pfn(pte);
 	p->prot = pte_pgprot(pte);
 	p->writable = pte_write(pte);
 #endif
+	p->err = 0;
 	return 0;
 }
 
 #define iodbg_follow(vma, addr, p) \
-	(__cond_lock(iodbg_ptl, __iodbg_follow(vma, addr, p) == 0) ? 0 : -EINVAL)
+	(__cond_lock(iodbg_ptl, __iodbg_follow(vma, addr, p) == 0) ? 0 : -1)
 
 static void iodbg_unfollow(struct iodbg_pte *p)
 	__releases(iodbg_ptl)
@@ -96,14 +137,27 @@ static unsigned long iodbg_mmio_run(struct vm_area_struct *vma, unsigned long ad
 }
 
 /*
+ * Whether a fresh look at a PTE of the run still finds page @n of it, and may still be written
+ * through when @write: the object may have moved, or the driver made the page read-only,
+ * since the run was ioremapped.
+ */
+static bool iodbg_mmio_same(const struct iodbg_pte *again, const struct iodbg_pte *first,
+			    unsigned long n, bool write)
+{
+	return again->pfn == first->pfn + n &&
+	       pgprot_val(again->prot) == pgprot_val(first->prot) &&
+	       (!write || again->writable);
+}
+
+/*
  * MMIO pages: ioremap the physically contiguous run that starts at @addr once, with the
  * mapping's own protection (ioremap may sleep, so outside the page-table lock), then copy page
- * by page, each only while a fresh look at its PTE, under the page-table lock, still finds the
- * pfn that was mapped; a page whose PTE changed ends the run (the object moved meanwhile).
- * Returns the bytes copied, or -EAGAIN if the first page changed.
+ * by page in accesses of @width bytes, each page only while a fresh look at its PTE, under the
+ * page-table lock, still finds what was mapped (iodbg_mmio_same()); a page whose PTE changed
+ * ends the run. Returns the bytes copied, or -EAGAIN if the first page changed.
  */
 static long iodbg_rw_mmio(struct vm_area_struct *vma, unsigned long addr, void *buf,
-			  size_t len, bool write, struct iodbg_pte *first)
+			  size_t len, bool write, u32 width, struct iodbg_pte *first)
 {
 	unsigned long base = addr & PAGE_MASK;
 	unsigned long pages = DIV_ROUND_UP(offset_in_page(addr) + len, PAGE_SIZE);
@@ -123,9 +177,9 @@ static long iodbg_rw_mmio(struct vm_area_struct *vma, unsigned long addr, void *
 
 		if (n >= pages || iodbg_follow(vma, pos, &again))
 			break;
-		same = again.pfn == first->pfn + n;
+		same = iodbg_mmio_same(&again, first, n, write);
 		if (same)
-			iodbg_copy_io(io + (pos - base), buf + done, chunk, write);
+			iodbg_copy_io_width(io + (pos - base), buf + done, chunk, write, width);
 		iodbg_unfollow(&again);
 		if (!same)
 			break;
@@ -141,17 +195,17 @@ static long iodbg_rw_mmio(struct vm_area_struct *vma, unsigned long addr, void *
  * another negative errno.
  */
 static long iodbg_rw_pages(struct vm_area_struct *vma, unsigned long addr, void *buf,
-			   size_t len, u32 flags)
+			   size_t len, u32 flags, u32 width)
 {
 	size_t chunk = min_t(size_t, len, PAGE_SIZE - offset_in_page(addr));
 	bool write = flags & IODBG_RW_WRITE;
 	struct iodbg_pte p;
 
 	if (iodbg_follow(vma, addr, &p))
-		return -ENOENT;
+		return p.err;
 	if (write && !p.writable) {
 		iodbg_unfollow(&p);
-		return -EFAULT;
+		return -EROFS;
 	}
 	if (pfn_valid(p.pfn) && page_is_ram(p.pfn)) {
 		struct page *page = pfn_to_page(p.pfn);
@@ -166,69 +220,44 @@ static long iodbg_rw_pages(struct vm_area_struct *vma, unsigned long addr, void 
 	iodbg_unfollow(&p);
 	if (!(flags & IODBG_RW_ALLOW_MMIO))
 		return -EPERM;
-	return iodbg_rw_mmio(vma, addr, buf, len, write, &p);
+	return iodbg_rw_mmio(vma, addr, buf, len, write, width, &p);
 }
 
-/*
- * Whether a missing page of @vma may be faulted in from another process. Not in the kernel's
- * special mappings (installed by _install_special_mapping(), the only ones whose vm_ops have
- * ->name): their fault handlers assume they run in the mapping's own mm, and vvar_fault()
- * WARNs when a time-namespace page is faulted remotely. GUP never faults a VM_IO or VM_PFNMAP
- * mapping, so nothing else in the kernel asks them to.
- */
-static bool iodbg_may_fault_in(struct vm_area_struct *vma)
-{
-	return !(vma->vm_ops && vma->vm_ops->name);
-}
-
-/* Fault in the page at @addr for the target; mmap_lock stays held (no retry allowed). */
-static int iodbg_fault_in(struct vm_area_struct *vma, unsigned long addr, bool write)
-{
-	if (!iodbg_may_fault_in(vma))
-		return -EFAULT;
-	return fixup_user_fault(vma->vm_mm, addr, write ? FAULT_FLAG_WRITE : 0, NULL);
-}
-
+/* How often a page whose PTE changed under an MMIO copy is looked up again. */
 #define IODBG_PAGE_RETRIES	8
 
 /**
  * iodbg_generic_rw() - copy to or from a VM_IO / VM_PFNMAP mapping by its page tables
- * @mm:		the target's mm, with mmap_lock held for read
- * @addr:	the user address; the copy stops at the end of the mapping that holds it
+ * @vma:	the mapping, of a mm whose mmap_lock is held for read
+ * @addr:	the user address; the copy stops at the end of @vma
  * @buf:	kernel buffer
  * @len:	bytes
  * @flags:	IODBG_RW_*
+ * @width:	the access width on MMIO, in bytes: 1, 2, 4 or 8
  *
- * Return: the bytes copied, or a negative errno if none could be: -EPERM for MMIO without
- * IODBG_RW_ALLOW_MMIO, -EFAULT where no page can be mapped (never zeros in its place).
+ * Return: the bytes copied, or a negative errno if none could be: -ENOENT for a page that is
+ * not present (never faulted in), -EPERM for MMIO without IODBG_RW_ALLOW_MMIO, -EROFS for a
+ * write to a read-only page, -EOPNOTSUPP for a huge leaf this kernel cannot look into,
+ * -EAGAIN if the page kept changing; never zeros in place of a page.
  */
-int iodbg_generic_rw(struct mm_struct *mm, unsigned long addr, void *buf, size_t len,
-		     u32 flags)
+long iodbg_generic_rw(struct vm_area_struct *vma, unsigned long addr, void *buf, size_t len,
+		      u32 flags, u32 width)
 {
-	struct vm_area_struct *vma = vma_lookup(mm, addr);
 	size_t done = 0;
 	int tries = 0;
-	int ret = 0;
+	long ret = 0;
 
-	if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+	if (!(vma->vm_flags & (VM_IO | VM_PFNMAP)))
 		return -EFAULT;
+	if (width > 8 || (width & (width - 1)) || (width == 8 && !IS_ENABLED(CONFIG_64BIT)))
+		return -EINVAL;
 	len = min_t(size_t, len, vma->vm_end - addr);
 
 	while (done < len) {
-		long n = iodbg_rw_pages(vma, addr + done, buf + done, len - done, flags);
+		long n = iodbg_rw_pages(vma, addr + done, buf + done, len - done, flags, width);
 
-		if (n == -ENOENT || n == -EAGAIN) {
-			if (++tries > IODBG_PAGE_RETRIES) {
-				ret = -EFAULT;
-				break;
-			}
-			if (n == -ENOENT) {
-				ret = iodbg_fault_in(vma, addr + done, flags & IODBG_RW_WRITE);
-				if (ret)
-					break;
-			}
+		if (n == -EAGAIN && ++tries <= IODBG_PAGE_RETRIES)
 			continue;
-		}
 		if (n < 0) {
 			ret = n;
 			break;

@@ -1,0 +1,113 @@
+"""The generic page-table fallback and the access rules of IODBG_IOC_RW_ADDR: what a debugger may
+read or write of another process's device mapping, and what it must never do to it."""
+import ctypes
+import errno
+import mmap
+import os
+
+import pytest
+
+import iodbg_uapi as uapi
+from iodbg_ioctl import rw_addr
+from targets import GpuTarget, gpu_pattern
+
+PAGE = mmap.PAGESIZE
+VRAM = uapi.IODBG_PLACEMENT_DEVICE
+GENERIC_MMIO = uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+
+
+def expect_errno(code, fn, *args, **kw):
+    with pytest.raises(OSError) as err:
+        fn(*args, **kw)
+    assert err.value.errno == code, err.value
+
+
+@pytest.fixture
+def scratch():
+    """Map scratch objects of /dev/iodbg_test into this process: map(variant offset, prot)."""
+    fd = os.open("/dev/iodbg_test", os.O_RDWR)
+    maps = []
+
+    def map_scratch(offset, prot, pages=4):
+        addr = libc.mmap(None, pages * PAGE, prot, mmap.MAP_SHARED, fd, offset)
+        assert addr not in (None, 2**64 - 1), os.strerror(ctypes.get_errno())
+        maps.append((addr, pages * PAGE))
+        return addr
+
+    yield map_scratch
+    for addr, size in maps:
+        libc.munmap(addr, size)
+    os.close(fd)
+
+
+def test_untouched_page_is_not_present_and_never_faulted_in(scratch):
+    """A page of a mapping without ->access that its process never touched is reported as not
+    present (ENOENT): the fallback never runs the driver's fault handler on another process's
+    behalf (mainline never does; spufs and TTM drivers rely on that)."""
+    addr = scratch(uapi.IODBG_SCRATCH_OFF_NO_ACCESS, mmap.PROT_READ | mmap.PROT_WRITE)
+    ctypes.memmove(addr, b"touched!", 8)                     # page 0 only
+    assert rw_addr(os.getpid(), addr, 8, uapi.IODBG_RW_GENERIC)[0] == b"touched!"
+    expect_errno(errno.ENOENT, rw_addr, os.getpid(), addr + PAGE, 8, uapi.IODBG_RW_GENERIC)
+    expect_errno(errno.ENOENT, rw_addr, os.getpid(), addr + 2 * PAGE, b"x",
+                 uapi.IODBG_RW_GENERIC)
+    # A read that starts on a present page stops before the absent one and says how far.
+    data, done = rw_addr(os.getpid(), addr, 8, uapi.IODBG_RW_GENERIC)
+    assert done == 8 and data == b"touched!"
+    with pytest.raises(OSError) as err:
+        rw_addr(os.getpid(), addr, 2 * PAGE, uapi.IODBG_RW_GENERIC)
+    assert err.value.errno == errno.ENOENT
+
+
+def test_write_only_mapping_refuses_reads_with_eacces(scratch):
+    """A mapping its driver made write-only (no VM_MAYREAD) is not read, even by force, as
+    GUP's check_vma_flags() rules for ptrace; writes go through."""
+    addr = scratch(uapi.IODBG_SCRATCH_OFF_WRITE_ONLY, mmap.PROT_WRITE)
+    ctypes.memmove(addr, b"touched!", 8)
+    for flags in (0, uapi.IODBG_RW_GENERIC):
+        expect_errno(errno.EACCES, rw_addr, os.getpid(), addr, 8, flags)
+        assert rw_addr(os.getpid(), addr, b"doorbell", flags) == 8
+
+
+def test_prot_none_mapping_is_read_as_ptrace_reads_it(scratch):
+    """PROT_NONE keeps VM_MAYREAD: ptrace (FOLL_FORCE) reads it, and so does iodbg; it is not
+    written, since a shared mapping cannot be written by copy-on-write."""
+    addr = scratch(uapi.IODBG_SCRATCH_OFF_ACCESS, mmap.PROT_READ | mmap.PROT_WRITE)
+    ctypes.memmove(addr, b"hidden!!", 8)
+    assert libc.mprotect(ctypes.c_void_p(addr), 4 * PAGE, 0) == 0    # PROT_NONE
+    assert rw_addr(os.getpid(), addr, 8)[0] == b"hidden!!"
+    expect_errno(errno.EROFS, rw_addr, os.getpid(), addr, b"x")
+
+
+def test_read_only_mapping_refuses_writes_with_erofs(scratch):
+    for offset in (uapi.IODBG_SCRATCH_OFF_ACCESS, uapi.IODBG_SCRATCH_OFF_NO_ACCESS):
+        addr = scratch(offset, mmap.PROT_READ)
+        for flags in (0, uapi.IODBG_RW_GENERIC):
+            expect_errno(errno.EROFS, rw_addr, os.getpid(), addr, b"x", flags)
+
+
+@pytest.mark.parametrize("width", [1, 2, 4, 8])
+def test_mmio_reads_and_writes_at_each_width(start, width):
+    """VRAM through the generic fallback in accesses of each width: every byte right, at
+    unaligned edges too, and a write changes exactly the bytes asked for."""
+    t = start(GpuTarget, 1, 2, VRAM)
+    bo = t.bos[0]
+    for offset, length in ((0, 64), (3, 29), (PAGE - 5, 11), (1, 2 * PAGE - 2)):
+        data, _ = rw_addr(t.pid, bo["addr"] + offset, length, GENERIC_MMIO, width=width)
+        assert data == gpu_pattern(bo["id"], offset, length)
+    patch = bytes(range(1, 14))
+    assert rw_addr(t.pid, bo["addr"] + 7, patch, GENERIC_MMIO, width=width) == len(patch)
+    expected = gpu_pattern(bo["id"], 0, 32)
+    expected = expected[:7] + patch + expected[7 + len(patch):]
+    assert t.read_bo(0, 0, 32) == expected
+
+
+@pytest.mark.parametrize("width", [3, 5, 16, 1 << 31])
+def test_bad_widths_are_einval(start, width):
+    t = start(GpuTarget, 1, 1, VRAM)
+    expect_errno(errno.EINVAL, rw_addr, t.pid, t.bos[0]["addr"], 8, GENERIC_MMIO, width=width)
