@@ -279,6 +279,12 @@ class TargetProc:
             self.tracee.stop()
         return bytes.fromhex(line.strip())
 
+    def command(self, line):
+        """Send a command that answers one line ("ok"), and return that line."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
     def close(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -316,6 +322,16 @@ class Tracee:
 
     def detach(self):
         libc.ptrace(PTRACE_DETACH, self.pid, None, None)
+
+
+def run_in_pid_namespace(code, *args):
+    """Python @code as pid 1 of a new pid namespace (with its own /proc), where it can make
+    the kernel give a pid it chooses (ns_last_pid) without touching this machine's pids."""
+    return subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c",
+         f"import sys; sys.path.insert(0, {str(_HERE.parent)!r})\n" + code, *map(str, args)],
+        env=dict(os.environ, LD_PRELOAD=SANITIZER_PRELOAD), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, timeout=120)
 
 
 def run_as_nobody(code):
