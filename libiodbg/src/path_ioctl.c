@@ -7,7 +7,11 @@
  * without the right to debug the process (EPERM, as /proc/PID/mem would refuse it).
  *
  * With device side effects allowed (iodbg_set_allow_mmio), a piece that the object's own path
- * could not serve is tried once more through the generic fallback (IODBG_RW_GENERIC).
+ * could not serve is tried once more through the generic fallback (IODBG_RW_GENERIC), with the
+ * MMIO access width of iodbg_set_mmio_width() where the module takes one.
+ *
+ * The module takes the target's pidfd where it can (IODBG_FEATURE_PIDFD); by pid, the bytes
+ * count only if the process still holds the pid afterwards.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,13 +25,6 @@
 
 #include "internal.h"
 
-static int ctl_fd(struct iodbg_target *t)
-{
-	if (t->ctl_fd < 0)
-		t->ctl_fd = iodbg__open_ctl();
-	return t->ctl_fd;
-}
-
 static int io_check(struct iodbg_target *t, const struct iodbg_xfer *x, char *why, size_t size)
 {
 	int fd;
@@ -37,7 +34,7 @@ static int io_check(struct iodbg_target *t, const struct iodbg_xfer *x, char *wh
 		snprintf(why, size, "it serves only VM_IO and VM_PFNMAP mappings");
 		return -EFAULT;
 	}
-	fd = ctl_fd(t);
+	fd = iodbg__ctl(t);
 	if (fd == -ENODEV) {
 		t->ioctl_state = IODBG__IOCTL_NO_MODULE;
 		snprintf(why, size, "iodbg module not loaded (/dev/" IODBG_DEVICE_NAME " missing)");
@@ -51,21 +48,25 @@ static int io_check(struct iodbg_target *t, const struct iodbg_xfer *x, char *wh
 	return 0;
 }
 
-/* One IODBG_IOC_RW_ADDR: the bytes done (>= 0) with *@err set if it stopped early. */
+/*
+ * IODBG_IOC_RW_ADDR until all is done or one stops early: the bytes done (>= 0) with *@err set
+ * if it stopped early, and *@by_pidfd if the module named the process by its pidfd.
+ */
 static size_t rw_addr(struct iodbg_target *t, const struct iodbg_xfer *x, uint32_t flags,
-		      int *err)
+		      int *err, bool *by_pidfd)
 {
 	size_t done = 0;
 
 	*err = 0;
 	while (done < x->len) {
 		struct iodbg_rw rw = {
-			.size = sizeof(rw), .pid = t->pid, .addr = x->addr + done,
+			.size = sizeof(rw), .addr = x->addr + done,
 			.buf = (uintptr_t)(x->buf + done),
 			.len = MIN(x->len - done, (size_t)IODBG_RW_MAX_LEN),
 			.flags = flags | (x->write ? IODBG_RW_WRITE : 0),
 		};
 
+		*by_pidfd = iodbg__rw_target(t, &rw);
 		if (ioctl(t->ctl_fd, IODBG_IOC_RW_ADDR, &rw) < 0) {
 			done += rw.done;
 			if (errno == EINTR)
@@ -87,12 +88,18 @@ static ssize_t io_xfer(struct iodbg_target *t, const struct iodbg_xfer *x, char 
 {
 	const char *verb = x->write ? "write" : "read";
 	uint32_t flags = t->allow_mmio ? IODBG_RW_ALLOW_MMIO : 0;
+	bool by_pidfd = false;
 	size_t done;
 	int err, fd;
 
-	done = rw_addr(t, x, flags, &err);
+	done = rw_addr(t, x, flags, &err, &by_pidfd);
 	if (!done && err && t->allow_mmio && err != -ESRCH)
-		done = rw_addr(t, x, flags | IODBG_RW_GENERIC, &err);
+		done = rw_addr(t, x, flags | IODBG_RW_GENERIC, &err, &by_pidfd);
+	/* By pid, the bytes are the opened process's only if it still holds the pid. */
+	if (done && !by_pidfd && iodbg__target_gone(t)) {
+		done = 0;
+		err = -ESRCH;
+	}
 	if (done)
 		return done;
 

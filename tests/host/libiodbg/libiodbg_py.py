@@ -69,10 +69,12 @@ def _protos(lib):
         ("iodbg_kernel_info", c.c_int, [P(KernelInfo)]),
         ("iodbg_errmsg", c.c_char_p, [c.c_void_p]),
         ("iodbg_open", c.c_int, [c.c_int, c.c_uint, P(c.c_void_p)]),
+        ("iodbg_open_pidfd", c.c_int, [c.c_int, c.c_uint, P(c.c_void_p)]),
         ("iodbg_close", None, [c.c_void_p]),
         ("iodbg_target_pid", c.c_int, [c.c_void_p]),
         ("iodbg_set_path", c.c_int, [c.c_void_p, c.c_int]),
         ("iodbg_set_allow_mmio", c.c_int, [c.c_void_p, c.c_int]),
+        ("iodbg_set_mmio_width", c.c_int, [c.c_void_p, c.c_uint]),
         ("iodbg_objects", c.c_int, [c.c_void_p, P(c.c_void_p)]),
         ("iodbg_objects_count", c.c_size_t, [c.c_void_p]),
         ("iodbg_objects_get", P(Object), [c.c_void_p, c.c_size_t]),
@@ -119,6 +121,12 @@ class Lib:
         """(error, Target or None)"""
         h = ctypes.c_void_p()
         err = self.c.iodbg_open(pid, 0, ctypes.byref(h))
+        return err, (Target(self, h.value) if err == 0 else None)
+
+    def open_pidfd(self, pidfd):
+        """(error, Target or None)"""
+        h = ctypes.c_void_p()
+        err = self.c.iodbg_open_pidfd(pidfd, 0, ctypes.byref(h))
         return err, (Target(self, h.value) if err == 0 else None)
 
     def parse(self, text):

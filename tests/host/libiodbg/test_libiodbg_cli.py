@@ -30,7 +30,7 @@ def test_help(iodbg):
         res = run(iodbg, cmd, "--help")
         assert res.returncode == 0, cmd
         assert res.stdout.startswith(f"usage: iodbg {cmd}".encode())
-    assert run(iodbg, "--version").stdout == b"iodbg 0.1.0\n"
+    assert run(iodbg, "--version").stdout == b"iodbg 0.2.0\n"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -57,6 +57,8 @@ def test_help(iodbg):
      b"passes the end of the 64-bit offsets"),
     (["write", "--object=1", "1", "0"], b"HEX or from -f FILE, and got neither"),
     (["write", "--object=1", "1", "x", "00"], b"iodbg: bad OFFSET 'x'"),
+    (["read", "--width=3", "1", "1000", "16"], b"iodbg: bad --width '3' (1, 2, 4 or 8)"),
+    (["write", "--width=16", "1", "1000", "00"], b"iodbg: bad --width '16'"),
     (["objects"], b"usage: iodbg objects"),
     (["objects", "x"], b"iodbg: bad PID 'x'"),
     (["write", "1"], b"usage: iodbg write"),
@@ -277,11 +279,11 @@ def test_forced_paths(iodbg, target, path):
 def test_info(iodbg):
     res = run(iodbg, "info")
     assert res.returncode == 0
-    assert res.stdout.decode().splitlines()[:2] == ["libiodbg 0.1.0",
+    assert res.stdout.decode().splitlines()[:2] == ["libiodbg 0.2.0",
                                                     "paths: process_vm proc_mem ptrace ioctl "
                                                     "object"]
     info = json.loads(run(iodbg, "info", "--json").stdout)
-    assert info["version"] == "0.1.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace",
+    assert info["version"] == "0.2.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace",
                                                            "ioctl", "object"]
     if not os.path.exists("/dev/iodbg"):
         assert info["kernel"] == {"loaded": False, "abi_version": 0, "features": [],
