@@ -122,13 +122,14 @@ int iodbg__open_ctl(void);
  * negative errno (-ENODEV without the module).
  */
 int iodbg__ctl(struct iodbg_target *t);
-struct iodbg_rw;
 /*
- * Name @t's process in @rw: by its pidfd where the module takes one (true), else by pid
- * (false: then the caller checks iodbg__target_gone() before it trusts the result). Also
- * sets the MMIO access width.
+ * Whether the module takes @t's pidfd (IODBG_FEATURE_PIDFD); else a request names the process
+ * by pid, and the caller checks iodbg__target_gone() before it trusts the result.
  */
-bool iodbg__rw_target(struct iodbg_target *t, struct iodbg_rw *rw);
+bool iodbg__kernel_pidfd(const struct iodbg_target *t);
+struct iodbg_rw;
+/* Name @t's process in @rw, by pidfd or pid, and set the MMIO access width. */
+void iodbg__rw_target(const struct iodbg_target *t, struct iodbg_rw *rw);
 struct iodbg_object_info;
 void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k);
 /* The iodbg mappings of @t, or a negative errno with the message set on @t. */

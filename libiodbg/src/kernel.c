@@ -91,20 +91,29 @@ int iodbg__ctl(struct iodbg_target *t)
 	return fd;
 }
 
-bool iodbg__rw_target(struct iodbg_target *t, struct iodbg_rw *rw)
+bool iodbg__kernel_pidfd(const struct iodbg_target *t)
+{
+#ifdef IODBG_FEATURE_PIDFD
+	return t->pidfd >= 0 && (t->kernel_features & IODBG_FEATURE_PIDFD);
+#else
+	(void)t;
+	return false;
+#endif
+}
+
+void iodbg__rw_target(const struct iodbg_target *t, struct iodbg_rw *rw)
 {
 #ifdef IODBG_FEATURE_WIDTH
 	rw->width = t->mmio_width;
 #endif
 #ifdef IODBG_FEATURE_PIDFD
-	if (t->pidfd >= 0 && (t->kernel_features & IODBG_FEATURE_PIDFD)) {
+	if (iodbg__kernel_pidfd(t)) {
 		rw->pid = t->pidfd;
 		rw->flags |= IODBG_RW_PIDFD;
-		return true;
+		return;
 	}
 #endif
 	rw->pid = t->pid;
-	return false;
 }
 
 IODBG_API int iodbg_set_mmio_width(struct iodbg_target *t, unsigned int width)
@@ -165,8 +174,7 @@ static int list_failed(struct iodbg_target *t, int err)
 
 #ifdef IODBG_FEATURE_LIST_CURSOR
 /* ABI 2: a batch at a time from a cursor, so that any number of mappings lists. */
-static int list_paged(struct iodbg_target *t, int fd, struct iodbg_object **v, size_t *count,
-		      bool *by_pidfd)
+static int list_paged(struct iodbg_target *t, int fd, struct iodbg_object **v, size_t *count)
 {
 	struct iodbg_object_info k[LIST_BATCH];
 	uint64_t start = 0;
@@ -179,10 +187,9 @@ static int list_paged(struct iodbg_target *t, int fd, struct iodbg_object **v, s
 		};
 		const struct iodbg_object_info *last;
 
-		if (t->pidfd >= 0 && (t->kernel_features & IODBG_FEATURE_PIDFD)) {
+		if (iodbg__kernel_pidfd(t)) {
 			l.pid = t->pidfd;
 			l.flags = IODBG_LIST_PIDFD;
-			*by_pidfd = true;
 		}
 		if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0)
 			return list_failed(t, -errno);
@@ -260,7 +267,6 @@ static int list_at_once(struct iodbg_target *t, int fd, struct iodbg_object **v,
 
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_t *count)
 {
-	bool by_pidfd = false;
 	int fd, err;
 
 	*out = NULL;
@@ -272,12 +278,12 @@ int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_
 		return iodbg__error(t, fd, "cannot open " IODBG_DEVICE ": %s", strerror(-fd));
 #ifdef IODBG_FEATURE_LIST_CURSOR
 	if (t->kernel_features & IODBG_FEATURE_LIST_CURSOR)
-		err = list_paged(t, fd, out, count, &by_pidfd);
+		err = list_paged(t, fd, out, count);
 	else
 #endif
 		err = list_at_once(t, fd, out, count);
 	/* A listing by pid is of the process opened only if that process still holds the pid. */
-	if (!err && !by_pidfd && iodbg__target_gone(t))
+	if (!err && !iodbg__kernel_pidfd(t) && iodbg__target_gone(t))
 		err = iodbg__error(t, -ESRCH, "process %d is gone", (int)t->pid);
 	if (err) {
 		free(*out);

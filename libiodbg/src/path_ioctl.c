@@ -48,12 +48,9 @@ static int io_check(struct iodbg_target *t, const struct iodbg_xfer *x, char *wh
 	return 0;
 }
 
-/*
- * IODBG_IOC_RW_ADDR until all is done or one stops early: the bytes done (>= 0) with *@err set
- * if it stopped early, and *@by_pidfd if the module named the process by its pidfd.
- */
+/* IODBG_IOC_RW_ADDR until all is done: the bytes done (>= 0) with *@err set if it stopped early. */
 static size_t rw_addr(struct iodbg_target *t, const struct iodbg_xfer *x, uint32_t flags,
-		      int *err, bool *by_pidfd)
+		      int *err)
 {
 	size_t done = 0;
 
@@ -66,7 +63,7 @@ static size_t rw_addr(struct iodbg_target *t, const struct iodbg_xfer *x, uint32
 			.flags = flags | (x->write ? IODBG_RW_WRITE : 0),
 		};
 
-		*by_pidfd = iodbg__rw_target(t, &rw);
+		iodbg__rw_target(t, &rw);
 		if (ioctl(t->ctl_fd, IODBG_IOC_RW_ADDR, &rw) < 0) {
 			done += rw.done;
 			if (errno == EINTR)
@@ -88,15 +85,20 @@ static ssize_t io_xfer(struct iodbg_target *t, const struct iodbg_xfer *x, char 
 {
 	const char *verb = x->write ? "write" : "read";
 	uint32_t flags = t->allow_mmio ? IODBG_RW_ALLOW_MMIO : 0;
-	bool by_pidfd = false;
-	size_t done;
+	bool by_pid = !iodbg__kernel_pidfd(t);
+	size_t done = 0;
 	int err, fd;
 
-	done = rw_addr(t, x, flags, &err, &by_pidfd);
+	/*
+	 * By pid, a write cannot be taken back: it does not start on a pid that is no longer
+	 * ours; and the bytes are the opened process's only if it still holds the pid after.
+	 */
+	err = by_pid && x->write ? iodbg__target_gone(t) : 0;
+	if (!err)
+		done = rw_addr(t, x, flags, &err);
 	if (!done && err && t->allow_mmio && err != -ESRCH)
-		done = rw_addr(t, x, flags | IODBG_RW_GENERIC, &err, &by_pidfd);
-	/* By pid, the bytes are the opened process's only if it still holds the pid. */
-	if (done && !by_pidfd && iodbg__target_gone(t)) {
+		done = rw_addr(t, x, flags | IODBG_RW_GENERIC, &err);
+	if (done && by_pid && iodbg__target_gone(t)) {
 		done = 0;
 		err = -ESRCH;
 	}

@@ -807,6 +807,11 @@ static int cmd_info(struct options *o, int argc, char **argv)
 		{ IODBG_FEATURE_RW_OBJECT, "rw_object" },
 		{ IODBG_FEATURE_LIST_OBJECTS, "list_objects" },
 		{ IODBG_FEATURE_GENERIC, "generic" },
+#ifdef IODBG_FEATURE_PIDFD
+		{ IODBG_FEATURE_PIDFD, "pidfd" },
+		{ IODBG_FEATURE_LIST_CURSOR, "list_cursor" },
+		{ IODBG_FEATURE_WIDTH, "width" },
+#endif
 	};
 	struct iodbg_kernel_info k;
 	uint64_t unknown;
