@@ -7,9 +7,11 @@
  * with the module loaded. Appending a path is one entry in paths[].
  *
  * Reading /proc/PID/smaps walks the target's page tables, which costs more than reading a
- * few pages of ordinary memory. So a transfer without a report first tries the whole range
- * as one piece and reads the mappings only when that falls short; with a report, or after a
- * failure, pieces follow the mappings.
+ * few pages of ordinary memory. So the target keeps the mappings it last read, and reads them
+ * again only on a miss: a piece that no path served, which may be one the snapshot no longer
+ * describes. A transfer without a report and without a snapshot first tries the whole range
+ * as one piece and reads the mappings only when that falls short; with a report, or once the
+ * mappings are known, pieces follow the mappings.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -66,40 +68,47 @@ struct transfer {
 	struct iodbg_target *t;
 	bool write;
 	bool no_report_memory;
-	bool maps_tried;
+	bool fresh;			/* the mappings were read during this transfer */
 	uint64_t addr;
 	unsigned char *buf;
 	struct iodbg_report *report;
 	uint64_t report_addr;		/* what @addr is called in the report */
 	const struct iodbg_attempt_log *pre;
 	size_t npre;
-	struct iodbg_maps *maps;	/* NULL until needed, or if unreadable */
+	struct iodbg_maps *maps;	/* t->maps: NULL until needed, or if unreadable */
+	struct iodbg_attempt_log log[IODBG_MAX_PATHS];	/* the attempts on the last piece */
+	size_t nlog;
 	char why[IODBG_MSG_SIZE];	/* why the last piece failed */
 };
 
+/* Read the mappings again; the target keeps them for the transfers after this one. */
 static void load_maps(struct transfer *tr)
 {
-	tr->maps_tried = true;
-	if (iodbg__maps_read(tr->t, &tr->maps))
-		tr->maps = NULL;
+	struct iodbg_target *t = tr->t;
+
+	iodbg_maps_free(t->maps);
+	if (iodbg__maps_read(t, &t->maps))
+		t->maps = NULL;
+	tr->maps = t->maps;
+	tr->fresh = true;
 }
 
-/* The end of the piece that starts at @pos, and the mapping that holds it. */
-static uint64_t piece_end(const struct transfer *tr, uint64_t pos, uint64_t end,
+/* The length of the piece at @pos, with @left bytes to go, and the mapping that holds it. */
+static uint64_t piece_len(const struct transfer *tr, uint64_t pos, uint64_t left,
 			  const struct iodbg_map **map)
 {
 	const struct iodbg_map *m;
 
 	*map = NULL;
 	if (!tr->maps)
-		return end;
+		return left;
 	m = iodbg_maps_get(tr->maps, iodbg__maps_index(tr->maps, pos));
 	if (!m)
-		return end;
+		return left;
 	if (m->start > pos)
-		return MIN(end, m->start);
+		return MIN(left, m->start - pos);
 	*map = m;
-	return MIN(end, m->end);
+	return MIN(left, m->end - pos);
 }
 
 /* What is at a piece that no path could serve: the reason a user can act on. */
@@ -146,7 +155,10 @@ static void record(struct transfer *tr, uint64_t addr, uint64_t len, int path, i
 		tr->no_report_memory = true;
 }
 
-/* Serve a prefix of the piece [@pos, @pos + @len): bytes served, or a negative errno. */
+/*
+ * Serve a prefix of the piece [@pos, @pos + @len): bytes served, or a negative errno with the
+ * attempts in @tr->log.
+ */
 static ssize_t serve(struct transfer *tr, uint64_t pos, size_t len, const struct iodbg_map *map)
 {
 	struct iodbg_target *t = tr->t;
@@ -154,9 +166,8 @@ static ssize_t serve(struct transfer *tr, uint64_t pos, size_t len, const struct
 		.write = tr->write, .forced = t->path != IODBG_PATH_AUTO, .addr = pos,
 		.buf = tr->buf + (pos - tr->addr), .len = len, .map = map,
 	};
-	struct iodbg_attempt_log log[IODBG_MAX_PATHS];
-	char what[IODBG_MSG_SIZE];
-	size_t n = tr->npre, off = 0;
+	struct iodbg_attempt_log *log = tr->log;
+	size_t n = tr->npre;
 	int err = 0;
 
 	if (tr->npre)
@@ -184,6 +195,7 @@ static ssize_t serve(struct transfer *tr, uint64_t pos, size_t len, const struct
 		}
 		a->error = done;
 	}
+	tr->nlog = n;
 
 	/* The first path really tried tells best what went wrong; a skip only says why not. */
 	for (size_t i = tr->npre; i < n && !err; i++)
@@ -191,20 +203,29 @@ static ssize_t serve(struct transfer *tr, uint64_t pos, size_t len, const struct
 			err = log[i].error;
 	if (!err)
 		err = n > tr->npre ? log[tr->npre].error : -EINVAL;
+	return err;
+}
+
+/* The piece [@pos, @pos + @len) failed with @err and will not be tried again: say why. */
+static void unserved(struct transfer *tr, uint64_t pos, size_t len, const struct iodbg_map *map,
+		     int err)
+{
+	char what[IODBG_MSG_SIZE];
+	size_t off = 0;
+
 	describe(tr, map, err, what, sizeof(what));
-	record(tr, pos, len, IODBG_PATH_NONE, err, what, log, n);
+	record(tr, pos, len, IODBG_PATH_NONE, err, what, tr->log, tr->nlog);
 
 	iodbg__append(tr->why, sizeof(tr->why), &off, "%s", what);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < tr->nlog; i++) {
+		const struct iodbg_attempt_log *a = &tr->log[i];
 		char name[64];
 
 		iodbg__append(tr->why, sizeof(tr->why), &off, "%s%s %s: %s", i ? "; " : " [",
-		       iodbg_path_name(log[i].path),
-		       log[i].flags & IODBG_ATTEMPT_SKIPPED ? "skipped" :
-		       iodbg__errname(log[i].error, name, sizeof(name)), log[i].why);
+		       iodbg_path_name(a->path), a->flags & IODBG_ATTEMPT_SKIPPED ? "skipped" :
+		       iodbg__errname(a->error, name, sizeof(name)), a->why);
 	}
-	iodbg__append(tr->why, sizeof(tr->why), &off, "%s", n ? "]" : "");
-	return err;
+	iodbg__append(tr->why, sizeof(tr->why), &off, "%s", tr->nlog ? "]" : "");
 }
 
 ssize_t iodbg__chain(struct iodbg_target *t, const struct iodbg__chain_args *a)
@@ -212,34 +233,35 @@ ssize_t iodbg__chain(struct iodbg_target *t, const struct iodbg__chain_args *a)
 	const char *verb = a->write ? "write" : "read";
 	struct transfer tr = {
 		.t = t, .write = a->write, .addr = a->addr, .buf = a->buf, .report = a->report,
-		.report_addr = a->report_addr, .pre = a->pre, .npre = a->npre,
+		.report_addr = a->report_addr, .pre = a->pre, .npre = a->npre, .maps = t->maps,
 	};
 	uint64_t addr = a->addr;
 	size_t done = 0, len = a->len;
 	ssize_t n = 0;
 
-	if (a->report)
+	if (a->report && !tr.maps)
 		load_maps(&tr);
 
 	while (done < len && !tr.no_report_memory) {
 		uint64_t pos = addr + done;
 		const struct iodbg_map *map;
-		uint64_t end = piece_end(&tr, pos, addr + len, &map);
+		uint64_t piece = piece_len(&tr, pos, len - done, &map);
 
-		n = serve(&tr, pos, end - pos, map);
+		n = serve(&tr, pos, piece, map);
 		if (n > 0) {
 			done += n;
 			continue;
 		}
-		/* Find out what is there, then go again piece by piece. */
-		if (!tr.maps_tried) {
+		/* A miss: find out what is there now, then go again piece by piece. */
+		if (!tr.fresh) {
 			load_maps(&tr);
 			if (tr.maps)
 				continue;
+			map = NULL;	/* it was in the snapshot just freed */
 		}
+		unserved(&tr, pos, piece, map, n);
 		break;
 	}
-	iodbg_maps_free(tr.maps);
 
 	if (tr.no_report_memory)
 		iodbg__error(t, -ENOMEM, "%s of %zu bytes at 0x%" PRIx64 " stopped after %zu "
@@ -263,14 +285,15 @@ static ssize_t transfer(struct iodbg_target *t, bool write, uint64_t addr, void 
 	};
 
 	if (!t)
-		return -EINVAL;
+		return iodbg__error(NULL, -EINVAL, "iodbg_%s: no target handle", verb);
 	if (report)
 		iodbg__report_clear(report);
 	if (!buf || !len || len > SSIZE_MAX)
 		return iodbg__error(t, -EINVAL, "cannot %s %zu bytes at 0x%" PRIx64 ": %s", verb,
 				    len, addr, !buf ? "no buffer" : !len ? "zero length" :
 				    "length above SSIZE_MAX");
-	if (len > UINT64_MAX - addr)
+	/* A range may end at 2^64 exactly, which is no address: count in lengths. */
+	if (len - 1 > UINT64_MAX - addr)
 		return iodbg__error(t, -EOVERFLOW, "cannot %s %zu bytes at 0x%" PRIx64 ": the "
 				    "range passes the end of the address space", verb, len, addr);
 	if (t->path == IODBG_PATH_OBJECT)

@@ -7,6 +7,7 @@
 #ifndef IODBG_INTERNAL_H
 #define IODBG_INTERNAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 #include <iodbg/iodbg.h>
@@ -23,13 +24,26 @@
 struct iodbg_target {
 	pid_t pid;
 	int dirfd;		/* /proc/PID: opens through it fail with ESRCH once PID is reaped */
+	/*
+	 * A pidfd of exactly @pid (a thread's needs Linux 6.9), taken at open; -1 if the kernel
+	 * gives none. iodbg__target_gone() asks it whether the process still lives.
+	 */
+	int pidfd;
+	int leader_pidfd;	/* object.c: the thread group leader's, where @pidfd is -1 */
 	int mem_fd[2];		/* /proc/PID/mem for reading, for writing; -1 until first used */
 	int path;		/* the policy: IODBG_PATH_AUTO or one path */
 	bool no_process_vm;	/* process_vm_readv said ENOSYS once */
 	bool allow_mmio;	/* iodbg_set_allow_mmio(): device side effects are allowed */
-	int ctl_fd;		/* /dev/iodbg; -1 until first used */
+	unsigned int mmio_width;	/* iodbg_set_mmio_width(); 0: the kernel's default */
+	int ctl_fd;		/* /dev/iodbg; < 0 until first opened */
+	uint32_t kernel_abi;	/* what /dev/iodbg answered to IODBG_IOC_VERSION when opened */
+	uint64_t kernel_features;
 	int ioctl_state;	/* IODBG__IOCTL_*: what the ioctl path found for the last piece */
-	int pidfd;		/* pidfd_open(pid), checked against dirfd; -1 until first used */
+	/*
+	 * chain.c: the mappings as last read from smaps, which walks the target's page tables,
+	 * so it is read again only when a piece fails; NULL until needed.
+	 */
+	struct iodbg_maps *maps;
 	struct iodbg__held *held;	/* object.c: our copies of the target's object files */
 	size_t nheld;
 	char msg[IODBG_MSG_SIZE];
@@ -103,18 +117,38 @@ int iodbg__held_append(struct iodbg_target *t, struct iodbg_object **v, size_t *
 
 /* kernel.c: open /dev/iodbg (a descriptor, or a negative errno: -ENODEV without the module). */
 int iodbg__open_ctl(void);
+/*
+ * /dev/iodbg for @t, opened once, and its ABI version and features in @t: the descriptor, or a
+ * negative errno (-ENODEV without the module).
+ */
+int iodbg__ctl(struct iodbg_target *t);
+/*
+ * Whether the module takes @t's pidfd (IODBG_FEATURE_PIDFD); else a request names the process
+ * by pid, and the caller checks iodbg__target_gone() before it trusts the result.
+ */
+bool iodbg__kernel_pidfd(const struct iodbg_target *t);
+struct iodbg_rw;
+/* Name @t's process in @rw, by pidfd or pid, and set the MMIO access width. */
+void iodbg__rw_target(const struct iodbg_target *t, struct iodbg_rw *rw);
 struct iodbg_object_info;
 void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k);
 /* The iodbg mappings of @t, or a negative errno with the message set on @t. */
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **v, size_t *n);
 
 /* error.c: set the message of @t (of the thread if NULL) and return @err. */
+#define iodbg__no_target()	iodbg__error(NULL, -EINVAL, "%s: no target handle", __func__)
 int iodbg__error(struct iodbg_target *t, int err, const char *fmt, ...) IODBG_PRINTF(3, 4);
 /* snprintf at *@off in @buf and move *@off on; messages are cut at the end of @buf. */
 void iodbg__append(char *buf, size_t size, size_t *off, const char *fmt, ...) IODBG_PRINTF(4, 5);
 /* The reason for a failed system call, for a path's @why: "EFAULT (Bad address)". */
 const char *iodbg__errname(int err, char *buf, size_t size);
 
+/*
+ * target.c: -ESRCH if the process @t was opened on is gone (reaped: its pid may name another
+ * process now), else 0. A call that names the process by pid is trusted only if this says 0
+ * after it: a process that lives holds its pid, so the call reached it.
+ */
+int iodbg__target_gone(struct iodbg_target *t);
 /* target.c: open /proc/PID/@name; read all of it (NUL-terminated, to be freed). */
 int iodbg__open_proc(struct iodbg_target *t, const char *name, int flags);
 int iodbg__read_proc(struct iodbg_target *t, const char *name, char **text, size_t *len);

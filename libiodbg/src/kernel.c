@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -16,6 +17,10 @@
 #include "internal.h"
 
 #define IODBG_DEVICE "/dev/" IODBG_DEVICE_NAME
+/* The most iodbg mappings listed: a process has at most vm.max_map_count mappings. */
+#define LIST_MAX	(1U << 20)
+/* Entries per LIST_OBJECTS call with the cursor. */
+#define LIST_BATCH	256
 
 IODBG_API int iodbg_kernel_info(struct iodbg_kernel_info *info)
 {
@@ -67,81 +72,209 @@ void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_i
 	};
 }
 
-/* Entries asked for per IODBG_IOC_LIST_OBJECTS call; the list is paged by address. */
-#define LIST_PAGE 256
-
-/* Append the @n entries of @k to the growing array *@v of *@count objects. */
-static int append_objects(struct iodbg_object **v, size_t *count,
-			  const struct iodbg_object_info *k, uint32_t n)
+int iodbg__ctl(struct iodbg_target *t)
 {
-	struct iodbg_object *bigger = reallocarray(*v, *count + n + 1, sizeof(**v));
+	struct iodbg_version v = { .size = sizeof(v) };
+	int fd;
 
+	if (t->ctl_fd >= 0)
+		return t->ctl_fd;
+	fd = iodbg__open_ctl();
+	if (fd < 0)
+		return fd;
+	/* A module that does not answer offers none of the features asked for below. */
+	if (!ioctl(fd, IODBG_IOC_VERSION, &v)) {
+		t->kernel_abi = v.abi_version;
+		t->kernel_features = v.features;
+	}
+	t->ctl_fd = fd;
+	return fd;
+}
+
+bool iodbg__kernel_pidfd(const struct iodbg_target *t)
+{
+	return t->pidfd >= 0 && (t->kernel_features & IODBG_FEATURE_PIDFD);
+}
+
+void iodbg__rw_target(const struct iodbg_target *t, struct iodbg_rw *rw)
+{
+	rw->width = t->mmio_width;
+	if (iodbg__kernel_pidfd(t)) {
+		rw->pid = t->pidfd;
+		rw->flags |= IODBG_RW_PIDFD;
+		return;
+	}
+	rw->pid = t->pid;
+}
+
+IODBG_API int iodbg_set_mmio_width(struct iodbg_target *t, unsigned int width)
+{
+	int fd;
+
+	if (!t)
+		return iodbg__no_target();
+	if (width != 0 && width != 1 && width != 2 && width != 4 && width != 8)
+		return iodbg__error(t, -EINVAL, "bad MMIO access width %u (1, 2, 4 or 8 bytes)",
+				    width);
+	if (width) {
+		fd = iodbg__ctl(t);
+		if (fd == -ENODEV)
+			return iodbg__error(t, fd, "an MMIO access width needs the iodbg module "
+					    "(" IODBG_DEVICE " missing)");
+		if (fd < 0)
+			return iodbg__error(t, fd, "cannot open " IODBG_DEVICE ": %s",
+					    strerror(-fd));
+		if (!(t->kernel_features & IODBG_FEATURE_WIDTH))
+			return iodbg__error(t, -EOPNOTSUPP, "the loaded iodbg module (ABI version "
+					    "%u) cannot choose the MMIO access width (no "
+					    "IODBG_FEATURE_WIDTH)", t->kernel_abi);
+	}
+	t->mmio_width = width;
+	return 0;
+}
+
+/* Append @n entries of @k to @v (@count of them so far). */
+static int append_objects(struct iodbg_target *t, struct iodbg_object **v, size_t *count,
+			  const struct iodbg_object_info *k, size_t n)
+{
+	struct iodbg_object *bigger;
+
+	if (*count + n > LIST_MAX)
+		return iodbg__error(t, -E2BIG, "process %d has more than %u iodbg mappings",
+				    (int)t->pid, LIST_MAX);
+	bigger = reallocarray(*v, *count + n ? *count + n : 1, sizeof(**v));
 	if (!bigger)
-		return -ENOMEM;
+		return iodbg__error(t, -ENOMEM, "out of memory");
 	*v = bigger;
-	for (uint32_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		iodbg__object_from_uapi(&bigger[*count + i], &k[i]);
 	*count += n;
 	return 0;
 }
 
+static int list_failed(struct iodbg_target *t, int err)
+{
+	if (err == -EACCES)
+		err = -EPERM;
+	return iodbg__error(t, err, "cannot list the iodbg objects of process %d: %s%s",
+			    (int)t->pid, strerror(-err),
+			    err == -EPERM ? " (no permission to debug it)" : "");
+}
+
+/* ABI 2: a batch at a time from a cursor, so that any number of mappings lists. */
+static int list_paged(struct iodbg_target *t, int fd, struct iodbg_object **v, size_t *count)
+{
+	struct iodbg_object_info k[LIST_BATCH];
+	uint64_t start = 0;
+	int err;
+
+	for (;;) {
+		struct iodbg_list_objects l = {
+			.size = sizeof(l), .pid = t->pid, .count = LIST_BATCH,
+			.entry_size = sizeof(k[0]), .objects = (uintptr_t)k, .start = start,
+		};
+		const struct iodbg_object_info *last;
+
+		if (iodbg__kernel_pidfd(t)) {
+			l.pid = t->pidfd;
+			l.flags = IODBG_LIST_PIDFD;
+		}
+		if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0)
+			return list_failed(t, -errno);
+		if (l.count > LIST_BATCH)
+			return iodbg__error(t, -EPROTO, "the iodbg module listed %u mappings in "
+					    "room for %u", l.count, LIST_BATCH);
+		err = append_objects(t, v, count, k, l.count);
+		if (err || !(l.flags & IODBG_LIST_MORE))
+			return err;
+		/* The next batch starts past the last mapping: it must move on. */
+		last = l.count ? &k[l.count - 1] : NULL;
+		if (!last || last->start + last->length <= start)
+			return iodbg__error(t, -EPROTO, "the iodbg module's listing of process "
+					    "%d does not move on from 0x%" PRIx64, (int)t->pid,
+					    start);
+		start = last->start + last->length;
+	}
+}
+
+/*
+ * ABI 1: one call with room for all, the count from a first call; again if it grew. A module
+ * of ABI 1 writes at most IODBG_LIST_MAX (4096) entries but counts them all: what it did not
+ * write stays zero, and every entry it writes has a length.
+ */
+static int list_at_once(struct iodbg_target *t, int fd, struct iodbg_object **v,
+			size_t *count)
+{
+	struct iodbg_object_info *k = NULL;
+	uint32_t room = 16;
+	int err = 0;
+
+	for (;;) {
+		struct iodbg_list_objects l = {
+			.size = sizeof(l), .pid = t->pid, .count = room,
+			.entry_size = sizeof(*k),
+		};
+		struct iodbg_object_info *bigger = reallocarray(k, room, sizeof(*k));
+		uint32_t written = 0;
+
+		if (!bigger) {
+			err = iodbg__error(t, -ENOMEM, "out of memory");
+			break;
+		}
+		k = bigger;
+		memset(k, 0, room * sizeof(*k));
+		l.objects = (uintptr_t)k;
+		if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0) {
+			err = list_failed(t, -errno);
+			break;
+		}
+		if (l.count <= room) {
+			while (written < l.count && k[written].length)
+				written++;
+			if (written < l.count)
+				err = iodbg__error(t, -E2BIG, "the iodbg module (ABI version %u) "
+						   "lists only %u of the %u iodbg mappings of "
+						   "process %d; one of ABI 2 lists them all",
+						   t->kernel_abi, written, l.count, (int)t->pid);
+			else
+				err = append_objects(t, v, count, k, l.count);
+			break;
+		}
+		if (l.count > LIST_MAX) {
+			err = iodbg__error(t, -E2BIG, "process %d has more than %u iodbg mappings",
+					   (int)t->pid, LIST_MAX);
+			break;
+		}
+		/* Cut short: more mappings than room. Ask again with room for them all. */
+		room = l.count + 16;
+	}
+	free(k);
+	return err;
+}
+
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_t *count)
 {
-	struct iodbg_object_info k[LIST_PAGE];
-	struct iodbg_object *v = NULL;
-	uint64_t start = 0;
-	int fd, err = 0;
+	int fd, err;
 
 	*out = NULL;
 	*count = 0;
-	fd = iodbg__open_ctl();
+	fd = iodbg__ctl(t);
 	if (fd == -ENODEV)
 		return iodbg__error(t, fd, "iodbg module not loaded (" IODBG_DEVICE " missing)");
 	if (fd < 0)
 		return iodbg__error(t, fd, "cannot open " IODBG_DEVICE ": %s", strerror(-fd));
-	for (;;) {
-		struct iodbg_list_objects l = {
-			.size = sizeof(l), .pid = t->pid, .count = LIST_PAGE,
-			.entry_size = sizeof(k[0]), .objects = (uintptr_t)k, .start = start,
-		};
-
-		if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0) {
-			err = -errno;
-			if (err == -EACCES)
-				err = -EPERM;
-			iodbg__error(t, err, "cannot list the iodbg objects of process %d: %s%s",
-				     (int)t->pid, strerror(-err), err == -EPERM ?
-				     " (no permission to debug it)" : "");
-			break;
-		}
-		if (l.count > LIST_PAGE) {
-			err = iodbg__error(t, -EPROTO, "the iodbg module answered %u entries for room "
-					   "for %u: an older module (ABI 1)?", l.count, LIST_PAGE);
-			break;
-		}
-		if (append_objects(&v, count, k, l.count)) {
-			err = iodbg__error(t, -ENOMEM, "out of memory");
-			break;
-		}
-		if (!(l.flags & IODBG_LIST_MORE))
-			break;
-		if (!l.count) {
-			err = iodbg__error(t, -EPROTO, "the iodbg module listed nothing but said more");
-			break;
-		}
-		start = k[l.count - 1].start + k[l.count - 1].length;
-	}
+	if (t->kernel_features & IODBG_FEATURE_LIST_CURSOR)
+		err = list_paged(t, fd, out, count);
+	else
+		err = list_at_once(t, fd, out, count);
+	/* A listing by pid is of the process opened only if that process still holds the pid. */
+	if (!err && !iodbg__kernel_pidfd(t) && iodbg__target_gone(t))
+		err = iodbg__error(t, -ESRCH, "process %d is gone", (int)t->pid);
 	if (err) {
-		free(v);
+		free(*out);
+		*out = NULL;
 		*count = 0;
-		v = NULL;
-	} else if (!v) {
-		v = calloc(1, sizeof(*v));
-		if (!v)
-			err = iodbg__error(t, -ENOMEM, "out of memory");
 	}
-	*out = v;
-	close(fd);
 	return err;
 }
 
@@ -155,8 +288,10 @@ IODBG_API int iodbg_objects(struct iodbg_target *t, struct iodbg_objects **out)
 	struct iodbg_objects *o;
 	int err;
 
-	if (!t || !out)
-		return -EINVAL;
+	if (!t)
+		return iodbg__no_target();
+	if (!out)
+		return iodbg__error(t, -EINVAL, "no place for the objects");
 	*out = NULL;
 	o = calloc(1, sizeof(*o));
 	if (!o)

@@ -20,6 +20,8 @@
 #include "internal.h"
 
 #define DELETED_SUFFIX " (deleted)"
+#define STR(x)		#x
+#define ISTR(x)		STR(x)
 
 struct iodbg_maps {
 	size_t count;
@@ -260,22 +262,37 @@ IODBG_API int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps *
 	return 0;
 }
 
+/*
+ * The kernel prints smaps a read() at a time, each under the mmap lock (or none, from Linux
+ * 6.17 on, when it uses per-VMA locks) but not across them: a mapping split, merged or moved
+ * between two reads may come out overlapping the one before. Such a text is read again.
+ */
+#define SMAPS_TRIES	16
+
 int iodbg__maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 {
 	size_t len;
 	char *text;
 	int err;
 
-	if (!t || !out)
-		return -EINVAL;
+	if (!t)
+		return iodbg__no_target();
+	if (!out)
+		return iodbg__error(t, -EINVAL, "no place for the mappings");
 	*out = NULL;
-	err = iodbg__read_proc(t, "smaps", &text, &len);
+	for (int i = 0; i < SMAPS_TRIES; i++) {
+		err = iodbg__read_proc(t, "smaps", &text, &len);
+		if (err)
+			return err;
+		err = iodbg_maps_parse(text, len, out);
+		free(text);
+		if (err != -EBADMSG)
+			break;
+	}
 	if (err)
-		return err;
-	err = iodbg_maps_parse(text, len, out);
-	free(text);
-	if (err)
-		return iodbg__error(t, err, "/proc/%d/smaps: %s", (int)t->pid, iodbg_errmsg(NULL));
+		return iodbg__error(t, err, "/proc/%d/smaps%s: %s", (int)t->pid,
+				    err == -EBADMSG ? ", read " ISTR(SMAPS_TRIES) " times" : "",
+				    iodbg_errmsg(NULL));
 	return 0;
 }
 
@@ -287,8 +304,11 @@ IODBG_API int iodbg_maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 {
 	struct iodbg_object *v;
 	size_t n;
-	int err = iodbg__maps_read(t, out);
+	int err;
 
+	if (!t)
+		return iodbg__no_target();
+	err = iodbg__maps_read(t, out);
 	if (err)
 		return err;
 	if (!iodbg__list_objects(t, &v, &n))

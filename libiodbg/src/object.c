@@ -65,53 +65,36 @@ static bool object_link(const char *link)
 	       !memcmp(text, IODBG_FD_LINK_PREFIX, sizeof(text) - 1);
 }
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD	O_EXCL		/* <linux/pidfd.h>, Linux 6.9 */
-#endif
-
 /*
- * A pidfd of the target, whose files are those /proc/PID/fd lists. pidfd_open() of a thread
- * id takes PIDFD_THREAD (Linux 6.9); before that, only the thread group leader has a pidfd,
- * whose files the threads share unless one unshared them (take() then finds another inode
- * than the listing did, and skips the file).
+ * A pidfd of the target, whose files are those /proc/PID/fd lists: the one iodbg_open() took.
+ * A thread id has none before Linux 6.9; then the thread group leader's serves, whose files
+ * the threads share unless one unshared them (take() then finds another inode than the
+ * listing did, and skips the file).
  */
-static int pidfd_open_target(struct iodbg_target *t)
-{
-	int fd = syscall(SYS_pidfd_open, t->pid, 0);
-	long tgid;
-
-	if (fd >= 0 || errno != EINVAL)
-		return fd >= 0 ? fd : -errno;
-	fd = syscall(SYS_pidfd_open, t->pid, PIDFD_THREAD);
-	if (fd >= 0 || errno != EINVAL)
-		return fd >= 0 ? fd : -errno;
-	tgid = iodbg__proc_status(t, "Tgid");
-	if (tgid <= 0 || tgid == t->pid)
-		return tgid == -ESRCH ? -ESRCH : -EINVAL;
-	fd = syscall(SYS_pidfd_open, (pid_t)tgid, 0);
-	return fd >= 0 ? fd : -errno;
-}
-
 static int pidfd(struct iodbg_target *t)
 {
-	struct stat st;
+	long tgid;
 	int fd;
 
 	if (t->pidfd >= 0)
 		return t->pidfd;
-	fd = pidfd_open_target(t);
+	if (t->leader_pidfd >= 0)
+		return t->leader_pidfd;
+	tgid = iodbg__proc_status(t, "Tgid");
+	if (tgid <= 0 || tgid == t->pid)
+		return tgid == -ESRCH ? -ESRCH : -EINVAL;
+	fd = syscall(SYS_pidfd_open, (pid_t)tgid, 0);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	/*
-	 * The pid may have been reused since iodbg_open(). While our /proc/PID folder still
-	 * answers, the process it was opened on is not reaped, so the pid, and the pidfd taken
-	 * before this check, are still its own.
+	 * The leader's pid may have been reused since we read it. While our /proc/PID folder
+	 * still answers, the thread it was opened on is not reaped, and neither is its leader.
 	 */
-	if (fstatat(t->dirfd, "stat", &st, 0)) {
+	if (iodbg__target_gone(t)) {
 		close(fd);
 		return -ESRCH;
 	}
-	t->pidfd = fd;
+	t->leader_pidfd = fd;
 	return fd;
 }
 
@@ -302,6 +285,7 @@ int iodbg__held_append(struct iodbg_target *t, struct iodbg_object **v, size_t *
 static ssize_t held_rw(struct iodbg_target *t, const struct iodbg__held *h, bool write,
 		       uint64_t offset, unsigned char *buf, size_t len, struct iodbg_attempt_log *a)
 {
+	bool rw_failed = false;
 	size_t done = 0;
 	int err = 0;
 
@@ -316,16 +300,23 @@ static ssize_t held_rw(struct iodbg_target *t, const struct iodbg__held *h, bool
 			done += rw.done;
 			if (errno == EINTR)
 				continue;
+			rw_failed = true;
 			err = -errno;
 			break;
 		}
 		done += rw.done;
+		/* Success without progress would never end: take it as a refusal. */
+		if (!rw.done) {
+			err = -EIO;
+			break;
+		}
 	}
 	if (done)
 		return done;
 	a->error = err;
 	snprintf(a->why, sizeof(a->why), "IODBG_IOC_RW_OBJECT on its file (descriptor %d of "
-		 "process %d) refused the %s at offset 0x%" PRIx64, h->tfd, (int)t->pid,
+		 "process %d) %s the %s at offset 0x%" PRIx64, h->tfd, (int)t->pid,
+		 err == -EIO && !rw_failed ? "transferred nothing of" : "refused",
 		 write ? "write" : "read", offset);
 	return err;
 }
@@ -446,7 +437,7 @@ static ssize_t object_transfer(struct iodbg_target *t, bool write, uint64_t id, 
 	int err;
 
 	if (!t)
-		return -EINVAL;
+		return iodbg__error(NULL, -EINVAL, "iodbg_object_%s: no target handle", verb);
 	if (report)
 		iodbg__report_clear(report);
 	if (!buf || !len || len > SSIZE_MAX)

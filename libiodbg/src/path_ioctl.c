@@ -7,7 +7,11 @@
  * without the right to debug the process (EPERM, as /proc/PID/mem would refuse it).
  *
  * With device side effects allowed (iodbg_set_allow_mmio), a piece that the object's own path
- * could not serve is tried once more through the generic fallback (IODBG_RW_GENERIC).
+ * could not serve is tried once more through the generic fallback (IODBG_RW_GENERIC), with the
+ * MMIO access width of iodbg_set_mmio_width() where the module takes one.
+ *
+ * The module takes the target's pidfd where it can (IODBG_FEATURE_PIDFD); by pid, the bytes
+ * count only if the process still holds the pid afterwards.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,13 +25,6 @@
 
 #include "internal.h"
 
-static int ctl_fd(struct iodbg_target *t)
-{
-	if (t->ctl_fd < 0)
-		t->ctl_fd = iodbg__open_ctl();
-	return t->ctl_fd;
-}
-
 static int io_check(struct iodbg_target *t, const struct iodbg_xfer *x, char *why, size_t size)
 {
 	int fd;
@@ -37,7 +34,7 @@ static int io_check(struct iodbg_target *t, const struct iodbg_xfer *x, char *wh
 		snprintf(why, size, "it serves only VM_IO and VM_PFNMAP mappings");
 		return -EFAULT;
 	}
-	fd = ctl_fd(t);
+	fd = iodbg__ctl(t);
 	if (fd == -ENODEV) {
 		t->ioctl_state = IODBG__IOCTL_NO_MODULE;
 		snprintf(why, size, "iodbg module not loaded (/dev/" IODBG_DEVICE_NAME " missing)");
@@ -51,7 +48,7 @@ static int io_check(struct iodbg_target *t, const struct iodbg_xfer *x, char *wh
 	return 0;
 }
 
-/* One IODBG_IOC_RW_ADDR: the bytes done (>= 0) with *@err set if it stopped early. */
+/* IODBG_IOC_RW_ADDR until all is done: the bytes done (>= 0) with *@err set if it stopped early. */
 static size_t rw_addr(struct iodbg_target *t, const struct iodbg_xfer *x, uint32_t flags,
 		      int *err)
 {
@@ -60,12 +57,13 @@ static size_t rw_addr(struct iodbg_target *t, const struct iodbg_xfer *x, uint32
 	*err = 0;
 	while (done < x->len) {
 		struct iodbg_rw rw = {
-			.size = sizeof(rw), .pid = t->pid, .addr = x->addr + done,
+			.size = sizeof(rw), .addr = x->addr + done,
 			.buf = (uintptr_t)(x->buf + done),
 			.len = MIN(x->len - done, (size_t)IODBG_RW_MAX_LEN),
 			.flags = flags | (x->write ? IODBG_RW_WRITE : 0),
 		};
 
+		iodbg__rw_target(t, &rw);
 		if (ioctl(t->ctl_fd, IODBG_IOC_RW_ADDR, &rw) < 0) {
 			done += rw.done;
 			if (errno == EINTR)
@@ -87,12 +85,23 @@ static ssize_t io_xfer(struct iodbg_target *t, const struct iodbg_xfer *x, char 
 {
 	const char *verb = x->write ? "write" : "read";
 	uint32_t flags = t->allow_mmio ? IODBG_RW_ALLOW_MMIO : 0;
-	size_t done;
+	bool by_pid = !iodbg__kernel_pidfd(t);
+	size_t done = 0;
 	int err, fd;
 
-	done = rw_addr(t, x, flags, &err);
+	/*
+	 * By pid, a write cannot be taken back: it does not start on a pid that is no longer
+	 * ours; and the bytes are the opened process's only if it still holds the pid after.
+	 */
+	err = by_pid && x->write ? iodbg__target_gone(t) : 0;
+	if (!err)
+		done = rw_addr(t, x, flags, &err);
 	if (!done && err && t->allow_mmio && err != -ESRCH)
 		done = rw_addr(t, x, flags | IODBG_RW_GENERIC, &err);
+	if (done && by_pid && iodbg__target_gone(t)) {
+		done = 0;
+		err = -ESRCH;
+	}
 	if (done)
 		return done;
 

@@ -40,9 +40,13 @@ static int mem_fd_again(struct iodbg_target *t, bool wr)
  */
 static ssize_t mem_rw(int fd, bool wr, uint64_t pos, void *buf, size_t len)
 {
-	if (pos + len <= INT64_MAX)
+	if (pos <= INT64_MAX && len <= INT64_MAX - pos)
 		return wr ? pwrite(fd, buf, len, pos) : pread(fd, buf, len, pos);
-	if (lseek(fd, (off_t)pos, SEEK_SET) == (off_t)-1)
+	/*
+	 * lseek() returns the new offset, which glibc takes for an error (-1, errno -offset) in
+	 * the last 4095 bytes below 2^64; /proc/PID/mem never fails a SEEK_SET.
+	 */
+	if (lseek(fd, (off_t)pos, SEEK_SET) == (off_t)-1 && errno != (int)-(off_t)pos)
 		return -1;
 	return wr ? write(fd, buf, len) : read(fd, buf, len);
 }

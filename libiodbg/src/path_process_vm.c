@@ -3,7 +3,9 @@
  * process_vm_readv/writev: the fast path for ordinary memory, one system call for many pages
  * and no stop of the target. It reaches only pages that get_user_pages() can pin, so never a
  * VM_IO or VM_PFNMAP mapping, and it honours the target's protections (no PROT_NONE pages,
- * no writes to read-only ones): the later paths use FOLL_FORCE as debuggers need.
+ * no writes to read-only ones): the later paths use FOLL_FORCE as debuggers need. It takes a
+ * pid, not a pidfd: what it transferred counts only if the process still lives afterwards,
+ * and a write starts only if it lives before.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,6 +48,9 @@ static ssize_t pvm_xfer(struct iodbg_target *t, const struct iodbg_xfer *x, char
 	size_t done = 0;
 	int err = 0;
 
+	/* A write cannot be taken back: do not even start one on a pid that is no longer ours. */
+	if (x->write)
+		err = iodbg__target_gone(t);
 	while (done < x->len && !err) {
 		uint64_t pos = x->addr + done;
 		struct iovec local;
@@ -80,12 +85,20 @@ static ssize_t pvm_xfer(struct iodbg_target *t, const struct iodbg_xfer *x, char
 		if ((size_t)r < bytes)
 			err = -EFAULT;	/* stopped at a page it cannot reach */
 	}
+	/* By pid: the bytes are the opened process's only if it still holds the pid. */
+	if (done && iodbg__target_gone(t)) {
+		done = 0;
+		err = -ESRCH;
+	}
 	if (done)
 		return done;
 	if (err == -ENOSYS)
 		t->no_process_vm = true;
-	snprintf(why, size, err == -EFAULT ? "no page it can %s at 0x%" PRIx64 :
-		 "%s at 0x%" PRIx64 " refused", x->write ? "write" : "read", x->addr);
+	if (err == -ESRCH)
+		snprintf(why, size, "process %d is gone", (int)t->pid);
+	else
+		snprintf(why, size, err == -EFAULT ? "no page it can %s at 0x%" PRIx64 :
+			 "%s at 0x%" PRIx64 " refused", x->write ? "write" : "read", x->addr);
 	return err;
 }
 

@@ -51,14 +51,14 @@ static int poke(pid_t pid, uint64_t addr, long word)
 static ssize_t pt_xfer(struct iodbg_target *t, const struct iodbg_xfer *x, char *why,
 		       size_t size)
 {
-	uint64_t pos = x->addr, end = x->addr + x->len;
+	uint64_t pos = x->addr;
 	size_t done = 0;
 	int err = 0;
 
 	/* Mappings start on page boundaries, so no aligned word straddles two of them. */
-	while (pos < end) {
+	while (done < x->len) {
 		uint64_t word = pos & ~(uint64_t)(WORD - 1);
-		size_t off = pos - word, n = MIN(WORD - off, end - pos);
+		size_t off = pos - word, n = MIN(WORD - off, x->len - done);
 		long v = 0;
 
 		/* A partial word is read first so that its other bytes are written back as is. */
@@ -74,6 +74,11 @@ static ssize_t pt_xfer(struct iodbg_target *t, const struct iodbg_xfer *x, char 
 			break;
 		pos += n;
 		done += n;
+	}
+	/* By pid: the bytes are the opened process's only if it still holds the pid. */
+	if (done && iodbg__target_gone(t)) {
+		snprintf(why, size, "process %d is gone", (int)t->pid);
+		return -ESRCH;
 	}
 	if (done)
 		return done;

@@ -57,6 +57,8 @@ struct options {
 	bool attach;
 	bool allow_mmio;
 	bool object;		/* --object: ADDR is an offset in object @id */
+	bool output_failed;	/* read: writing the bytes out failed, and said so */
+	unsigned int width;	/* --width: the MMIO access width, 0 for the default */
 	uint64_t id;
 	int path;
 	const char *file;	/* read -o, write -f */
@@ -436,6 +438,11 @@ static int open_target(struct options *o, pid_t pid, struct iodbg_target **t)
 		return error(1, "%s", iodbg_errmsg(NULL));
 	iodbg_set_path(*t, o->path);
 	iodbg_set_allow_mmio(*t, o->allow_mmio);
+	if (o->width && iodbg_set_mmio_width(*t, o->width)) {
+		error(1, "%s", iodbg_errmsg(*t));
+		iodbg_close(*t);
+		return 1;
+	}
 	if (o->attach && attach(pid)) {
 		iodbg_close(*t);
 		return 1;
@@ -448,6 +455,15 @@ static void close_target(struct options *o, struct iodbg_target *t)
 	if (o->attach)
 		ptrace(PTRACE_DETACH, iodbg_target_pid(t), NULL, NULL);
 	iodbg_close(t);
+}
+
+/* @n bytes read at @addr: raw to @out, or to stdout as a hexdump. false if that failed. */
+static bool write_out(FILE *out, uint64_t addr, const unsigned char *buf, size_t n)
+{
+	if (out)
+		return fwrite(buf, 1, n, out) == n && !fflush(out);
+	hexdump(stdout, addr, buf, n);
+	return !fflush(stdout) && !ferror(stdout);
 }
 
 /*
@@ -463,7 +479,7 @@ static int transfer(struct options *o, struct iodbg_target *t, bool write, uint6
 	const char *verb = write ? "write" : "read";
 	unsigned char *buf = data;
 	uint64_t done = 0;
-	int status = 0;
+	int status = 0, out_errno = 0;
 	ssize_t n = 0;
 
 	if (!write)
@@ -485,10 +501,10 @@ static int transfer(struct options *o, struct iodbg_target *t, bool write, uint6
 			n = iodbg_read(t, addr + done, buf, want, report);
 		if (report)
 			report_add(&rp, report, addr + done);
-		if (n > 0 && !write && out)
-			fwrite(buf, 1, n, out);
-		else if (n > 0 && !write)
-			hexdump(stdout, addr + done, buf, n);
+		if (n > 0 && !write && !write_out(out, addr + done, buf, n)) {
+			out_errno = errno;	/* a full disk ends the read here */
+			break;
+		}
 		if (n > 0)
 			done += n;
 		progress(bar, verb, done, len);
@@ -499,7 +515,12 @@ static int transfer(struct options *o, struct iodbg_target *t, bool write, uint6
 		fputs("\r\033[K", stderr);	/* the message, if any, takes the bar's line */
 	if (report)
 		report_end(&rp);
-	if (done < len) {
+	if (out_errno) {
+		o->output_failed = true;
+		errno = out_errno;
+		status = error(1, "cannot write %s: %m", o->file && strcmp(o->file, "-") ?
+			       o->file : "the output");
+	} else if (done < len) {
 		status = done ? EXIT_PARTIAL : 1;
 		error(status, "%s", iodbg_errmsg(t));
 	}
@@ -725,9 +746,9 @@ static int cmd_read(struct options *o, int argc, char **argv)
 	}
 	status = transfer(o, t, false, addr, NULL, len, out);
 	close_target(o, t);
-	if (out && out != stdout && fclose(out))
+	if (out && out != stdout && fclose(out) && !o->output_failed)
 		return error(1, "cannot write %s: %m", o->file);
-	if (fflush(stdout))
+	if (fflush(stdout) && !o->output_failed)
 		return error(1, "cannot write the output: %m");
 	return status;
 }
@@ -841,6 +862,7 @@ static int cmd_info(struct options *o, int argc, char **argv)
 #define OPT_ATTACH	{ "attach", no_argument, NULL, 'a' }
 #define OPT_MMIO	{ "allow-mmio", no_argument, NULL, 'm' }
 #define OPT_OBJECT	{ "object", required_argument, NULL, 'O' }
+#define OPT_WIDTH	{ "width", required_argument, NULL, 'w' }
 #define OPT_END		{ NULL, 0, NULL, 0 }
 
 #define XFER_HELP \
@@ -851,17 +873,19 @@ static int cmd_info(struct options *o, int argc, char **argv)
 	"              proc_mem, ptrace, ioctl or, with --object, object (only that one)\n" \
 	"  --allow-mmio  allow device side effects: the ioctl path may touch MMIO through the\n" \
 	"              kernel's generic fallback (reading a register can change a device)\n" \
+	"  --width=N   that fallback accesses MMIO N bytes at a time (1, 2, 4 or 8; needs an\n" \
+	"              iodbg module with IODBG_FEATURE_WIDTH)\n" \
 	"  --attach    stop the target with ptrace for the transfer (lets the ptrace path work)\n" \
 	"  --report    say on stderr which path served each range and why the others failed\n" \
 	"  --json      the report as JSON\n"
 
 static const struct option maps_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
 static const struct option read_opts[] = {
-	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO, OPT_OBJECT,
+	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO, OPT_OBJECT, OPT_WIDTH,
 	{ "output", required_argument, NULL, 'o' }, OPT_END
 };
 static const struct option write_opts[] = {
-	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO, OPT_OBJECT,
+	OPT_HELP, OPT_JSON, OPT_PATH, OPT_REPORT, OPT_ATTACH, OPT_MMIO, OPT_OBJECT, OPT_WIDTH,
 	{ "file", required_argument, NULL, 'f' }, OPT_END
 };
 static const struct option info_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
@@ -874,13 +898,13 @@ static const struct command commands[] = {
 	  "for VM_IO, pfnmap for VM_PFNMAP), flags (io, pfnmap, mixedmap, dontdump, deleted),\n"
 	  "offset, device, inode and path.\n"
 	  "  --json      one JSON array of objects\n" },
-	{ "read", cmd_read, 3, "hjp:ramo:", read_opts,
+	{ "read", cmd_read, 3, "hjp:ramo:w:", read_opts,
 	  "usage: iodbg read [OPTIONS] PID ADDR LEN\n"
 	  "       iodbg read --object=ID [OPTIONS] PID OFFSET LEN\n"
 	  "Read LEN bytes at ADDR in PID (at OFFSET in object ID) and print them as xxd does\n"
 	  "(xxd -o ADDR), or raw.\n"
 	  "  -o, --output=FILE  write the raw bytes to FILE ('-': stdout)\n" XFER_HELP },
-	{ "write", cmd_write, -1, "hjp:ramf:", write_opts,
+	{ "write", cmd_write, -1, "hjp:ramf:w:", write_opts,
 	  "usage: iodbg write [OPTIONS] PID ADDR (HEX | -f FILE)\n"
 	  "       iodbg write --object=ID [OPTIONS] PID OFFSET (HEX | -f FILE)\n"
 	  "Write bytes at ADDR in PID (at OFFSET in object ID): HEX as pairs of hexadecimal\n"
@@ -932,6 +956,11 @@ static int run(const struct command *c, int argc, char **argv)
 		case 'o':
 		case 'f':
 			o.file = optarg;
+			break;
+		case 'w':
+			if (strlen(optarg) != 1 || !strchr("1248", *optarg))
+				return error(EXIT_USAGE, "bad --width '%s' (1, 2, 4 or 8)", optarg);
+			o.width = *optarg - '0';
 			break;
 		case 'O':
 			if (!parse_id(optarg, &o.id))

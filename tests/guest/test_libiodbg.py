@@ -8,6 +8,7 @@ import mmap
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -17,7 +18,10 @@ from targets import (GpuTarget, SpuTarget, Target, gpu_pattern, insmod_missing,
                      iodbg_unloaded, rmmod, scratch_pattern, spu_pattern)
 
 OUT = os.environ.get("IODBG_OUT", "")
-IODBG = os.path.join(OUT, "build", "libiodbg", "bin", "iodbg")
+# IODBG_LIBIODBG_O: another build of libiodbg and the command (an older one, to see a test fail).
+LIBIODBG_O = os.environ.get("IODBG_LIBIODBG_O") or os.path.join(OUT, "build", "libiodbg")
+IODBG = os.path.join(LIBIODBG_O, "bin", "iodbg")
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAGE = mmap.PAGESIZE
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
     uapi.IODBG_PLACEMENT_SYSTEM
@@ -497,3 +501,165 @@ def test_without_the_modules(start):
                          "why": "iodbg module not loaded (/dev/iodbg missing)"}
         assert "ioctl skipped: iodbg module not loaded (/dev/iodbg missing)" in message
     assert os.path.exists("/dev/iodbg")
+
+
+# ---- the process, not its pid ----
+
+def kernel_features():
+    info = json.loads(iodbg("info", "--json").stdout)
+    return info["kernel"]["abi_version"], set(info["kernel"]["features"])
+
+
+RECYCLE = """
+import os, sys
+sys.path[:0] = sys.argv[1:4]
+from libiodbg_py import Lib, errname
+from targets import Target, scratch_pattern
+import ctypes
+lib = Lib(os.path.join(sys.argv[4], "lib", "libiodbg.so.0"))
+victim = Target("scratch_map", "4", "noaccess")
+err, t = lib.open(victim.pid)
+assert err == 0, lib.errmsg()
+t.set_path("ioctl")
+n, data, _ = t.read(victim.addr, 16)
+assert (n, data) == (16, scratch_pattern(0, 16)), t.errmsg()
+pid = victim.pid
+victim.close()
+with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+    f.write(str(pid - 1))
+imposter = Target("scratch_map", "4", "noaccess")
+assert imposter.pid == pid, (imposter.pid, pid)
+n, data, _ = t.read(imposter.addr, 16)
+print("read", errname(n) if n < 0 else n, t.errmsg())
+n, _ = t.write(imposter.addr, b"not yours")
+print("write", errname(n) if n < 0 else n, t.errmsg())
+assert imposter.read_own(0, 9) == scratch_pattern(0, 9)
+objs = ctypes.c_void_p()
+err = lib.c.iodbg_objects(t.h, ctypes.byref(objs))
+print("objects", errname(err) if err < 0 else err, t.errmsg())
+"""
+
+
+def test_recycled_pid_through_the_ioctl(tmp_path):
+    """The ioctl path and LIST_OBJECTS name the process by pidfd where the module takes one,
+    else by pid with a check after: a process that took the reaped target's pid (given on
+    purpose, in a pid namespace of the test's own) is neither read, nor written, nor listed."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    res = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", RECYCLE,
+         os.path.join(PROJECT, "tests", "host", "libiodbg"), here,
+         os.path.join(OUT, "build", "python"), LIBIODBG_O],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = dict(line.split(" ", 1) for line in res.stdout.splitlines())
+    assert sorted(lines) == ["objects", "read", "write"]
+    for what, result in lines.items():
+        assert result.startswith("ESRCH ") and "is gone" in result, (what, result)
+
+
+@pytest.fixture
+def many_scratch_mappings():
+    """COUNT one-page scratch objects mapped in this process, a page apart (so that no two
+    merge); yields their addresses."""
+    mapped = []
+
+    def setup(count):
+        base = libc.mmap(None, 2 * count * PAGE, 0, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+                         -1, 0)      # PROT_NONE: only the scratch pages are accessible
+        assert base != MAP_FAILED
+        mapped.append((base, 2 * count * PAGE))
+        fd = os.open("/dev/iodbg", os.O_RDWR)
+        try:
+            for i in range(count):
+                addr = libc.mmap(base + 2 * i * PAGE, PAGE, mmap.PROT_READ | mmap.PROT_WRITE,
+                                 mmap.MAP_SHARED | 0x10, fd, uapi.IODBG_SCRATCH_OFF_ACCESS)
+                assert addr == base + 2 * i * PAGE, ctypes.get_errno()
+        finally:
+            os.close(fd)
+        return [base + 2 * i * PAGE for i in range(count)]
+    yield setup
+    for base, size in mapped:
+        libc.munmap(base, size)
+
+
+def test_more_iodbg_mappings_than_one_listing_holds(many_scratch_mappings):
+    """A module of ABI 1 writes at most 4096 entries: the listing is refused, never handed back
+    with entries the module did not fill in. With the cursor, every mapping is listed."""
+    count = 4096 + 5
+    addrs = many_scratch_mappings(count)
+    abi, features = kernel_features()
+    res = iodbg("objects", "--json", os.getpid())
+    if "list_cursor" in features:
+        assert res.returncode == 0, res.stderr
+        listed = json.loads(res.stdout)
+        assert [int(o["start"], 16) for o in listed if o["kind"] == "scratch"] == addrs
+        assert all(o["id"] and o["length"] == PAGE for o in listed if o["kind"] == "scratch")
+    else:
+        assert res.returncode == 1 and res.stdout == b""
+        assert res.stderr.decode() == (
+            f"iodbg: the iodbg module (ABI version {abi}) lists only 4096 of the {count} iodbg "
+            f"mappings of process {os.getpid()}; one of ABI 2 lists them all\n")
+    # Below the cap both list them all.
+    libc.munmap(addrs[4096 - 10], 2 * 15 * PAGE)
+    res = iodbg("objects", "--json", os.getpid())
+    assert res.returncode == 0, res.stderr
+    assert [int(o["start"], 16) for o in json.loads(res.stdout)] == addrs[:4086]
+
+
+SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <linux/iodbg.h>
+
+/* IODBG_IOC_RW_OBJECT that succeeds without moving a byte; every other ioctl as it is. */
+int ioctl(int fd, unsigned long request, ...)
+{
+	static int (*real)(int, unsigned long, ...);
+	va_list ap;
+	void *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (request == IODBG_IOC_RW_OBJECT) {
+		((struct iodbg_rw *)arg)->done = 0;
+		return 0;
+	}
+	if (!real)
+		real = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+	return real(fd, request, arg);
+}
+"""
+
+
+def test_object_transfer_that_makes_no_progress_ends(start, tmp_path):
+    """An RW_OBJECT that succeeds with nothing done (here from a preloaded ioctl) ends the
+    object path with a reason instead of asking again forever."""
+    (tmp_path / "shim.c").write_text(SHIM)
+    subprocess.run(["cc", "-shared", "-fPIC", "-I", os.path.join(PROJECT, "include", "uapi"),
+                    "-o", tmp_path / "shim.so", tmp_path / "shim.c"], check=True)
+    t = start(SpuTarget, 1)
+    ctx = t.ctxs[0]
+    t.ok("unmap 0")
+    res = subprocess.run([IODBG, "read", f"--object={ctx['ls_id']}", "--path=object", str(t.pid),
+                          "0", "16"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=dict(os.environ, LD_PRELOAD=str(tmp_path / "shim.so")), timeout=30)
+    assert res.returncode == 1 and res.stdout == b""
+    assert "transferred nothing of the read at offset 0x0" in res.stderr.decode(), res.stderr
+
+
+def test_mmio_width(start):
+    """--width goes to the kernel where it takes one (IODBG_FEATURE_WIDTH), else it is refused
+    with the reason, before anything is read."""
+    pid, addr, expect, _ = make_target(start, "noaccess")
+    abi, features = kernel_features()
+    res = iodbg("read", "--path=ioctl", "--allow-mmio", "--width=4", "-o", "-", pid, hex(addr),
+                64)
+    if "width" in features:
+        assert res.returncode == 0 and res.stdout == expect[:64], res.stderr
+    else:
+        assert (res.returncode, res.stdout) == (1, b"")
+        assert res.stderr.decode() == (f"iodbg: the loaded iodbg module (ABI version {abi}) "
+                                       "cannot choose the MMIO access width (no "
+                                       "IODBG_FEATURE_WIDTH)\n")

@@ -21,9 +21,9 @@
 extern "C" {
 #endif
 
-#define IODBG_VERSION_STRING "0.1.0"
+#define IODBG_VERSION_STRING "0.2.0"
 
-/* The version of the library actually loaded, e.g. "0.1.0". */
+/* The version of the library actually loaded, e.g. "0.2.0". */
 const char *iodbg_version(void);
 
 /* The paths to another process's memory, in the order the chain tries them. Numbers are ABI. */
@@ -70,8 +70,18 @@ struct iodbg_target;
 /* The last error message of @target, or of the calling thread when @target is NULL. */
 const char *iodbg_errmsg(const struct iodbg_target *target);
 
-/* Open process @pid. @flags must be 0. -ESRCH if there is no such process. */
+/*
+ * Open process @pid (any thread id of it). @flags must be 0. -ESRCH if there is no such
+ * process. The handle holds the process itself, not its number: once it is reaped, transfers
+ * fail with -ESRCH even if another process has taken the pid.
+ */
 int iodbg_open(pid_t pid, unsigned int flags, struct iodbg_target **target);
+/*
+ * Open the process of @pidfd (pidfd_open(2), clone(2) CLONE_PIDFD), which has no pid to be
+ * mistaken by: the handle keeps a copy of it, the caller may close theirs. @flags must be 0.
+ * -EBADF or -EINVAL for a descriptor that is no pidfd, -ESRCH if the process has exited.
+ */
+int iodbg_open_pidfd(int pidfd, unsigned int flags, struct iodbg_target **target);
 void iodbg_close(struct iodbg_target *target);
 pid_t iodbg_target_pid(const struct iodbg_target *target);
 
@@ -90,6 +100,15 @@ int iodbg_set_path(struct iodbg_target *target, int path);
  * Without it, MMIO that only the fallback could reach is reported as needing consent.
  */
 int iodbg_set_allow_mmio(struct iodbg_target *target, int allow);
+
+/*
+ * The width of each MMIO access, in bytes (1, 2, 4 or 8; 0: the kernel's default, 4), that the
+ * kernel's generic page-table fallback uses for the ioctl path: device registers may answer
+ * only to accesses of their own width. The other paths go through the driver or pin pages and
+ * take no width. -EOPNOTSUPP if the loaded iodbg module cannot choose it (no
+ * IODBG_FEATURE_WIDTH), -ENODEV without the module, -EINVAL for another width.
+ */
+int iodbg_set_mmio_width(struct iodbg_target *target, unsigned int width);
 
 /* ---- mappings ---- */
 
@@ -222,12 +241,13 @@ const struct iodbg_segment *iodbg_report_get(const struct iodbg_report *report, 
  * Transfer @len bytes at @addr in the target. The range is split where mappings change and
  * each piece goes by the first path that works for it. Returns the number of bytes
  * transferred from @addr on: all of @len, or fewer when a piece no path could serve stops the
- * transfer (then iodbg_errmsg() says why); nothing past that point is touched, in @buf or in
- * the target. Returns a negative errno if not even the first byte could be transferred:
- * -EINVAL for a zero or larger than SSIZE_MAX length, -EOVERFLOW if @addr + @len does not fit
- * in 64 bits, -ESRCH once the process is gone, -EPERM/-EACCES without the right
- * to debug it, -EFAULT or -EIO where nothing is readable. @report, if not NULL, receives one
- * segment per piece.
+ * transfer (then iodbg_errmsg() says why). A write changes nothing in the target past that
+ * point; after a read, the bytes of @buf past the count are undefined (the ioctl path may
+ * have stored some of them, as may a read whose target turned out to be gone). Returns a
+ * negative errno if not even the first byte could be transferred: -EINVAL for a zero or
+ * larger than SSIZE_MAX length, -EOVERFLOW if the range runs past 2^64 (it may end there),
+ * -ESRCH once the process is gone, -EPERM/-EACCES without the right to debug it, -EFAULT or
+ * -EIO where nothing is readable. @report, if not NULL, receives one segment per piece.
  */
 ssize_t iodbg_read(struct iodbg_target *target, uint64_t addr, void *buf, size_t len,
 		   struct iodbg_report *report);

@@ -14,9 +14,14 @@
  *   file    1 page MAP_SHARED of a file whose name has spaces, deleted once mapped
  * Then serves commands on stdin, one a line:
  *   peek ADDR LEN   print the LEN bytes at hexadecimal ADDR, as hex, as this process sees them
+ *   unmap ADDR LEN  munmap LEN bytes at hexadecimal ADDR; print "ok"
+ *   churn N         start a thread that keeps splitting and merging N pairs of mappings (its
+ *                   second half's protection flips, so the kernel merges it with the first
+ *                   and splits it again); print "ok"
  *   quit            exit 0
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +78,37 @@ static unsigned char *file_region(const char *dir)
 	return p;
 }
 
+struct churn {
+	unsigned char *p;
+	unsigned long pairs;
+};
+
+/* Each pair: 2 pages rw-, 2 pages flipping between r-- and rw-, then a PROT_NONE page. */
+static void *churn(void *arg)
+{
+	const struct churn *c = arg;
+
+	for (int prot = PROT_READ;; prot ^= PROT_WRITE)
+		for (unsigned long i = 0; i < c->pairs; i++)
+			if (mprotect(c->p + i * 5 * page + 2 * page, 2 * page, prot))
+				die("mprotect");
+	return NULL;
+}
+
+static void start_churn(unsigned long pairs)
+{
+	static struct churn c;
+	pthread_t thread;
+
+	c.pairs = pairs;
+	c.p = reserve(5 * pairs);
+	for (unsigned long i = 0; i < pairs; i++)
+		if (mprotect(c.p + i * 5 * page + 4 * page, page, PROT_NONE))
+			die("mprotect");
+	if (pthread_create(&thread, NULL, churn, &c))
+		die("pthread_create");
+}
+
 static void serve(void)
 {
 	char line[256];
@@ -80,7 +116,14 @@ static void serve(void)
 	while (fgets(line, sizeof(line), stdin)) {
 		unsigned long addr, len;
 
-		if (sscanf(line, "peek %lx %lu", &addr, &len) == 2) {
+		if (sscanf(line, "unmap %lx %lu", &addr, &len) == 2) {
+			if (munmap((void *)addr, len))
+				die("munmap");
+			printf("ok\n");
+		} else if (sscanf(line, "churn %lu", &len) == 1) {
+			start_churn(len);
+			printf("ok\n");
+		} else if (sscanf(line, "peek %lx %lu", &addr, &len) == 2) {
 			for (unsigned long i = 0; i < len; i++)
 				printf("%02x", ((unsigned char *)addr)[i]);
 			printf("\n");

@@ -69,10 +69,12 @@ def _protos(lib):
         ("iodbg_kernel_info", c.c_int, [P(KernelInfo)]),
         ("iodbg_errmsg", c.c_char_p, [c.c_void_p]),
         ("iodbg_open", c.c_int, [c.c_int, c.c_uint, P(c.c_void_p)]),
+        ("iodbg_open_pidfd", c.c_int, [c.c_int, c.c_uint, P(c.c_void_p)]),
         ("iodbg_close", None, [c.c_void_p]),
         ("iodbg_target_pid", c.c_int, [c.c_void_p]),
         ("iodbg_set_path", c.c_int, [c.c_void_p, c.c_int]),
         ("iodbg_set_allow_mmio", c.c_int, [c.c_void_p, c.c_int]),
+        ("iodbg_set_mmio_width", c.c_int, [c.c_void_p, c.c_uint]),
         ("iodbg_objects", c.c_int, [c.c_void_p, P(c.c_void_p)]),
         ("iodbg_objects_count", c.c_size_t, [c.c_void_p]),
         ("iodbg_objects_get", P(Object), [c.c_void_p, c.c_size_t]),
@@ -119,6 +121,12 @@ class Lib:
         """(error, Target or None)"""
         h = ctypes.c_void_p()
         err = self.c.iodbg_open(pid, 0, ctypes.byref(h))
+        return err, (Target(self, h.value) if err == 0 else None)
+
+    def open_pidfd(self, pidfd):
+        """(error, Target or None)"""
+        h = ctypes.c_void_p()
+        err = self.c.iodbg_open_pidfd(pidfd, 0, ctypes.byref(h))
         return err, (Target(self, h.value) if err == 0 else None)
 
     def parse(self, text):
@@ -279,6 +287,12 @@ class TargetProc:
             self.tracee.stop()
         return bytes.fromhex(line.strip())
 
+    def command(self, line):
+        """Send a command that answers one line ("ok"), and return that line."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
     def close(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -316,6 +330,16 @@ class Tracee:
 
     def detach(self):
         libc.ptrace(PTRACE_DETACH, self.pid, None, None)
+
+
+def run_in_pid_namespace(code, *args):
+    """Python @code as pid 1 of a new pid namespace (with its own /proc), where it can make
+    the kernel give a pid it chooses (ns_last_pid) without touching this machine's pids."""
+    return subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c",
+         f"import sys; sys.path.insert(0, {str(_HERE.parent)!r})\n" + code, *map(str, args)],
+        env=dict(os.environ, LD_PRELOAD=SANITIZER_PRELOAD), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, timeout=120)
 
 
 def run_as_nobody(code):

@@ -25,21 +25,28 @@ def api_functions():
 
 
 def test_soname(build):
-    dynamic = out("readelf", "-d", build / "lib" / "libiodbg.so.0.1.0")
+    dynamic = out("readelf", "-d", build / "lib" / "libiodbg.so.0.2.0")
     assert "Library soname: [libiodbg.so.0]" in dynamic
-    assert os.readlink(build / "lib" / "libiodbg.so.0") == "libiodbg.so.0.1.0"
+    assert os.readlink(build / "lib" / "libiodbg.so.0") == "libiodbg.so.0.2.0"
     assert os.readlink(build / "lib" / "libiodbg.so") == "libiodbg.so.0"
+
+
+# The names each version node of libiodbg.map added; every other API name is LIBIODBG_0.1's.
+VERSION_NODES = {"LIBIODBG_0.2": ["iodbg_open_pidfd", "iodbg_set_mmio_width"]}
 
 
 def test_exports_exactly_the_api_at_its_version(build):
     symbols = out("nm", "-D", "--defined-only", build / "lib" / "libiodbg.so.0")
-    exported = sorted(re.findall(r" T (\w+)@@LIBIODBG_0\.1$", symbols, re.M))
-    assert exported == api_functions()
+    exported = dict(re.findall(r" T (\w+)@@(LIBIODBG_[0-9.]+)$", symbols, re.M))
+    assert sorted(exported) == api_functions()
+    later = {name: node for node, names in VERSION_NODES.items() for name in names}
+    assert exported == {name: later.get(name, "LIBIODBG_0.1") for name in api_functions()}
     others = [line for line in symbols.splitlines()
-              if not re.search(r" T \w+@@LIBIODBG_0\.1$| A LIBIODBG_0\.1$", line)]
+              if not re.search(r" T \w+@@LIBIODBG_[0-9.]+$| A LIBIODBG_[0-9.]+$", line)]
     assert others == []
     script = (LIBIODBG / "libiodbg.map").read_text()
     assert sorted(re.findall(r"^\t\t(iodbg_\w+);", script, re.M)) == api_functions()
+    assert "} LIBIODBG_0.1;" in script      # 0.2 inherits 0.1
 
 
 def test_static_library_namespace(build):
@@ -91,12 +98,13 @@ def test_install_and_build_against_it(build, tmp_path):
                          stderr=subprocess.STDOUT, text=True)
     assert res.returncode == 0, res.stdout
     files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if not p.is_dir())
-    assert files == ["usr/bin/iodbg", "usr/include/iodbg/iodbg.h", "usr/lib/libiodbg.a",
-                     "usr/lib/libiodbg.so", "usr/lib/libiodbg.so.0", "usr/lib/libiodbg.so.0.1.0",
+    assert files == ["usr/bin/iodbg", "usr/include/iodbg/iodbg.h",
+                     "usr/include/iodbg/uapi/linux/iodbg.h", "usr/lib/libiodbg.a",
+                     "usr/lib/libiodbg.so", "usr/lib/libiodbg.so.0", "usr/lib/libiodbg.so.0.2.0",
                      "usr/lib/pkgconfig/libiodbg.pc", "usr/share/man/man1/iodbg.1",
                      "usr/share/man/man3/iodbg.3"]
     pc = (dest / "usr/lib/pkgconfig/libiodbg.pc").read_text()
-    assert "prefix=/usr\n" in pc and "libdir=/usr/lib\n" in pc and "Version: 0.1.0\n" in pc
+    assert "prefix=/usr\n" in pc and "libdir=/usr/lib\n" in pc and "Version: 0.2.0\n" in pc
     assert "@" not in pc
 
     if not shutil.which("pkg-config"):
@@ -105,18 +113,21 @@ def test_install_and_build_against_it(build, tmp_path):
                PKG_CONFIG_LIBDIR=str(dest / "usr/lib/pkgconfig"))
     flags = out("pkg-config", "--cflags", "--libs", "libiodbg", env=env).split()
     src = tmp_path / "user.c"
+    # The API's kinds, placements and flags are <linux/iodbg.h>'s, which installs with it.
     src.write_text('#include <stdio.h>\n#include <unistd.h>\n#include <iodbg/iodbg.h>\n'
+                   '#include <linux/iodbg.h>\n'
                    'int main(void) {\n'
                    '\tstruct iodbg_target *t;\n\tchar buf[4];\n'
                    '\tif (iodbg_open(getpid(), 0, &t)) return 1;\n'
                    '\tssize_t n = iodbg_read(t, (uintptr_t)"abc", buf, 4, NULL);\n'
-                   '\tprintf("%s %zd %s\\n", iodbg_version(), n, buf);\n'
+                   '\tprintf("%s %zd %s %s\\n", iodbg_version(), n, buf,\n'
+                   '\t       iodbg_object_kind_name(IODBG_KIND_GPU_BO));\n'
                    '\tiodbg_close(t);\n\treturn 0;\n}\n')
     for kind, extra in [("shared", []), ("static", ["-static"])]:
         exe = tmp_path / f"user-{kind}"
         subprocess.run(["cc", "-Wall", "-Werror", "-o", exe, src, *flags, *extra], check=True)
         run_env = dict(os.environ, LD_LIBRARY_PATH=str(dest / "usr/lib"))
-        assert out(exe, env=run_env) == "0.1.0 4 abc\n"
+        assert out(exe, env=run_env) == "0.2.0 4 abc gpu_bo\n"
     assert "libiodbg.so.0 =>" in out("ldd", tmp_path / "user-shared",
                                      env=dict(os.environ, LD_LIBRARY_PATH=str(dest / "usr/lib")))
 

@@ -265,3 +265,21 @@ def test_proc_mem_follows_an_execve(lib, build, tmp_path):
     finally:
         sh.kill()
         sh.wait()
+
+
+def test_mappings_read_again_after_a_miss(handle, target):
+    """Reports follow a snapshot of the mappings; a piece that no path serves makes the chain
+    read them again, so what changed since is described as it is now."""
+    big = target.addr("big")
+    n, _, report = handle.read(big, 8 * PAGE, report=True)
+    assert n == 8 * PAGE and served_by(report) == [(big, 8 * PAGE, PATH_PROCESS_VM)]
+    assert target.command(f"unmap {big + 3 * PAGE:x} {PAGE}") == "ok"
+    n, data, report = handle.read(big, 8 * PAGE, report=True)
+    assert n == 3 * PAGE, handle.errmsg()
+    assert data[:n] == target.expect("big", 0, n)
+    assert [(s["addr"], s["len"], s["path"]) for s in report[:2]] == [
+        (big, 3 * PAGE, PATH_PROCESS_VM), (big + 3 * PAGE, PAGE, PATH_NONE)]
+    assert report[1]["why"] == "nothing is mapped there"
+    assert handle.errmsg().endswith(f"stopped at 0x{big + 3 * PAGE:x} after {3 * PAGE} bytes: "
+                                    "nothing is mapped there" + handle.errmsg().split(
+                                        "nothing is mapped there", 1)[1])

@@ -30,7 +30,7 @@ def test_help(iodbg):
         res = run(iodbg, cmd, "--help")
         assert res.returncode == 0, cmd
         assert res.stdout.startswith(f"usage: iodbg {cmd}".encode())
-    assert run(iodbg, "--version").stdout == b"iodbg 0.1.0\n"
+    assert run(iodbg, "--version").stdout == b"iodbg 0.2.0\n"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -57,6 +57,8 @@ def test_help(iodbg):
      b"passes the end of the 64-bit offsets"),
     (["write", "--object=1", "1", "0"], b"HEX or from -f FILE, and got neither"),
     (["write", "--object=1", "1", "x", "00"], b"iodbg: bad OFFSET 'x'"),
+    (["read", "--width=3", "1", "1000", "16"], b"iodbg: bad --width '3' (1, 2, 4 or 8)"),
+    (["write", "--width=16", "1", "1000", "00"], b"iodbg: bad --width '16'"),
     (["objects"], b"usage: iodbg objects"),
     (["objects", "x"], b"iodbg: bad PID 'x'"),
     (["write", "1"], b"usage: iodbg write"),
@@ -277,11 +279,11 @@ def test_forced_paths(iodbg, target, path):
 def test_info(iodbg):
     res = run(iodbg, "info")
     assert res.returncode == 0
-    assert res.stdout.decode().splitlines()[:2] == ["libiodbg 0.1.0",
+    assert res.stdout.decode().splitlines()[:2] == ["libiodbg 0.2.0",
                                                     "paths: process_vm proc_mem ptrace ioctl "
                                                     "object"]
     info = json.loads(run(iodbg, "info", "--json").stdout)
-    assert info["version"] == "0.1.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace",
+    assert info["version"] == "0.2.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace",
                                                            "ioctl", "object"]
     if not os.path.exists("/dev/iodbg"):
         assert info["kernel"] == {"loaded": False, "abi_version": 0, "features": [],
@@ -314,3 +316,53 @@ def test_progress_bar_on_a_terminal(iodbg, target):
     assert b"\riodbg: read  12% (1/8 MiB)" in out and out.endswith(b"\r\x1b[K")
     res = run(iodbg, "read", "-o", "/dev/null", target.pid, hexaddr(addr), size)
     assert res.stderr == b""
+
+
+def smaps_opens(iodbg, tmp_path, *args):
+    log = tmp_path / "strace.log"
+    res = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", log, iodbg,
+                          *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return res, log.read_text().count("\"smaps\"")
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="no strace")
+def test_smaps_read_once_per_command(iodbg, target, tmp_path):
+    """/proc/PID/smaps walks the target's page tables: a dump with a report reads it once,
+    not once per 1 MiB chunk; a miss (the hole at the end) reads it once more."""
+    big = target.addr("big")
+    res, opens = smaps_opens(iodbg, tmp_path, "read", "--report", "-o", "/dev/null", target.pid,
+                             hexaddr(big), "8M")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.decode().count("process_vm") == 1 and opens == 1
+    res, opens = smaps_opens(iodbg, tmp_path, "read", "-o", "/dev/null", target.pid,
+                             hexaddr(big), "9M")
+    assert res.returncode == 3 and opens == 1
+
+
+def report_and_message(stderr):
+    text, _, message = stderr.decode().partition("]\n")
+    return json.loads(text + "]"), message
+
+
+def test_read_to_a_full_disk_stops_at_once(iodbg, target):
+    """A write error on the output ends the read at the chunk that hit it."""
+    big = target.addr("big")
+    res = run(iodbg, "read", "--report", "--json", "-o", "/dev/full", target.pid, hexaddr(big),
+              "8M")
+    report, message = report_and_message(res.stderr)
+    assert res.returncode == 1
+    assert message == "iodbg: cannot write /dev/full: No space left on device\n"
+    assert sum(s["len"] for s in report) <= 1 << 20
+    with open("/dev/full", "wb") as full:
+        res = subprocess.run([iodbg, "read", "--report", "--json", str(target.pid), hexaddr(big),
+                              "8M"], stdout=full, stderr=subprocess.PIPE)
+    report, message = report_and_message(res.stderr)
+    assert res.returncode == 1
+    assert message == "iodbg: cannot write the output: No space left on device\n"
+    assert sum(s["len"] for s in report) <= 1 << 20
+
+
+def test_range_that_ends_at_2_to_the_64(iodbg, target):
+    res = run(iodbg, "read", target.pid, "ffffffffffffffff", 1)
+    assert res.returncode == 1
+    assert res.stderr.startswith(b"iodbg: cannot read 1 bytes at 0xffffffffffffffff: ")

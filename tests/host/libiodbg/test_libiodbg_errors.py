@@ -78,7 +78,7 @@ def test_no_buffer(lib, handle, target):
     assert handle.errmsg().endswith("no buffer")
 
 
-@pytest.mark.parametrize("addr, length", [(2**64 - 8, 16), (2**64 - 1, 1), (2**63 + 1, SSIZE_MAX)])
+@pytest.mark.parametrize("addr, length", [(2**64 - 8, 16), (2**64 - 1, 2), (2**63 + 2, SSIZE_MAX)])
 def test_range_past_the_end_of_the_address_space(handle, addr, length):
     buf = ctypes.create_string_buffer(1)
     n = handle.lib.c.iodbg_read(handle.h, addr, buf, length, None)
@@ -149,3 +149,55 @@ def test_kernel_info_without_the_module(lib):
     assert err == 0
     assert (info.loaded, info.abi_version, info.features) == (0, 0, 0)
     assert lib.errmsg() == "the iodbg module is not loaded (no /dev/iodbg)"
+
+
+def test_null_handle_leaves_a_message_of_its_own(lib):
+    """A NULL handle is -EINVAL with a message in the thread's slot, not the last one there."""
+    buf = ctypes.create_string_buffer(8)
+    calls = {
+        "iodbg_read": lambda: lib.c.iodbg_read(None, 0x1000, buf, 8, None),
+        "iodbg_write": lambda: lib.c.iodbg_write(None, 0x1000, buf, 8, None),
+        "iodbg_object_read": lambda: lib.c.iodbg_object_read(None, 1, 0, buf, 8, None),
+        "iodbg_object_write": lambda: lib.c.iodbg_object_write(None, 1, 0, buf, 8, None),
+        "iodbg_set_path": lambda: lib.c.iodbg_set_path(None, 0),
+        "iodbg_set_allow_mmio": lambda: lib.c.iodbg_set_allow_mmio(None, 1),
+        "iodbg_maps_read": lambda: lib.c.iodbg_maps_read(None, ctypes.byref(ctypes.c_void_p())),
+        "iodbg_objects": lambda: lib.c.iodbg_objects(None, ctypes.byref(ctypes.c_void_p())),
+    }
+    for name, call in calls.items():
+        assert lib.open(0)[0] == -errno.EINVAL      # leaves "bad pid 0"
+        assert call() == -errno.EINVAL, name
+        assert lib.errmsg() == f"{name}: no target handle", name
+
+
+@pytest.mark.parametrize("addr, length", [(2**64 - 1, 1), (2**64 - 4096, 4096)])
+def test_range_that_ends_at_the_end_of_the_address_space(handle, addr, length):
+    """A range that ends exactly at 2^64 is a range like any other: nothing maps it here.
+    (The kernel's /proc/PID/mem refuses to reach 2^64 itself, with EOVERFLOW.)"""
+    for path in ["auto", "process_vm", "proc_mem"]:
+        handle.set_path(path)
+        expected = (-errno.EFAULT, -errno.EIO) + ((-errno.EOVERFLOW,) if path == "proc_mem"
+                                                  else ())
+        n, data, report = handle.read(addr, length, report=True)
+        assert n in expected, (path, errname(n), handle.errmsg())
+        assert handle.errmsg().startswith(f"cannot read {length} bytes at 0x{addr:x}: nothing "
+                                          "is mapped there ["), handle.errmsg()
+        assert [(s["addr"], s["len"], s["path"]) for s in report] == [(addr, length, -1)]
+        n, report = handle.write(addr, b"x" * length, report=True)
+        assert n in expected, (path, errname(n), handle.errmsg())
+        assert [(s["addr"], s["len"]) for s in report] == [(addr, length)]
+
+
+@pytest.mark.skipif(os.path.exists("/dev/iodbg"), reason="/dev/iodbg exists here")
+def test_mmio_width_without_the_module(lib, handle, iodbg, target):
+    assert lib.c.iodbg_set_mmio_width(handle.h, 3) == -errno.EINVAL
+    assert handle.errmsg() == "bad MMIO access width 3 (1, 2, 4 or 8 bytes)"
+    assert lib.c.iodbg_set_mmio_width(handle.h, 2) == -errno.ENODEV
+    assert handle.errmsg() == "an MMIO access width needs the iodbg module (/dev/iodbg missing)"
+    assert lib.c.iodbg_set_mmio_width(handle.h, 0) == 0     # the default needs nothing
+    res = subprocess.run([iodbg, "read", "--width=2", str(target.pid),
+                          f"{target.addr('big'):x}", "16"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert (res.returncode, res.stdout) == (1, "")
+    assert res.stderr == "iodbg: an MMIO access width needs the iodbg module (/dev/iodbg " \
+        "missing)\n"

@@ -132,3 +132,14 @@ def test_live_process(lib, handle, target):
     assert two["end"] == target.addr("two", 4096) and find[two["end"]]["flags"] & 0xF == MAP_READ
     vvar = [m for m in maps if m["path"] == b"[vvar]"]
     assert vvar and vvar[0]["kind"] == "io"
+
+
+def test_maps_read_while_the_mappings_change(handle, target):
+    """A thread of the target keeps splitting and merging mappings while smaps is read: the
+    kernel may then print a mapping that overlaps the one before across two read() calls.
+    Such a read is made again; it never fails the caller."""
+    assert target.command("churn 200") == "ok"
+    for _ in range(300):
+        err, maps = handle.maps()
+        assert err == 0, handle.errmsg()
+        assert all(a["end"] <= b["start"] for a, b in zip(maps, maps[1:]))
