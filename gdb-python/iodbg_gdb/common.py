@@ -1,5 +1,6 @@
 """What every iodbg command shares: the inferior's libiodbg target, argument parsing, object
 lookup and completion, tables, and turning failures into GDB errors."""
+import contextlib
 import functools
 
 import gdb
@@ -11,20 +12,39 @@ from .libiodbg import IodbgError
 # files it found in the target, which keep those objects (and their SPE or VRAM) alive after
 # the program closed them, so a target is never kept from one command to the next.
 _targets = {}
+# How many uses of the targets are under way: a convenience function runs inside the command
+# whose arguments call it ('iodbg dump F $gpu_bo(3) 4096'), and must leave that command's
+# target open.
+_users = 0
+
+
+@contextlib.contextmanager
+def targets_in_use():
+    """The targets opened inside the with-block stay open until the outermost such block
+    ends, which closes them all."""
+    global _users
+    _users += 1
+    try:
+        yield
+    finally:
+        _users -= 1
+        if _users == 0:
+            for t in _targets.values():
+                t.close()
+            _targets.clear()
 
 
 def gdb_errors(fn):
     """Run a command, function or MI command body so that every failure reaches the user as
     a GDB error with its reason, never as a Python traceback, and close the libiodbg targets
-    it opened."""
+    it opened (see targets_in_use)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (IodbgError, OSError, ValueError, gdb.error) as e:
-            raise gdb.GdbError(str(e)) from None
-        finally:
-            forget_all_targets()
+        with targets_in_use():
+            try:
+                return fn(*args, **kwargs)
+            except (IodbgError, OSError, ValueError, gdb.error) as e:
+                raise gdb.GdbError(str(e)) from None
     return wrapper
 
 
@@ -44,19 +64,15 @@ def inferior_pid():
 
 
 def target():
-    """The libiodbg target of the selected inferior, with the current 'set iodbg' policy."""
+    """The libiodbg target of the selected inferior, with the current 'set iodbg' policy;
+    only inside targets_in_use(), which closes it."""
+    assert _users > 0, "common.target() outside targets_in_use()"
     pid = inferior_pid()
     t = _targets.get(pid)
     if t is None:
         t = _targets[pid] = libiodbg.Target(pid)
     t.set_policy(settings.path(), settings.allow_mmio())
     return t
-
-
-def forget_all_targets():
-    for t in _targets.values():
-        t.close()
-    _targets.clear()
 
 
 def to_int(value, what):
@@ -110,19 +126,22 @@ def complete_ids(text, kinds):
     try:
         if gdb.selected_inferior().pid <= 0:
             return []
-        ids = [str(obj.id) for obj in objects_of_kind(*kinds)]
-    except (IodbgError, gdb.error, gdb.GdbError):
+        with targets_in_use():
+            ids = [str(obj.id) for obj in objects_of_kind(*kinds)]
+    except (IodbgError, OSError, gdb.error, gdb.GdbError):
         return []
     return [i for i in ids if i.startswith(text)]
 
 
-def print_table(headers, rows):
+def print_table(headers, rows, notes=None):
     """Rows of strings under headers, columns as wide as their widest cell; the last column
-    is not padded."""
+    is not padded. A non-empty note of a row follows it on a line of its own, indented."""
     widths = [max(len(str(cell)) for cell in col) for col in zip(headers, *rows)]
-    for row in [headers, *rows]:
+    for row, note in zip([headers, *rows], ["", *(notes or [""] * len(rows))]):
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths)] + [str(row[-1])]
         gdb.write("  ".join(cells).rstrip() + "\n")
+        if note:
+            gdb.write(f"    {note}\n")
 
 
 def transfer_note(transfer, what):

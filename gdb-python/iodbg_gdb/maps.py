@@ -1,22 +1,43 @@
 """'info iodbg-maps': every mapping of the program, what it is, and which path reads it."""
+import errno
+
 import gdb
 
 from . import common, settings
 from .common import gdb_errors
 from .libiodbg import IodbgError
 
+MMIO = "MMIO, set iodbg allow-mmio on"
+MMIO_WHY = ("not read: a VM_IO or VM_PFNMAP mapping that is no iodbg object may be device "
+            "registers, and reading one can change the device; 'set iodbg allow-mmio on' lets "
+            "this command read its first byte, and 'iodbg read' in a shell says what each "
+            "path would do")
+# The 'Read by' column stays one short phrase; --verbose and MI carry the library's message.
+SHORT_REASONS = {errno.EIO: "not present", errno.EFAULT: "not present",
+                 errno.ENXIO: "not present", errno.ENOENT: "not present",
+                 errno.EPERM: "permission denied", errno.EACCES: "permission denied",
+                 errno.ENODEV: "needs the iodbg module"}
+
+
+def may_be_mmio(m):
+    """Whether reading mapping @m may read a device register: a VM_IO or VM_PFNMAP mapping
+    that no iodbg object backs (a PCI BAR, /dev/mem), which /proc/PID/mem reads through the
+    driver's ->access (generic_access_phys()) and the debug ioctl by the generic fallback.
+    The iodbg objects' drivers read them without side effects."""
+    return m.object is None and m.kind in ("io", "pfnmap")
+
 
 def probe(target, m):
-    """Which path reads the first byte of mapping @m, or why none does. The probe never
-    touches MMIO, whatever 'set iodbg allow-mmio' says: listing mappings must not read a
-    device register."""
+    """(path, reason, why): the path that read the first byte of mapping @m, or "none", a short
+    reason and the library's explanation. A mapping that may be MMIO is read only with 'set
+    iodbg allow-mmio on'."""
+    if may_be_mmio(m) and not settings.allow_mmio():
+        return "none", MMIO, MMIO_WHY
     try:
         transfer = target.read(m.start, 1)
     except IodbgError as e:
-        return "none", str(e)
-    if transfer.done == 1:
-        return transfer.paths()[0], ""
-    return "none", transfer.error or ""
+        return "none", SHORT_REASONS.get(e.errno, errno.errorcode.get(e.errno, "failed")), str(e)
+    return transfer.paths()[0], "", ""
 
 
 def object_text(obj):
@@ -27,43 +48,52 @@ def object_text(obj):
 
 def rows():
     target = common.target()
-    target.set_policy(settings.path(), allow_mmio=False)
     for m in target.maps():
-        path, why = probe(target, m)
+        path, reason, why = probe(target, m)
         yield {"start": f"{m.start:#x}", "end": f"{m.end:#x}", "perms": m.perms,
                "kind": m.kind, "object": object_text(m.object), "read-by": path,
-               "why": why, "file": m.path}
+               "reason": reason, "why": why, "file": m.path}
 
 
 class InfoIodbgMaps(gdb.Command):
     """Every mapping of the program, its kind and the path that can read it.
 
-Usage: info iodbg-maps
+Usage: info iodbg-maps [--verbose]
 
 For each mapping of /proc/PID/smaps: its range and permissions, its kind
 (ordinary, io for VM_IO, pfnmap for VM_PFNMAP), the iodbg object it shows if
 the iodbg module knows it, and the path that read its first byte just now with
 the current 'set iodbg path' (process_vm, proc_mem, ptrace, ioctl), or 'none'
-and the reason when no path could. The probe never touches MMIO, even with
-'set iodbg allow-mmio on': reading a device register can change the device."""
+and a short reason when no path could. An io or pfnmap mapping that is no iodbg
+object (a PCI BAR, /dev/mem) may be device registers, whose reading can change
+the device: it is not read unless 'set iodbg allow-mmio' is on, and shows as
+'none: MMIO, set iodbg allow-mmio on'. With --verbose, the whole explanation
+follows each mapping that no path read."""
 
     def __init__(self):
         super().__init__("info iodbg-maps", gdb.COMMAND_STATUS)
 
     @gdb_errors
     def invoke(self, arg, from_tty):
-        if arg.strip():
-            raise gdb.GdbError("Usage: info iodbg-maps")
-        table = []
+        words = gdb.string_to_argv(arg)
+        if words not in ([], ["--verbose"]):
+            raise gdb.GdbError("Usage: info iodbg-maps [--verbose]")
+        table, whys = [], []
         for r in rows():
-            read_by = r["read-by"] if not r["why"] else f"{r['read-by']}: {r['why']}"
+            read_by = f"{r['read-by']}: {r['reason']}" if r["reason"] else r["read-by"]
             table.append((r["start"], r["end"], r["perms"], r["kind"], r["object"] or "-",
                           r["file"] or "-", read_by))
-        common.print_table(("Start", "End", "Perm", "Kind", "Object", "File", "Read by"), table)
+            whys.append(r["why"] if words else "")
+        common.print_table(("Start", "End", "Perm", "Kind", "Object", "File", "Read by"), table,
+                           notes=whys)
+
+    def complete(self, text, word):
+        return [w for w in ("--verbose",) if w.startswith(word or "")]
 
 
 class MapsMiCommand(getattr(gdb, "MICommand", object)):
-    """-iodbg-maps: the rows of 'info iodbg-maps' as an MI list."""
+    """-iodbg-maps: the rows of 'info iodbg-maps' as an MI list, each with its short reason
+    and the library's explanation ("why")."""
 
     def __init__(self):
         super().__init__("-iodbg-maps")

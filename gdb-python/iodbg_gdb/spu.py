@@ -7,13 +7,16 @@ libiodbg, so a context shows whether it runs on an SPE, is saved, is mapped or n
 """
 import ctypes
 import os
-import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
 
 import gdb
 
 import iodbg_uapi as uapi
 
-from . import common, paths
+from . import common, handover, paths
 from .common import gdb_errors
 
 LS_KINDS = ("spu_ls",)
@@ -427,6 +430,57 @@ def spu_stub():
     return stub
 
 
+# The stubs 'spu attach' started, until they are seen to have exited (then reaped).
+_stubs = []
+
+
+def start_stub(pid, ctx):
+    """Start iodbg-spu-stub serving @ctx of process @pid, listening on a socket in a folder of
+    its own; returns (the stub, the socket's path, the folder). gdb hands over copies of the
+    program's files of the context (see handover), which the stub needs where it may not read
+    the program itself (Yama's ptrace_scope=1); a context the program only maps, the stub
+    finds in the program by pid."""
+    for proc in [p for p in _stubs if p.poll() is not None]:
+        _stubs.remove(proc)
+    stub = spu_stub()
+    ids = {ctx.id, ctx.regs.id} if ctx.regs is not None else set()
+    files = handover.object_files(pid, ids) if ids else {}
+    folder = tempfile.mkdtemp(prefix="iodbg-spu-")
+    path = os.path.join(folder, "rsp")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(path)
+        listener.listen(1)
+        args = [stub, "--listen-fd", str(listener.fileno())]
+        if set(files) == ids and ids:
+            args += ["--ls-fd", str(files[ctx.id]), "--regs-fd", str(files[ctx.regs.id]),
+                     str(pid)]
+            inherited = [listener.fileno(), *files.values()]
+        else:
+            args += [str(pid), str(ctx.id)]
+            inherited = [listener.fileno()]
+        # Its own session, as gdb's 'target remote | ...' does: a Ctrl-C for the program
+        # must not end the stub. Its stderr is gdb's, for its messages.
+        proc = subprocess.Popen(args, pass_fds=inherited, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, start_new_session=True)
+    except OSError as e:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise gdb.GdbError(f"cannot start {stub}: {e.strerror}") from None
+    finally:
+        listener.close()
+        for fd in files.values():
+            os.close(fd)
+    with proc.stdout:
+        ready = proc.stdout.readline()
+    if ready != b"ready\n":
+        proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise gdb.GdbError(f"iodbg-spu-stub could not serve SPU context {ctx.id} of process "
+                           f"{pid} (exit status {proc.returncode}; its message is above).")
+    _stubs.append(proc)
+    return proc, path, folder
+
+
 class SpuAttach(CtxCommand):
     """Debug an SPU context's local store as an inferior of its own.
 
@@ -436,7 +490,13 @@ Adds an inferior connected, over GDB's remote protocol, to iodbg-spu-stub servin
 context CTX of this program: its address 0 is local store offset 0, so x/16i,
 x/s, find, dump and set work in SPU addresses, as with GDB's Cell support. The
 SPU program keeps running. 'inferior N' goes back to the program; 'detach' in
-the new inferior ends the stub."""
+the new inferior ends the stub.
+
+GDB hands the stub copies of the program's files of the context, so that it
+works wherever GDB may debug the program, also under Yama's ptrace_scope=1,
+where only GDB, not the stub it starts, may read the program. A context the
+program maps but holds no file of, the stub finds in the program itself, which
+needs the right to debug it."""
 
     def __init__(self):
         super().__init__("spu attach", gdb.COMMAND_RUNNING)
@@ -444,17 +504,23 @@ the new inferior ends the stub."""
     @gdb_errors
     def invoke(self, arg, from_tty):
         ctx = find_context(arg.strip())
-        pid, stub = common.inferior_pid(), spu_stub()
+        pid = common.inferior_pid()
         program = gdb.selected_inferior().num
-        gdb.execute("add-inferior -no-connection", to_string=True)
-        spu_inferior = max(inf.num for inf in gdb.inferiors())
-        gdb.execute(f"inferior {spu_inferior}", to_string=True)
+        proc, path, folder = start_stub(pid, ctx)
         try:
-            gdb.execute(f"target remote | {shlex.quote(stub)} {pid} {ctx.id}", to_string=True)
-        except gdb.error as e:
-            gdb.execute(f"inferior {program}", to_string=True)
-            gdb.execute(f"remove-inferiors {spu_inferior}", to_string=True)
-            raise gdb.GdbError(f"spu attach {ctx.id}: {e}") from None
+            gdb.execute("add-inferior -no-connection", to_string=True)
+            spu_inferior = max(inf.num for inf in gdb.inferiors())
+            gdb.execute(f"inferior {spu_inferior}", to_string=True)
+            try:
+                gdb.execute(f"target remote {path}", to_string=True)
+            except gdb.error as e:
+                proc.kill()
+                proc.wait()
+                gdb.execute(f"inferior {program}", to_string=True)
+                gdb.execute(f"remove-inferiors {spu_inferior}", to_string=True)
+                raise gdb.GdbError(f"spu attach {ctx.id}: {e}") from None
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         gdb.write(f"SPU context {ctx.id} of process {pid} is inferior {spu_inferior}: address "
                   f"0 is local store offset 0 ('inferior {program}' goes back).\n")
 

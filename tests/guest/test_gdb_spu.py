@@ -1,13 +1,22 @@
 """The GDB package's SPU commands, in the real gdb attached to a program with real spu_sim
 contexts: each output checked against the bytes the program wrote or the registers the
 kernel holds, across context switches, and the error paths."""
+import contextlib
 import filecmp
+import os
 import re
+import select
+import signal
+import subprocess
+import tempfile
 import time
 
+import pytest
+
 import iodbg_uapi as uapi
-from targets import (SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi, gdb_table, gdb_words,
-                     iodbg_gdb, iodbg_unloaded, proc_mem_write, spu_pattern)
+from targets import (GDB_PACKAGE, PROGS, SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi,
+                     gdb_table, gdb_words, iodbg_gdb, iodbg_unloaded, key_values,
+                     proc_mem_write, spu_pattern)
 
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
 NOBODY = 65534
@@ -163,6 +172,193 @@ def test_spu_attach_gives_an_inferior_in_spu_addresses(start):
               for i in range(2)]
     assert words[:2] == expect, "inferior 2: address 0x100 is local store offset 0x100"
     assert words[2:] == expect, "inferior 1: the program's own mapping of it"
+
+
+def test_spu_attach_to_a_context_the_program_maps_but_no_longer_holds(start):
+    """Without a file of the context to hand over, the stub finds it in the process itself,
+    as 'target remote | iodbg-spu-stub PID CTX' does."""
+    t = start(SpuTarget, 2)
+    ctx = t.ctxs[0]
+    t.ok("close 0")
+    out = iodbg_gdb(t.pid, f"spu attach {ctx['ls_id']}", "x/2gx 0x100")
+    assert f"SPU context {ctx['ls_id']} of process {t.pid} is inferior 2" in out, out
+    assert gdb_words(out) == [int.from_bytes(spu_pattern(ctx["ls_id"], 0x100 + 8 * i, 8),
+                                             "little") for i in range(2)], out
+
+
+@contextlib.contextmanager
+def ptrace_scope(value):
+    """Yama's kernel.yama.ptrace_scope set to @value for the with-block, then set back. Never
+    3: that cannot be undone until the next boot."""
+    assert value in (0, 1, 2)
+    path = "/proc/sys/kernel/yama/ptrace_scope"
+    with open(path) as f:
+        old = f.read().strip()
+    with open(path, "w") as f:
+        f.write(str(value))
+    try:
+        yield
+    finally:
+        with open(path, "w") as f:
+            f.write(old)
+
+
+class GdbSession:
+    """gdb reading commands from a pipe, as user @user; output up to a marker per batch."""
+    MARK = "@@iodbg-gdb-test@@"
+
+    def __init__(self, user):
+        self.proc = subprocess.Popen(
+            ["gdb", "-nx", "-q", "-iex", "set auto-solib-add off", "-ex",
+             f"source {GDB_PACKAGE}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, user=user, group=user,
+            extra_groups=[] if user is not None else None)
+        self.pending = b""
+
+    def send(self, *commands):
+        self.proc.stdin.write("".join(c + "\n" for c in commands).encode())
+        self.proc.stdin.flush()
+
+    def __call__(self, *commands, timeout=120):
+        self.send(*commands, f"echo {self.MARK}\\n")
+        deadline = time.monotonic() + timeout
+        while self.MARK.encode() + b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                pytest.fail(f"gdb did not finish {commands}: {self.pending.decode()}")
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                pytest.fail(f"gdb exited during {commands}: {self.pending.decode()}")
+            self.pending += chunk
+        out, _, self.pending = self.pending.partition(self.MARK.encode() + b"\n")
+        out = out.decode().replace("(gdb) ", "")
+        assert "Traceback" not in out and "Python Exception" not in out, out
+        return out
+
+    def close(self):
+        try:
+            self.proc.communicate(b"kill\nquit\n", timeout=60)
+        finally:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wait_for_line(path, prefix, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = []
+        if os.path.exists(path):
+            with open(path) as f:
+                lines = f.read().splitlines()
+        if any(line.startswith(prefix) for line in lines):
+            return lines
+        time.sleep(0.1)
+    pytest.fail(f"no '{prefix}' line in {path}")
+
+
+def test_spu_attach_as_a_plain_user_under_yama():
+    """Yama's ptrace_scope=1: only an ancestor of the program may read it, and gdb, which
+    started it, is one; iodbg-spu-stub, another child of gdb, is not. spu attach works all
+    the same, and the stub's writes are what the program reads."""
+    workdir = tempfile.mkdtemp()
+    gdb = None
+    try:
+        os.chown(workdir, NOBODY, NOBODY)
+        stdin, stdout = os.path.join(workdir, "in"), os.path.join(workdir, "out")
+        os.mkfifo(stdin, 0o600)
+        os.chown(stdin, NOBODY, NOBODY)
+        keep_open = os.open(stdin, os.O_RDWR)     # the program's stdin stays open
+        with ptrace_scope(1):
+            gdb = GdbSession(NOBODY)
+            gdb(f"file {PROGS}/spu_ctx")
+            gdb.send(f"run 2 < {stdin} > {stdout}")
+            lines = wait_for_line(stdout, "ready")
+            ctxs = [key_values(line) for line in lines if line.startswith("ctx ")]
+            pid = key_values(next(line for line in lines if line.startswith("ready")))["pid"]
+            os.kill(pid, signal.SIGINT)     # gdb stops it and reads commands again
+            out = gdb("info spu")
+            assert sorted(int(r[0]) for r in gdb_table(out, "Id")) == \
+                sorted(c["ls_id"] for c in ctxs), out
+            ctx = ctxs[1]
+            out = gdb(f"spu attach {ctx['ls_id']}", "x/2gx 0x100",
+                      "set {unsigned int}0x300 = 0xfeedc0de", "x/wx 0x300", "monitor info")
+            assert f"SPU context {ctx['ls_id']} of process {pid} is inferior 2" in out, out
+            expect = [int.from_bytes(spu_pattern(ctx["ls_id"], 0x100 + 8 * i, 8), "little")
+                      for i in range(2)]
+            assert gdb_words(out) == expect + [0xFEEDC0DE], out
+            assert f"local store: object {ctx['ls_id']}," in out, out
+            out = gdb("inferior 1", f"x/wx $spu_ls({ctx['ls_id']}, 0x300)")
+            assert gdb_words(out) == [0xFEEDC0DE], out
+            gdb("inferior 2", "detach", "inferior 1")
+        os.close(keep_open)
+    finally:
+        if gdb is not None:
+            gdb.close()
+        subprocess.run(["rm", "-rf", workdir])
+
+
+def stub_object_files():
+    """The iodbg object files each running iodbg-spu-stub holds: {pid: [link, ...]}."""
+    held = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if not f.read().split(b"\0")[0].endswith(b"/iodbg-spu-stub"):
+                    continue
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        links = []
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        held[int(pid)] = [link for link in links if link.startswith("iodbg:")]
+    return held
+
+
+def test_spu_attach_lets_go_of_a_context_the_program_is_done_with(start):
+    """The stub holds the files gdb handed over only while the program holds or maps the
+    context: once it does neither, reads fail and the context is not kept alive."""
+    t = start(SpuTarget, 2)
+    ctx = t.ctxs[0]
+    gdb = GdbSession(None)
+    try:
+        gdb(f"attach {t.pid}", f"spu attach {ctx['ls_id']}", "inferior 1", "detach",
+            "inferior 2")
+        assert [len(links) for links in stub_object_files().values()] == [2]
+        t.ok("unmap 0")     # its files stay open
+        out = gdb("x/gx 0x100", "monitor info")
+        assert gdb_words(out) == [int.from_bytes(spu_pattern(ctx["ls_id"], 0x100, 8),
+                                                 "little")], out
+        assert "not mapped, its file held open" in out, out
+        t.ok("close 0")
+        out = gdb("x/gx 0x100")
+        assert "Cannot access memory at address 0x100" in out, out
+        assert f"neither holds nor maps SPU context {ctx['ls_id']} any more" in out, out
+        assert [len(links) for links in stub_object_files().values()] == [0]
+    finally:
+        gdb.close()
+
+
+def test_completion_and_functions_hold_no_object_files(start):
+    """Completion and $spu_ls() look at the program's objects and let go of them: gdb
+    holding a copy of an object file would keep a context the program closed alive."""
+    t = start(SpuTarget, 2)
+    held = "shell echo held: $(ls -l /proc/$PPID/fd | grep -c iodbg:)"
+    out = iodbg_gdb(t.pid, "complete info spu-regs ", held,
+                    f"print $spu_ls({t.ctxs[0]['ls_id']}, 0)", held)
+    assert len(re.findall(r"^info spu-regs \d+$", out, re.M)) == 2, out
+    assert re.findall(r"^held: (\d+)$", out, re.M) == ["0", "0"], out
+
+
+def test_spu_ls_inside_an_iodbg_command(start, tmp_path):
+    """$spu_ls() evaluated by 'iodbg dump' itself, in the same command."""
+    t = start(SpuTarget, 2)
+    ls_id = t.ctxs[1]["ls_id"]
+    path = tmp_path / "ls.bin"
+    out = iodbg_gdb(t.pid, f"iodbg dump {path} $spu_ls({ls_id},0x100) 256")
+    assert f"Wrote 256 bytes to {path}" in out, out
+    assert path.read_bytes() == spu_pattern(ls_id, 0x100, 256)
 
 
 def test_tui_window_text(start):

@@ -15,7 +15,7 @@ LOADER = PROJECT / "gdb-python" / "iodbg.py"
 ANON_MAP = OUT / "build" / "progs" / "anon_map"
 COMMANDS = ["info spu", "info spu mailbox", "info spu signal", "info spu event", "info spu dma",
             "info spu-ls", "info spu-regs", "info gpu-objects", "info iodbg-maps",
-            "iodbg dump", "set iodbg path", "set iodbg allow-mmio", "show iodbg"]
+            "iodbg dump", "set iodbg path", "set iodbg allow-mmio", "show iodbg", "spu attach"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,6 +52,7 @@ def test_every_command_has_help():
     assert "Undefined" not in out and "not documented" not in out.lower(), out
     assert "Usage: info spu-ls[/FMT] [CTX [OFFSET [LENGTH]]]" in out
     assert "Usage: iodbg dump FILE CTX|HANDLE" in out
+    assert "Usage: info iodbg-maps [--verbose]" in out
 
 
 def test_settings():

@@ -44,9 +44,12 @@ def run(stub, *args):
 
 def test_help_and_usage(stub):
     res = run(stub, "--help")
-    assert res.returncode == 0 and res.stdout.startswith("usage: iodbg-spu-stub PID CTX\n")
+    assert res.returncode == 0 and res.stdout.startswith(
+        "usage: iodbg-spu-stub PID CTX\n       iodbg-spu-stub --ls-fd FD --regs-fd FD PID\n")
     assert "target remote | iodbg-spu-stub PID CTX" in res.stdout
-    for args in [(), ("1",), ("1", "2", "3")]:
+    assert "--listen-fd FD" in res.stdout
+    for args in [(), ("1",), ("1", "2", "3"), ("--ls-fd", "0", "1"),
+                 ("--ls-fd", "0", "--regs-fd", "1", "1", "2")]:
         res = run(stub, *args)
         assert (res.returncode, res.stdout) == (2, ""), args
         assert res.stderr.startswith("usage: iodbg-spu-stub PID CTX\n"), args
@@ -62,6 +65,30 @@ def test_help_and_usage(stub):
 def test_bad_arguments(stub, args, message):
     res = run(stub, *args)
     assert (res.returncode, res.stdout, res.stderr) == (2, "", f"iodbg-spu-stub: {message}\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--ls-fd", "99", "--regs-fd", "1", "1"), '--ls-fd: "99" is not an open file descriptor'),
+    (("--regs-fd=x", "--ls-fd", "0", "1"), '--regs-fd: "x" is not an open file descriptor'),
+    (("--listen-fd",), "--listen-fd needs a file descriptor"),
+    (("--bogus", "1", "2"), 'unknown option "--bogus"'),
+])
+def test_bad_options(stub, args, message):
+    res = run(stub, *args)
+    assert (res.returncode, res.stdout, res.stderr) == (2, "", f"iodbg-spu-stub: {message}\n")
+
+
+def test_a_file_that_is_not_an_iodbg_object(stub, tmp_path):
+    """Files handed over are checked before any iodbg ioctl: a plain file gets none."""
+    path = tmp_path / "plain"
+    path.write_bytes(b"x" * 4096)
+    with open(path, "rb") as f:
+        fd = str(f.fileno())
+        res = subprocess.run([stub, "--ls-fd", fd, "--regs-fd", fd, str(os.getpid())],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, timeout=30, pass_fds=[f.fileno()])
+    assert (res.returncode, res.stdout) == (1, ""), res
+    assert res.stderr == f"iodbg-spu-stub: --ls-fd {fd} is not a file of an iodbg object\n"
 
 
 def test_no_such_process(stub):
