@@ -18,8 +18,8 @@
  *            GPU_PATTERN | ID << 32 | O
  *   ls       an spu_sim context's local store, which keeps running: below SPU_SIM_LS_COUNTER
  *            the word at offset O holds SPU_PATTERN | ID << 32 | O
- *   scratch  an iodbg scratch object without ->access (one page), as many drivers' mappings:
- *            the word at offset O holds SCRATCH_PATTERN + O
+ *   scratch  a scratch object of /dev/iodbg_test without ->access (one page), as many
+ *            drivers' mappings: the word at offset O holds SCRATCH_PATTERN + O
  *
  * Prints "bo id=ID fd=FD addr=0xADDR size=BYTES", "ls id=ID fd=FD addr=0xADDR size=BYTES",
  * "scratch addr=0xADDR size=BYTES", "creds uid=U euid=U suid=U gid=G dumpable=D", then
@@ -39,7 +39,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-#include <linux/iodbg.h>
+#include <linux/gpu_sim.h>
+#include <linux/iodbg_test.h>
+#include <linux/spu_sim.h>
 #include "hexline.h"
 
 #define GPU_PATTERN 0xb000000000000000ULL
@@ -187,7 +189,7 @@ int main(int argc, char **argv)
 				  SPU_SIM_LS_SIZE };
 	fill(areas[1].map, SPU_SIM_LS_COUNTER, SPU_PATTERN | ctx.ls_id << 32, 1);
 
-	ctl = open_dev(IODBG_DEVICE_NAME);
+	ctl = open_dev(IODBG_TEST_DEVICE_NAME);
 	areas[2] = (struct area){ "scratch",
 				  map_shared(ctl, page, IODBG_SCRATCH_OFF_NO_ACCESS), page };
 	close(ctl);
