@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,8 @@ struct iodbg_maps {
 	struct iodbg_map *v;
 	struct iodbg_object *objects;	/* what the maps' object pointers point into */
 	size_t nobjects;
+	int objects_err;		/* why the module did not list the objects, or 0 */
+	char objects_why[256];
 };
 
 /* A line being parsed: [p, end). */
@@ -311,10 +314,23 @@ IODBG_API int iodbg_maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 	err = iodbg__maps_read(t, out);
 	if (err)
 		return err;
-	if (!iodbg__list_objects(t, &v, &n))
+	err = iodbg__list_objects(t, &v, &n);
+	if (!err) {
 		iodbg__maps_attach(*out, v, n);
+	} else if (err != -ENODEV) {
+		(*out)->objects_err = err;
+		snprintf((*out)->objects_why, sizeof((*out)->objects_why), "%s",
+			 iodbg_errmsg(t));
+	}
 	iodbg__error(t, 0, "%s", "");
 	return 0;
+}
+
+IODBG_API int iodbg_maps_objects_error(const struct iodbg_maps *maps, const char **why)
+{
+	if (why)
+		*why = maps && maps->objects_err ? maps->objects_why : "";
+	return maps ? maps->objects_err : 0;
 }
 
 void iodbg__maps_attach(struct iodbg_maps *maps, struct iodbg_object *v, size_t n)

@@ -607,8 +607,9 @@ static int cmd_maps(struct options *o, int argc, char **argv)
 	struct iodbg_target *t;
 	struct iodbg_maps *maps;
 	bool device = false;
+	const char *why;
+	int err, status;
 	pid_t pid;
-	int err;
 
 	(void)argc;
 	if (!parse_pid(argv[0], &pid))
@@ -643,9 +644,12 @@ static int cmd_maps(struct options *o, int argc, char **argv)
 	else if (device)
 		printf("\nio, pfnmap: the kernel's ordinary paths reach these only through a "
 		       "driver ->access; the iodbg debug ioctl (path ioctl) reads them\n");
+	status = iodbg_maps_objects_error(maps, &why) ? EXIT_PARTIAL : 0;
+	if (status)
+		error(status, "%s; the mappings are listed without their iodbg objects", why);
 	iodbg_maps_free(maps);
 	close_target(o, t);
-	return 0;
+	return status;
 }
 
 static const char *object_flags(uint32_t f, char *buf, size_t size)

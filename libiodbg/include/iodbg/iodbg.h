@@ -162,6 +162,12 @@ const struct iodbg_map *iodbg_maps_get(const struct iodbg_maps *maps, size_t i);
 const struct iodbg_map *iodbg_maps_find(const struct iodbg_maps *maps, uint64_t addr);
 /* 1 if a truncated last line was dropped. */
 int iodbg_maps_truncated(const struct iodbg_maps *maps);
+/*
+ * iodbg_maps_read(): 0 if the mappings carry their iodbg objects (or no iodbg module is
+ * loaded to know any), else the negative errno of the listing the module refused, -EPERM for
+ * a process the caller may not debug; *@why (if not NULL) then gets its message.
+ */
+int iodbg_maps_objects_error(const struct iodbg_maps *maps, const char **why);
 void iodbg_maps_free(struct iodbg_maps *maps);
 
 /* ---- iodbg objects: what the kernel module knows about device memory ---- */

@@ -32,7 +32,8 @@ def test_soname(build):
 
 
 # The names each version node of libiodbg.map added; every other API name is LIBIODBG_0.1's.
-VERSION_NODES = {"LIBIODBG_0.2": ["iodbg_open_pidfd", "iodbg_set_mmio_width"]}
+VERSION_NODES = {"LIBIODBG_0.2": ["iodbg_maps_objects_error", "iodbg_open_pidfd",
+                                  "iodbg_set_mmio_width"]}
 
 
 def test_exports_exactly_the_api_at_its_version(build):
