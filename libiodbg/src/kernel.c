@@ -154,6 +154,8 @@ static int append_objects(struct iodbg_target *t, struct iodbg_object **v, size_
 
 static int list_failed(struct iodbg_target *t, int err)
 {
+	if (err == -ESRCH)
+		return iodbg__error(t, err, "process %d is gone", (int)t->pid);
 	if (err == -EACCES)
 		err = -EPERM;
 	return iodbg__error(t, err, "cannot list the iodbg objects of process %d: %s%s",

@@ -568,7 +568,7 @@ def many_scratch_mappings():
                          -1, 0)      # PROT_NONE: only the scratch pages are accessible
         assert base != MAP_FAILED
         mapped.append((base, 2 * count * PAGE))
-        fd = os.open("/dev/iodbg", os.O_RDWR)
+        fd = os.open("/dev/iodbg_test", os.O_RDWR)
         try:
             for i in range(count):
                 addr = libc.mmap(base + 2 * i * PAGE, PAGE, mmap.PROT_READ | mmap.PROT_WRITE,
