@@ -6,6 +6,8 @@ import re
 import subprocess
 import time
 
+import pytest
+
 import iodbg_uapi as uapi
 
 PROGS = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "progs")
@@ -138,6 +140,19 @@ def proc_mem_write(pid, addr, data):
 libc = ctypes.CDLL(None, use_errno=True)
 libc.ptrace.restype = ctypes.c_long
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+MAP_FAILED = ctypes.c_void_p(-1).value
+
+
+def expect_errno(code, fn, *args, **kw):
+    """Call fn, which must raise OSError with errno @code."""
+    with pytest.raises(OSError) as err:
+        fn(*args, **kw)
+    assert err.value.errno == code, err.value
 PTRACE_PEEKDATA, PTRACE_POKEDATA, PTRACE_ATTACH, PTRACE_DETACH = 2, 5, 16, 17
 
 

@@ -12,16 +12,10 @@ import pytest
 
 import iodbg_uapi as uapi
 from iodbg_ioctl import list_objects, list_objects_page, rw_addr
-from targets import Target, scratch_pattern
+from targets import Target, expect_errno, libc, scratch_pattern
 
 PAGE = mmap.PAGESIZE
 NOBODY = 65534
-
-
-def expect_errno(code, fn, *args, **kw):
-    with pytest.raises(OSError) as err:
-        fn(*args, **kw)
-    assert err.value.errno == code, err.value
 
 
 @pytest.fixture
@@ -145,10 +139,6 @@ def test_list_objects_counts_what_it_wrote_and_pages_on():
 def test_list_objects_of_ten_thousand_mappings():
     """A GPU process maps far more objects than one call lists: each of 10,000 mappings (of
     this process) is listed once, in address order, with its own object."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mmap.restype = ctypes.c_void_p
-    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                          ctypes.c_int, ctypes.c_long]
     gpu = os.open("/dev/gpu_sim", os.O_RDWR)
     mapped = {}
     try:
@@ -165,7 +155,7 @@ def test_list_objects_of_ten_thousand_mappings():
         assert all(o.id == mapped[o.start] and o.length == PAGE for o in objects)
     finally:
         for addr in mapped:
-            libc.munmap(ctypes.c_void_p(addr), PAGE)
+            libc.munmap(addr, PAGE)
         os.close(gpu)
 
 

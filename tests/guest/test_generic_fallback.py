@@ -9,24 +9,11 @@ import pytest
 
 import iodbg_uapi as uapi
 from iodbg_ioctl import rw_addr
-from targets import GpuTarget, gpu_pattern
+from targets import GpuTarget, expect_errno, gpu_pattern, libc
 
 PAGE = mmap.PAGESIZE
 VRAM = uapi.IODBG_PLACEMENT_DEVICE
 GENERIC_MMIO = uapi.IODBG_RW_GENERIC | uapi.IODBG_RW_ALLOW_MMIO
-
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                      ctypes.c_int, ctypes.c_long]
-libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-
-
-def expect_errno(code, fn, *args, **kw):
-    with pytest.raises(OSError) as err:
-        fn(*args, **kw)
-    assert err.value.errno == code, err.value
-
 
 @pytest.fixture
 def scratch():
@@ -79,7 +66,7 @@ def test_prot_none_mapping_is_read_as_ptrace_reads_it(scratch):
     written, since a shared mapping cannot be written by copy-on-write."""
     addr = scratch(uapi.IODBG_SCRATCH_OFF_ACCESS, mmap.PROT_READ | mmap.PROT_WRITE)
     ctypes.memmove(addr, b"hidden!!", 8)
-    assert libc.mprotect(ctypes.c_void_p(addr), 4 * PAGE, 0) == 0    # PROT_NONE
+    assert libc.mprotect(addr, 4 * PAGE, 0) == 0    # PROT_NONE
     assert rw_addr(os.getpid(), addr, 8)[0] == b"hidden!!"
     expect_errno(errno.EROFS, rw_addr, os.getpid(), addr, b"x")
 

@@ -11,7 +11,7 @@ import pytest
 
 import iodbg_uapi as uapi
 from iodbg_ioctl import list_objects, object_info, pidfd_getfd, rw_addr, rw_addr_at, rw_object
-from targets import (GpuTarget, Target, gpu_pattern, proc_mem_read, proc_mem_write,
+from targets import (GpuTarget, Target, gpu_pattern, libc, proc_mem_read, proc_mem_write,
                      scratch_pattern)
 
 PAGE = mmap.PAGESIZE
@@ -277,17 +277,13 @@ def test_create_that_cannot_answer_leaves_no_descriptor():
     """GPU_SIM_IOC_CREATE whose answer cannot be written back (the structure in a read-only
     page) fails with EFAULT and leaves the caller no descriptor: it is installed only once
     the caller has learnt its number."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mmap.restype = ctypes.c_void_p
-    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                          ctypes.c_int, ctypes.c_long]
     page = libc.mmap(None, PAGE, mmap.PROT_READ | mmap.PROT_WRITE,
                      mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
     create = uapi.gpu_sim_create.from_address(page)
     create.size = ctypes.sizeof(create)
     create.placement = SYSTEM
     create.bo_size = PAGE
-    assert libc.mprotect(ctypes.c_void_p(page), PAGE, mmap.PROT_READ) == 0
+    assert libc.mprotect(page, PAGE, mmap.PROT_READ) == 0
     fd = os.open("/dev/gpu_sim", os.O_RDWR)
     try:
         before = set(os.listdir("/proc/self/fd"))
@@ -296,7 +292,7 @@ def test_create_that_cannot_answer_leaves_no_descriptor():
         assert set(os.listdir("/proc/self/fd")) == before
     finally:
         os.close(fd)
-        libc.munmap(ctypes.c_void_p(page), PAGE)
+        libc.munmap(page, PAGE)
 
 
 def test_gpu_sim_cannot_be_unbound_under_its_objects():

@@ -14,8 +14,8 @@ import tempfile
 import pytest
 
 import iodbg_uapi as uapi
-from targets import (GpuTarget, SpuTarget, Target, gpu_pattern, insmod_missing,
-                     iodbg_unloaded, rmmod, scratch_pattern, spu_pattern)
+from targets import (MAP_FAILED, GpuTarget, SpuTarget, Target, gpu_pattern, insmod_missing,
+                     iodbg_unloaded, libc, rmmod, scratch_pattern, spu_pattern)
 
 OUT = os.environ.get("IODBG_OUT", "")
 # IODBG_LIBIODBG_O: another build of libiodbg and the command (an older one, to see a test fail).
@@ -168,12 +168,6 @@ def test_generic_fallback_with_consent(start):
 
 # ---- a range across an ordinary and a device mapping ----
 
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                      ctypes.c_long]
-libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-MAP_FAILED = ctypes.c_void_p(-1).value
 
 
 @pytest.fixture
