@@ -14,10 +14,13 @@ export IODBG_OUT := $(abspath $(OUT))
 
 BUILD := $(IODBG_OUT)/build
 PROGS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(wildcard tests/progs/*.c))
-# The user ABI: the core's and each reference driver's header, and the test module's.
+# The user ABI: the core's and each reference driver's header; the tests' view adds the
+# test-only module's, which stays out of what ships.
 UAPI_HEADERS := include/uapi/linux/iodbg.h include/uapi/linux/gpu_sim.h \
-	include/uapi/linux/spu_sim.h kernel/tests/uapi/linux/iodbg_test.h
+	include/uapi/linux/spu_sim.h
+UAPI_TEST_HEADERS := $(UAPI_HEADERS) kernel/tests/uapi/linux/iodbg_test.h
 UAPI_PYTHON := $(BUILD)/python/iodbg_uapi.py
+UAPI_TEST_PYTHON := $(BUILD)/python/iodbg_test_uapi.py
 LIBIODBG_HEADER := libiodbg/include/iodbg/iodbg.h
 LIBIODBG_PYTHON := $(BUILD)/python/libiodbg_api.py
 
@@ -31,7 +34,7 @@ all: build
 deps:
 	@scripts/install-deps
 
-build: modules progs libiodbg gdbserver-ext $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
+build: modules progs libiodbg gdbserver-ext $(UAPI_PYTHON) $(UAPI_TEST_PYTHON) $(LIBIODBG_PYTHON)
 
 # The C library and the iodbg command, under OUT/build/libiodbg (see libiodbg/Makefile).
 libiodbg: deps
@@ -62,13 +65,16 @@ modules: deps
 
 progs: $(PROGS)
 
-$(BUILD)/progs/%: tests/progs/%.c tests/progs/hexline.h $(UAPI_HEADERS) | deps
+$(BUILD)/progs/%: tests/progs/%.c tests/progs/hexline.h $(UAPI_TEST_HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARNINGS) -pthread -Iinclude/uapi -Ikernel/tests/uapi -o $@ $<
 
 # The Python views of the C headers, for the tests and the GDB package.
 $(UAPI_PYTHON): $(UAPI_HEADERS) scripts/gen-uapi-python | deps
 	scripts/gen-uapi-python $(UAPI_HEADERS) $@
+
+$(UAPI_TEST_PYTHON): $(UAPI_TEST_HEADERS) scripts/gen-uapi-python | deps
+	scripts/gen-uapi-python $(UAPI_TEST_HEADERS) $@
 
 $(LIBIODBG_PYTHON): $(LIBIODBG_HEADER) scripts/gen-uapi-python | deps
 	scripts/gen-uapi-python $< $@

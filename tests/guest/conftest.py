@@ -16,7 +16,7 @@ def pytest_configure(config):
 
 @pytest.fixture
 def uapi():
-    import iodbg_uapi
+    import iodbg_test_uapi as iodbg_uapi
     return iodbg_uapi
 
 

@@ -3,7 +3,7 @@ import ctypes
 import fcntl
 import os
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 
 libc = ctypes.CDLL(None, use_errno=True)
 SYS_pidfd_getfd = 438

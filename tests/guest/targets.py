@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 
 PROGS = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "progs")
 GDB_PACKAGE = os.path.join(os.environ.get("IODBG_PROJECT", ""), "gdb-python", "iodbg.py")

@@ -18,7 +18,7 @@ CGROOT = "/sys/fs/cgroup"
 MAKER = r"""
 import ctypes, fcntl, os, sys
 sys.path[:0] = sys.argv[3].split(":")
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 kind, count = sys.argv[1], int(sys.argv[2])
 held, made, err = [], 0, 0
 dev = os.open("/dev/gpu_sim" if kind == "gpu" else "/dev/spu_sim", os.O_RDWR)

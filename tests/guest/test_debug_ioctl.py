@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 from iodbg_ioctl import list_objects, list_objects_page, rw_addr
 from targets import Target, expect_errno, libc, scratch_pattern
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 from targets import (GpuTarget, Target, gdb_mi, gdb_table, gdb_words, gpu_pattern,
                      iodbg_gdb)
 

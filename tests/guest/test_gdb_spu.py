@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 from targets import (GDB_PACKAGE, PROGS, SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi,
                      gdb_table, gdb_words, iodbg_gdb, iodbg_unloaded, key_values,
                      proc_mem_write, spu_pattern)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 from iodbg_ioctl import rw_addr
 from targets import GpuTarget, expect_errno, gpu_pattern, libc
 

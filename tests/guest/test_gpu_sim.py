@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 from iodbg_ioctl import list_objects, object_info, pidfd_getfd, rw_addr, rw_addr_at, rw_object
 from targets import (GpuTarget, Target, gpu_pattern, libc, proc_mem_read, proc_mem_write,
                      scratch_pattern)

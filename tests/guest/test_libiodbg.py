@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 from targets import (MAP_FAILED, GpuTarget, SpuTarget, Target, gpu_pattern, insmod_missing,
                      iodbg_unloaded, libc, rmmod, scratch_pattern, spu_pattern)
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 from iodbg_ioctl import list_objects, pidfd_getfd, rw_addr, rw_object
 import targets
 from targets import SPU_PATTERN, Ptrace, proc_mem_read, proc_mem_write, spu_pattern

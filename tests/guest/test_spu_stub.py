@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-import iodbg_uapi as uapi
+import iodbg_test_uapi as uapi
 from targets import SPU_PATTERN, SpuTarget, gdb_words, spu_pattern
 
 STUB = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext", "iodbg-spu-stub")

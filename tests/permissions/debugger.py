@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.environ["IODBG_OUT"]
 sys.path[:0] = [os.path.join(OUT, "build", "python")]
 
-import iodbg_uapi as uapi  # noqa: E402
+import iodbg_test_uapi as uapi  # noqa: E402
 
 BUILD = os.path.join(OUT, "build")
 IODBG = os.path.join(BUILD, "libiodbg", "bin", "iodbg")
