@@ -160,7 +160,12 @@ struct iodbg_list_objects {
  * An iodbg object is read wherever it lives now, under its own lock; any other VM_IO or
  * VM_PFNMAP mapping through the generic page-table fallback. Ordinary memory is not served
  * (EFAULT): process_vm_readv and /proc/PID/mem do that better. Permission is ptrace's
- * (PTRACE_MODE_ATTACH, as for opening /proc/PID/mem): EPERM where it refuses.
+ * (PTRACE_MODE_ATTACH, as for opening /proc/PID/mem): EPERM where it refuses. Other errors:
+ * ESRCH (no such process), EBADF (not a pidfd), EFAULT (no mapping there, or a bad @buf),
+ * EPERM also for MMIO without IODBG_RW_ALLOW_MMIO, ENOENT (the generic fallback found the
+ * page not present: it never faults another process's pages in), EACCES (the mapping may not
+ * be read even by ptrace: no VM_MAYREAD), EROFS (a write to a read-only mapping or page),
+ * EOPNOTSUPP (a huge page this kernel cannot look into), EINVAL (a bad argument).
  */
 struct iodbg_rw {
 	__u32 size;
