@@ -12,7 +12,7 @@ import pytest
 
 import iodbg_test_uapi as uapi
 from iodbg_ioctl import list_objects, list_objects_page, rw_addr
-from targets import Target, expect_errno, libc, scratch_pattern
+from targets import GpuTarget, Target, expect_errno, gpu_pattern, libc, scratch_pattern
 
 PAGE = mmap.PAGESIZE
 NOBODY = 65534
@@ -186,15 +186,17 @@ print(rw_addr(int(sys.argv[1]), int(sys.argv[2]), 8)[0].hex())
 """
 
 
-def test_permission_check_needs_no_proc_of_the_callers(target):
+def test_permission_check_needs_no_proc_of_the_callers(start):
     """The permission check opens the target's mem file on iodbg's own procfs: it works for a
     caller without procfs on /proc, where it used to fail with ENOENT."""
+    t = start(GpuTarget, 1, 1, uapi.IODBG_PLACEMENT_DEVICE)
+    bo = t.bos[0]
     res = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                          'mount -t tmpfs none /proc && exec "$0" "$@"', sys.executable, "-c", PROC_LESS,
-                          str(target.pid), str(target.addr), ":".join(sys.path)],
+                          'mount -t tmpfs none /proc && exec "$0" "$@"', sys.executable, "-c",
+                          PROC_LESS, str(t.pid), str(bo["addr"]), ":".join(sys.path)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert res.returncode == 0, res.stderr
-    assert bytes.fromhex(res.stdout.strip()) == scratch_pattern(0, 8)
+    assert bytes.fromhex(res.stdout.strip()) == gpu_pattern(bo["id"], 0, 8)
 
 
 # Permission: run the ioctl from a child process with other credentials.
