@@ -87,7 +87,8 @@ test:
 bench: build
 	@for series in $(KERNELS); do \
 		scripts/vm-run --kernel $$series --timeout 1800 -- \
-			bash -c '/usr/bin/python3 tests/bench/bench_kernel.py && /usr/bin/python3 tests/bench/bench_libiodbg.py && /usr/bin/python3 tests/bench/bench_gdb.py' || exit 1; \
+			bash -c 'for bench in kernel libiodbg gdb spu_sched; do \
+				/usr/bin/python3 tests/bench/bench_$$bench.py || exit 1; done' || exit 1; \
 	done
 
 demo: build

@@ -3,11 +3,13 @@
  * gpu_bo: a target process that creates gpu_sim buffer objects, maps them, fills each with a
  * pattern of its own through the mapping and waits for a debugger.
  *
- *   gpu_bo COUNT PAGES PLACEMENT [FLAGS]   (PLACEMENT: 1 VRAM, 2 GART, 3 system;
- *                                           FLAGS: GPU_SIM_CREATE_*)
+ *   gpu_bo [-o] COUNT PAGES PLACEMENT [FLAGS]   (PLACEMENT: 1 VRAM, 2 GART, 3 system;
+ *                                                FLAGS: GPU_SIM_CREATE_*)
  *
- * Prints one line per object, "bo index=I id=ID fd=FD addr=0xADDR size=BYTES", then
- * "ready pid=PID addr=0xADDR size=BYTES" for the first, and serves commands on stdin:
+ * Prints one line per object, "bo index=I id=ID fd=FD addr=0xADDR size=BYTES", with -o then
+ * "ordinary addr=0xADDR size=BYTES" for a buffer of ordinary memory the size of an object (the
+ * 64-bit word at offset O holds O), then "ready pid=PID addr=0xADDR size=BYTES" for the first
+ * object, and serves commands on stdin:
  *   move I PLACEMENT     GPU_SIM_IOC_MOVE on object I; prints "ok" or "error ERRNO"
  *   read I OFFSET LENGTH print the bytes object I's mapping shows, as hex
  *   protect I            make object I's mapping read-only; prints "ok" or "error ERRNO"
@@ -16,6 +18,7 @@
  * GPU_PATTERN | ID << 32 | O.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,15 +101,37 @@ static void serve(int count)
 	}
 }
 
+/* A buffer of ordinary memory, for debuggers to compare an object with. */
+static int map_ordinary(size_t size)
+{
+	uint64_t *words = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+
+	if (words == MAP_FAILED) {
+		perror("gpu_bo: mmap");
+		return -1;
+	}
+	for (size_t i = 0; i < size / sizeof(*words); i++)
+		words[i] = i * sizeof(*words);
+	printf("ordinary addr=%p size=%zu\n", (void *)words, size);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int count, ctl;
+	bool ordinary = false;
+	int count, ctl, opt;
 	size_t size;
 
-	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: gpu_bo COUNT PAGES PLACEMENT [FLAGS]\n");
-		return 2;
+	while ((opt = getopt(argc, argv, "o")) != -1) {
+		if (opt != 'o')
+			goto usage;
+		ordinary = true;
 	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc != 4 && argc != 5)
+		goto usage;
 	count = atoi(argv[1]);
 	size = strtoul(argv[2], NULL, 0) * sysconf(_SC_PAGESIZE);
 	if (count < 1 || count > MAX_BOS)
@@ -122,8 +147,14 @@ int main(int argc, char **argv)
 		printf("bo index=%d id=%llu fd=%d addr=%p size=%zu\n", i,
 		       (unsigned long long)bos[i].id, bos[i].fd, (void *)bos[i].map, size);
 	}
+	if (ordinary && map_ordinary(size))
+		return 1;
 	printf("ready pid=%d addr=%p size=%zu\n", getpid(), (void *)bos[0].map, size);
 	fflush(stdout);
 	serve(count);
 	return 0;
+
+usage:
+	fprintf(stderr, "usage: gpu_bo [-o] COUNT PAGES PLACEMENT [FLAGS]\n");
+	return 2;
 }
