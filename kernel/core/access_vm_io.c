@@ -160,6 +160,9 @@ EXPORT_SYMBOL_GPL(iodbg_object_moved);
  * @len:	bytes; @offset + @len must lie inside the object
  * @write:	copy @buf into the object instead of out of it
  *
+ * Takes obj->lock a page at a time, as /proc/PID/mem takes its locks: a driver moving the
+ * object (a context switch) waits for one page's copy at the most, not for a whole transfer.
+ *
  * Context: takes obj->lock (killable); never waits for the device.
  * Return: 0, or a negative errno.
  */
@@ -169,12 +172,21 @@ int iodbg_object_rw(struct iodbg_object *obj, u64 offset, void *buf, size_t len,
 
 	if (offset > obj->size || len > obj->size - offset)
 		return -EINVAL;
-	ret = mutex_lock_killable(&obj->lock);
-	if (ret)
-		return ret;
-	ret = obj->ops->copy(obj, offset, buf, len, write);
-	mutex_unlock(&obj->lock);
-	return ret;
+	while (len) {
+		size_t piece = min_t(size_t, len, PAGE_SIZE - offset_in_page(offset));
+
+		ret = mutex_lock_killable(&obj->lock);
+		if (ret)
+			return ret;
+		ret = obj->ops->copy(obj, offset, buf, piece, write);
+		mutex_unlock(&obj->lock);
+		if (ret)
+			return ret;
+		offset += piece;
+		buf += piece;
+		len -= piece;
+	}
+	return 0;
 }
 
 /**
