@@ -83,8 +83,9 @@ EXPORT_SYMBOL_GPL(iodbg_object_get);
  * iodbg_object_tryget() - take a reference on an object unless it is being released
  * @obj:	the object, reached through a list of the driver's own
  *
- * An object's last reference may go (and its inode with it) before its ->release unlinks it
- * from the driver's lists: a driver walking those lists takes its reference with this.
+ * An object's last reference may go before its ->release unlinks it from the driver's lists:
+ * a driver walking those lists takes its reference with this, and leaves alone an object
+ * whose release has begun.
  *
  * Return: true if the reference was taken.
  */
