@@ -67,8 +67,9 @@ static int target_new(pid_t pid, int pidfd, struct iodbg_target **out)
 		err = errno == ENOENT ? -ESRCH : -errno;
 		free(t);
 		if (err == -ESRCH)
-			return iodbg__error(NULL, err, "no process %d", (int)pid);
-		err = iodbg__error(NULL, err, "cannot open %s: %s", dir, strerror(-err));
+			err = iodbg__error(NULL, err, "no process %d", (int)pid);
+		else
+			err = iodbg__error(NULL, err, "cannot open %s: %s", dir, strerror(-err));
 		goto fail;
 	}
 	t->pid = pid;
