@@ -20,11 +20,12 @@ class Iodbg(gdb.Command):
 
 
 def copy_to_file(path, total, read_chunk):
-    """Write @total bytes, read @CHUNK at a time by read_chunk(offset, length), to @path.
-    Returns the transfers; stops with a GDB error at the first short read, leaving the
-    bytes before it in the file (and the file as it was if not even the first byte could be
+    """Write @total bytes, read @CHUNK at a time by read_chunk(offset, length), to @path,
+    keeping no chunk once written. Returns the names of the paths that served the bytes, in
+    order of first use; stops with a GDB error at the first short read, leaving the bytes
+    before it in the file (and the file as it was if not even the first byte could be
     read)."""
-    transfers, f = [], None
+    paths, f = [], None
     try:
         for offset in range(0, total, CHUNK):
             length = min(CHUNK, total - offset)
@@ -32,7 +33,7 @@ def copy_to_file(path, total, read_chunk):
             if f is None:
                 f = open(path, "wb")
             f.write(transfer.data)
-            transfers.append(transfer)
+            paths += [p for p in transfer.paths() if p not in paths]
             if transfer.error is not None:
                 raise gdb.GdbError(f"{path}: stopped after {offset + transfer.done} of "
                                    f"{total} bytes: {transfer.error}")
@@ -41,7 +42,7 @@ def copy_to_file(path, total, read_chunk):
     finally:
         if f is not None:
             f.close()
-    return transfers
+    return paths
 
 
 class IodbgDump(gdb.Command):
@@ -73,17 +74,14 @@ for each piece. Then the path(s) that served the bytes."""
                 raise gdb.GdbError(f"No iodbg object {object_id} in the program ('info spu' "
                                    "and 'info gpu-objects' list them).")
             total = objs[0].size
-            transfers = copy_to_file(path, total, lambda off, n:
-                                     target.read_object(object_id, off, n))
+            paths = copy_to_file(path, total, lambda off, n:
+                                 target.read_object(object_id, off, n))
         else:
             addr = common.parse_number(words[1], "address")
             total = common.parse_number(words[2], "length")
             if total == 0:
                 raise gdb.GdbError("Length must not be zero.")
-            transfers = copy_to_file(path, total, lambda off, n: target.read(addr + off, n))
-        paths = []
-        for t in transfers:
-            paths += [p for p in t.paths() if p not in paths]
+            paths = copy_to_file(path, total, lambda off, n: target.read(addr + off, n))
         gdb.write(f"Wrote {total} bytes to {path} (read by: {', '.join(paths)}).\n")
 
 

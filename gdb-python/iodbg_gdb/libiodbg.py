@@ -156,7 +156,7 @@ class Object:
 
 
 class Map:
-    """One line of /proc/PID/smaps as libiodbg classifies it."""
+    """One mapping of the process (a line of /proc/PID/maps) as libiodbg classifies it."""
 
     def __init__(self, c_map):
         self.start, self.end, self.flags = c_map.start, c_map.end, c_map.flags

@@ -60,9 +60,9 @@ class InfoIodbgMaps(gdb.Command):
 
 Usage: info iodbg-maps [--verbose]
 
-For each mapping of /proc/PID/smaps: its range and permissions, its kind
-(ordinary, io for VM_IO, pfnmap for VM_PFNMAP), the iodbg object it shows if
-the iodbg module knows it, and the path that read its first byte just now with
+For each mapping of the program (/proc/PID/maps): its range and
+permissions, its kind (ordinary, io for VM_IO, pfnmap for VM_PFNMAP), the
+iodbg object it shows if the iodbg module knows it, and the path that read its first byte just now with
 the current 'set iodbg path' (process_vm, proc_mem, ptrace, ioctl), or 'none'
 and a short reason when no path could. An io or pfnmap mapping that is no iodbg
 object (a PCI BAR, /dev/mem) may be device registers, whose reading can change

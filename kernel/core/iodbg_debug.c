@@ -28,6 +28,7 @@
 /* The first published size of each structure: older callers may pass no less. */
 #define IODBG_RW_SIZE_V1	sizeof(struct iodbg_rw)
 #define IODBG_LIST_SIZE_V1	sizeof(struct iodbg_list_objects)
+#define IODBG_LIST_VMAS_SIZE_V1	sizeof(struct iodbg_list_vmas)
 
 /**
  * iodbg_copy_struct_from_user() - copy in a structure that can grow
@@ -73,7 +74,7 @@ long iodbg_ioctl_version(void __user *uarg)
 	ver.abi_version = IODBG_ABI_VERSION;
 	ver.features = IODBG_FEATURE_RW_ADDR | IODBG_FEATURE_RW_OBJECT |
 		       IODBG_FEATURE_LIST_OBJECTS | IODBG_FEATURE_GENERIC | IODBG_FEATURE_PIDFD |
-		       IODBG_FEATURE_LIST_CURSOR | IODBG_FEATURE_WIDTH;
+		       IODBG_FEATURE_LIST_CURSOR | IODBG_FEATURE_WIDTH | IODBG_FEATURE_LIST_VMAS;
 	return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;
 }
 
@@ -437,86 +438,191 @@ static long iodbg_ioctl_rw_object(struct iodbg_object *obj, struct iodbg_rw __us
 }
 
 /*
- * Describe the iodbg mappings of @mm that end above @start into @info, at most @room of them.
- * Returns how many it wrote, with *@more set if others followed, or a negative errno.
+ * A listing ioctl: which mappings it lists (->lists()), and what it says of each
+ * (->describe(), into a zeroed @entry). Both run under the mm's mmap_lock.
  */
-static int iodbg_collect_objects(struct mm_struct *mm, unsigned long start,
-				 struct iodbg_object_info *info, u32 room, bool *more)
-{
-	VMA_ITERATOR(vmi, mm, start);
-	struct vm_area_struct *vma;
-	struct iodbg_object *obj;
-	u32 count = 0;
+struct iodbg_lister {
+	size_t entry_size;
+	bool (*lists)(struct vm_area_struct *vma, u32 match);
+	void (*describe)(struct vm_area_struct *vma, void *entry);
+};
 
-	*more = false;
+/* What the listing ioctls share of their arguments, and what they answer. */
+struct iodbg_list_args {
+	s32 pid;
+	bool is_pidfd;
+	u64 start;
+	u32 room;
+	u32 match;
+	void __user *entries;
+	u32 count;	/* out: entries written */
+	bool more;	/* out: mappings after the last one written were left out */
+};
+
+static bool iodbg_lists_object(struct vm_area_struct *vma, u32 match)
+{
+	return !!iodbg_vma_object(vma);
+}
+
+static void iodbg_describe_object(struct vm_area_struct *vma, void *entry)
+{
+	struct iodbg_object_info *info = entry;
+
+	iodbg_object_fill_info(iodbg_vma_object(vma), info);
+	info->start = vma->vm_start;
+	info->length = vma->vm_end - vma->vm_start;
+	info->offset = iodbg_vma_object_offset(vma, vma->vm_start);
+}
+
+static const struct iodbg_lister iodbg_object_lister = {
+	.entry_size = sizeof(struct iodbg_object_info),
+	.lists = iodbg_lists_object,
+	.describe = iodbg_describe_object,
+};
+
+static u32 iodbg_vma_flags(struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & VM_IO ? IODBG_VMA_IO : 0) |
+	       (vma->vm_flags & VM_PFNMAP ? IODBG_VMA_PFNMAP : 0) |
+	       (vma->vm_flags & VM_MIXEDMAP ? IODBG_VMA_MIXEDMAP : 0) |
+	       (vma->vm_flags & VM_DONTDUMP ? IODBG_VMA_DONTDUMP : 0);
+}
+
+static bool iodbg_lists_vma(struct vm_area_struct *vma, u32 match)
+{
+	return iodbg_vma_flags(vma) & match;
+}
+
+static void iodbg_describe_vma(struct vm_area_struct *vma, void *entry)
+{
+	struct iodbg_object *obj = iodbg_vma_object(vma);
+	struct iodbg_vma_info *info = entry;
+
+	info->start = vma->vm_start;
+	info->end = vma->vm_end;
+	info->object = obj ? obj->id : 0;
+	info->flags = iodbg_vma_flags(vma);
+}
+
+static const struct iodbg_lister iodbg_vma_lister = {
+	.entry_size = sizeof(struct iodbg_vma_info),
+	.lists = iodbg_lists_vma,
+	.describe = iodbg_describe_vma,
+};
+
+/*
+ * Describe the mappings of @mm that end above args->start and that @lister lists into @buf,
+ * at most args->room of them; args->count says how many, args->more whether others followed.
+ * A process may have tens of thousands of mappings: the walk yields the CPU as it goes,
+ * which mmap_lock, a sleeping lock, allows.
+ */
+static int iodbg_list_walk(struct mm_struct *mm, struct iodbg_list_args *args,
+			   const struct iodbg_lister *lister, void *buf)
+{
+	VMA_ITERATOR(vmi, mm, args->start);
+	struct vm_area_struct *vma;
+
+	args->count = 0;
+	args->more = false;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	for_each_vma(vmi, vma) {
-		obj = iodbg_vma_object(vma);
-		if (!obj)
+		cond_resched();
+		if (!lister->lists(vma, args->match))
 			continue;
-		if (count == room) {
-			*more = true;
+		if (args->count == args->room) {
+			args->more = true;
 			break;
 		}
-		iodbg_object_fill_info(obj, &info[count]);
-		info[count].start = vma->vm_start;
-		info[count].length = vma->vm_end - vma->vm_start;
-		info[count].offset = iodbg_vma_object_offset(vma, vma->vm_start);
-		count++;
-		cond_resched();
+		lister->describe(vma, buf + args->count++ * lister->entry_size);
 	}
 	mmap_read_unlock(mm);
-	return count;
+	return 0;
+}
+
+/*
+ * The part of a listing ioctl after its arguments are checked: the permission check, the
+ * walk, and the copy of the entries to args->entries.
+ */
+static int iodbg_list(struct iodbg_list_args *args, const struct iodbg_lister *lister)
+{
+	struct mm_struct *mm;
+	void *buf = NULL;
+	int ret;
+
+	if (args->start > TASK_SIZE_MAX)
+		return -EINVAL;
+	args->room = min_t(u32, args->room, IODBG_LIST_MAX_COUNT);
+	mm = iodbg_debuggee_mm(args->pid, args->is_pidfd, false);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (args->room) {
+		buf = kvcalloc(args->room, lister->entry_size, GFP_KERNEL_ACCOUNT);
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = iodbg_list_walk(mm, args, lister, buf);
+	if (!ret && args->count &&
+	    copy_to_user(args->entries, buf, args->count * lister->entry_size))
+		ret = -EFAULT;
+out:
+	kvfree(buf);
+	mmput(mm);
+	return ret;
 }
 
 static long iodbg_ioctl_list_objects(struct iodbg_list_objects __user *ulist)
 {
-	struct iodbg_object_info *info = NULL;
 	struct iodbg_list_objects list;
-	struct mm_struct *mm;
-	bool more;
-	u32 room;
+	struct iodbg_list_args args;
 	long ret;
-	int count;
 
 	ret = iodbg_copy_struct_from_user(&list, sizeof(list), IODBG_LIST_SIZE_V1, ulist);
 	if (ret)
 		return ret;
 	if ((list.flags & ~IODBG_LIST_PIDFD) || list.pad)
 		return -EINVAL;
-	if (list.count && list.entry_size != sizeof(*info))
+	if (list.count && list.entry_size != iodbg_object_lister.entry_size)
 		return -EINVAL;
-	if (list.start > TASK_SIZE_MAX)
-		return -EINVAL;
-	room = min_t(u32, list.count, IODBG_LIST_MAX_COUNT);
+	args = (struct iodbg_list_args) {
+		.pid = list.pid, .is_pidfd = list.flags & IODBG_LIST_PIDFD, .start = list.start,
+		.room = list.count, .entries = u64_to_user_ptr(list.objects),
+	};
+	ret = iodbg_list(&args, &iodbg_object_lister);
+	if (ret)
+		return ret;
+	if (put_user(args.count, &ulist->count) ||
+	    put_user(args.more ? IODBG_LIST_MORE : 0, &ulist->flags))
+		return -EFAULT;
+	return 0;
+}
 
-	mm = iodbg_debuggee_mm(list.pid, list.flags & IODBG_LIST_PIDFD, false);
-	if (IS_ERR(mm))
-		return PTR_ERR(mm);
-	if (room) {
-		info = kvcalloc(room, sizeof(*info), GFP_KERNEL_ACCOUNT);
-		if (!info) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	count = iodbg_collect_objects(mm, list.start, info, room, &more);
-	if (count < 0) {
-		ret = count;
-		goto out;
-	}
-	list.count = count;
-	list.flags = more ? IODBG_LIST_MORE : 0;
-	ret = 0;
-	if (count && copy_to_user(u64_to_user_ptr(list.objects), info, count * sizeof(*info)))
-		ret = -EFAULT;
-	else if (put_user(list.count, &ulist->count) || put_user(list.flags, &ulist->flags))
-		ret = -EFAULT;
-out:
-	kvfree(info);
-	mmput(mm);
-	return ret;
+static long iodbg_ioctl_list_vmas(struct iodbg_list_vmas __user *ulist)
+{
+	struct iodbg_list_vmas list;
+	struct iodbg_list_args args;
+	long ret;
+
+	ret = iodbg_copy_struct_from_user(&list, sizeof(list), IODBG_LIST_VMAS_SIZE_V1, ulist);
+	if (ret)
+		return ret;
+	if ((list.flags & ~IODBG_LIST_PIDFD) || !list.match || (list.match & ~IODBG_VMA_FLAGS))
+		return -EINVAL;
+	if (list.count && list.entry_size != iodbg_vma_lister.entry_size)
+		return -EINVAL;
+	args = (struct iodbg_list_args) {
+		.pid = list.pid, .is_pidfd = list.flags & IODBG_LIST_PIDFD, .start = list.start,
+		.room = list.count, .match = list.match, .entries = u64_to_user_ptr(list.vmas),
+	};
+	ret = iodbg_list(&args, &iodbg_vma_lister);
+	if (ret)
+		return ret;
+	if (put_user(args.count, &ulist->count) ||
+	    put_user(args.more ? IODBG_LIST_MORE : 0, &ulist->flags))
+		return -EFAULT;
+	return 0;
 }
 
 static long iodbg_ioctl_object_info(struct iodbg_object *obj, void __user *uarg)
@@ -544,6 +650,8 @@ long iodbg_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return iodbg_ioctl_version(uarg);
 	case IODBG_IOC_LIST_OBJECTS:
 		return iodbg_ioctl_list_objects(uarg);
+	case IODBG_IOC_LIST_VMAS:
+		return iodbg_ioctl_list_vmas(uarg);
 	case IODBG_IOC_RW_ADDR:
 		return iodbg_ioctl_rw_addr(uarg);
 	default:

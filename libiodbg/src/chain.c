@@ -6,8 +6,8 @@
  * were not). The iodbg debug ioctl comes last: it serves only device mappings, and only
  * with the module loaded. Appending a path is one entry in paths[].
  *
- * Reading /proc/PID/smaps walks the target's page tables, which costs more than reading a
- * few pages of ordinary memory. So the target keeps the mappings it last read, and reads them
+ * Reading the mappings (maps.c) costs time linear in the target's mappings, more than reading
+ * a few pages of ordinary memory. So the target keeps the mappings it last read, and reads them
  * again only on a miss: a piece that no path served, which may be one the snapshot no longer
  * describes. A transfer without a report and without a snapshot first tries the whole range
  * as one piece and reads the mappings only when that falls short; with a report, or once the

@@ -40,8 +40,9 @@ struct iodbg_target {
 	uint64_t kernel_features;
 	int ioctl_state;	/* IODBG__IOCTL_*: what the ioctl path found for the last piece */
 	/*
-	 * chain.c: the mappings as last read from smaps, which walks the target's page tables,
-	 * so it is read again only when a piece fails; NULL until needed.
+	 * chain.c: the mappings as last read (maps.c), which costs a read of maps or smaps
+	 * text linear in the target's mappings, so it is read again only when a piece fails;
+	 * NULL until needed.
 	 */
 	struct iodbg_maps *maps;
 	struct iodbg__held *held;	/* object.c: our copies of the target's object files */
@@ -134,6 +135,12 @@ struct iodbg_object_info;
 void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k);
 /* The iodbg mappings of @t, or a negative errno with the message set on @t. */
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **v, size_t *n);
+struct iodbg_vma_info;
+/*
+ * The mappings of @t with any of the VM flags smaps shows and maps does not, in address
+ * order; -EOPNOTSUPP if the module cannot list them, else as iodbg__list_objects().
+ */
+int iodbg__list_vmas(struct iodbg_target *t, struct iodbg_vma_info **v, size_t *n);
 
 /* error.c: set the message of @t (of the thread if NULL) and return @err. */
 #define iodbg__no_target()	iodbg__error(NULL, -EINVAL, "%s: no target handle", __func__)

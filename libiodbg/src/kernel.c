@@ -152,51 +152,159 @@ static int append_objects(struct iodbg_target *t, struct iodbg_object **v, size_
 	return 0;
 }
 
-static int list_failed(struct iodbg_target *t, int err)
+static int list_failed(struct iodbg_target *t, const char *what, int err)
 {
 	if (err == -ESRCH)
 		return iodbg__error(t, err, "process %d is gone", (int)t->pid);
 	if (err == -EACCES)
 		err = -EPERM;
-	return iodbg__error(t, err, "cannot list the iodbg objects of process %d: %s%s",
-			    (int)t->pid, strerror(-err),
-			    err == -EPERM ? " (no permission to debug it)" : "");
+	return iodbg__error(t, err, "cannot list the %s of process %d: %s%s", what, (int)t->pid,
+			    strerror(-err), err == -EPERM ? " (no permission to debug it)" : "");
 }
 
-/* ABI 2: a batch at a time from a cursor, so that any number of mappings lists. */
-static int list_paged(struct iodbg_target *t, int fd, struct iodbg_object **v, size_t *count)
+/*
+ * A listing ioctl of ABI 2, paged by address: LIST_OBJECTS or LIST_VMAS. ->call() issues one
+ * call from @start into @batch and says how many entries it wrote and whether more follow;
+ * ->end() is the end of an entry's mapping, where the next call starts.
+ */
+struct listing {
+	const char *what;
+	size_t entry_size;
+	int (*call)(struct iodbg_target *t, int fd, uint64_t start, void *batch,
+		    uint32_t *count, bool *more);
+	uint64_t (*end)(const void *entry);
+};
+
+/* Fill in what every listing call of ABI 2 shares: the target, by pidfd where possible. */
+static void list_target(const struct iodbg_target *t, int32_t *pid, uint32_t *flags)
 {
-	struct iodbg_object_info k[LIST_BATCH];
-	uint64_t start = 0;
-	int err;
-
-	for (;;) {
-		struct iodbg_list_objects l = {
-			.size = sizeof(l), .pid = t->pid, .count = LIST_BATCH,
-			.entry_size = sizeof(k[0]), .objects = (uintptr_t)k, .start = start,
-		};
-		const struct iodbg_object_info *last;
-
-		if (iodbg__kernel_pidfd(t)) {
-			l.pid = t->pidfd;
-			l.flags = IODBG_LIST_PIDFD;
-		}
-		if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0)
-			return list_failed(t, -errno);
-		if (l.count > LIST_BATCH)
-			return iodbg__error(t, -EPROTO, "the iodbg module listed %u mappings in "
-					    "room for %u", l.count, LIST_BATCH);
-		err = append_objects(t, v, count, k, l.count);
-		if (err || !(l.flags & IODBG_LIST_MORE))
-			return err;
-		/* The next batch starts past the last mapping: it must move on. */
-		last = l.count ? &k[l.count - 1] : NULL;
-		if (!last || last->start + last->length <= start)
-			return iodbg__error(t, -EPROTO, "the iodbg module's listing of process "
-					    "%d does not move on from 0x%" PRIx64, (int)t->pid,
-					    start);
-		start = last->start + last->length;
+	*pid = t->pid;
+	*flags = 0;
+	if (iodbg__kernel_pidfd(t)) {
+		*pid = t->pidfd;
+		*flags = IODBG_LIST_PIDFD;
 	}
+}
+
+static int call_list_objects(struct iodbg_target *t, int fd, uint64_t start, void *batch,
+			     uint32_t *count, bool *more)
+{
+	struct iodbg_list_objects l = {
+		.size = sizeof(l), .count = *count, .entry_size = sizeof(struct iodbg_object_info),
+		.objects = (uintptr_t)batch, .start = start,
+	};
+
+	list_target(t, &l.pid, &l.flags);
+	if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0)
+		return -errno;
+	*count = l.count;
+	*more = l.flags & IODBG_LIST_MORE;
+	return 0;
+}
+
+static uint64_t object_end(const void *entry)
+{
+	const struct iodbg_object_info *k = entry;
+
+	return k->start + k->length;
+}
+
+static const struct listing object_listing = {
+	.what = "iodbg objects", .entry_size = sizeof(struct iodbg_object_info),
+	.call = call_list_objects, .end = object_end,
+};
+
+static int call_list_vmas(struct iodbg_target *t, int fd, uint64_t start, void *batch,
+			  uint32_t *count, bool *more)
+{
+	struct iodbg_list_vmas l = {
+		.size = sizeof(l), .count = *count, .entry_size = sizeof(struct iodbg_vma_info),
+		.vmas = (uintptr_t)batch, .start = start, .match = IODBG_VMA_FLAGS,
+	};
+
+	list_target(t, &l.pid, &l.flags);
+	if (ioctl(fd, IODBG_IOC_LIST_VMAS, &l) < 0)
+		return -errno;
+	*count = l.count;
+	*more = l.flags & IODBG_LIST_MORE;
+	return 0;
+}
+
+static uint64_t vma_end(const void *entry)
+{
+	return ((const struct iodbg_vma_info *)entry)->end;
+}
+
+static const struct listing vma_listing = {
+	.what = "device mappings", .entry_size = sizeof(struct iodbg_vma_info),
+	.call = call_list_vmas, .end = vma_end,
+};
+
+/*
+ * Every entry of listing @l, a batch at a time from a cursor, into *@out (@count entries of
+ * l->entry_size, which the caller frees).
+ */
+static int list_paged(struct iodbg_target *t, int fd, const struct listing *l, void **out,
+		      size_t *count)
+{
+	size_t cap = LIST_BATCH;
+	char *v = malloc(cap * l->entry_size);
+	uint64_t start = 0;
+	int err = 0;
+
+	*count = 0;
+	if (!v)
+		return iodbg__error(t, -ENOMEM, "out of memory");
+	for (;;) {
+		uint32_t n = LIST_BATCH;
+		const char *last;
+		bool more;
+
+		/* Room for one more batch: the array doubles, so the copies stay linear. */
+		if (cap - *count < LIST_BATCH) {
+			char *bigger = reallocarray(v, cap *= 2, l->entry_size);
+
+			if (!bigger) {
+				err = iodbg__error(t, -ENOMEM, "out of memory");
+				break;
+			}
+			v = bigger;
+		}
+		err = l->call(t, fd, start, v + *count * l->entry_size, &n, &more);
+		if (err) {
+			err = list_failed(t, l->what, err);
+			break;
+		}
+		if (n > LIST_BATCH) {
+			err = iodbg__error(t, -EPROTO, "the iodbg module listed %u %s in room for "
+					   "%u", n, l->what, LIST_BATCH);
+			break;
+		}
+		*count += n;
+		if (*count > LIST_MAX) {
+			err = iodbg__error(t, -E2BIG, "process %d has more than %u %s",
+					   (int)t->pid, LIST_MAX, l->what);
+			break;
+		}
+		if (!more)
+			break;
+		/* The next batch starts past the last mapping: it must move on. */
+		last = n ? v + (*count - 1) * l->entry_size : NULL;
+		if (!last || l->end(last) <= start) {
+			err = iodbg__error(t, -EPROTO, "the iodbg module's listing of the %s of "
+					   "process %d does not move on from 0x%" PRIx64, l->what,
+					   (int)t->pid, start);
+			break;
+		}
+		start = l->end(last);
+	}
+	if (err) {
+		free(v);
+		*count = 0;
+		return err;
+	}
+	*out = v;
+	return 0;
 }
 
 /*
@@ -227,7 +335,7 @@ static int list_at_once(struct iodbg_target *t, int fd, struct iodbg_object **v,
 		memset(k, 0, room * sizeof(*k));
 		l.objects = (uintptr_t)k;
 		if (ioctl(fd, IODBG_IOC_LIST_OBJECTS, &l) < 0) {
-			err = list_failed(t, -errno);
+			err = list_failed(t, object_listing.what, -errno);
 			break;
 		}
 		if (l.count <= room) {
@@ -254,24 +362,71 @@ static int list_at_once(struct iodbg_target *t, int fd, struct iodbg_object **v,
 	return err;
 }
 
+/* The control device's descriptor, or an error that says why there is none. */
+static int ctl_for_listing(struct iodbg_target *t)
+{
+	int fd = iodbg__ctl(t);
+
+	if (fd == -ENODEV)
+		return iodbg__error(t, fd, "iodbg module not loaded (" IODBG_DEVICE " missing)");
+	if (fd < 0)
+		return iodbg__error(t, fd, "cannot open " IODBG_DEVICE ": %s", strerror(-fd));
+	return fd;
+}
+
+/* A listing by pid is of the process opened only if that process still holds the pid. */
+static int check_listed_target(struct iodbg_target *t)
+{
+	if (!iodbg__kernel_pidfd(t) && iodbg__target_gone(t))
+		return iodbg__error(t, -ESRCH, "process %d is gone", (int)t->pid);
+	return 0;
+}
+
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_t *count)
+{
+	struct iodbg_object_info *k = NULL;
+	size_t n = 0;
+	int fd, err;
+
+	*out = NULL;
+	*count = 0;
+	fd = ctl_for_listing(t);
+	if (fd < 0)
+		return fd;
+	if (t->kernel_features & IODBG_FEATURE_LIST_CURSOR) {
+		err = list_paged(t, fd, &object_listing, (void **)&k, &n);
+		if (!err)
+			err = append_objects(t, out, count, k, n);
+		free(k);
+	} else {
+		err = list_at_once(t, fd, out, count);
+	}
+	if (!err)
+		err = check_listed_target(t);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		*count = 0;
+	}
+	return err;
+}
+
+int iodbg__list_vmas(struct iodbg_target *t, struct iodbg_vma_info **out, size_t *count)
 {
 	int fd, err;
 
 	*out = NULL;
 	*count = 0;
-	fd = iodbg__ctl(t);
-	if (fd == -ENODEV)
-		return iodbg__error(t, fd, "iodbg module not loaded (" IODBG_DEVICE " missing)");
+	fd = ctl_for_listing(t);
 	if (fd < 0)
-		return iodbg__error(t, fd, "cannot open " IODBG_DEVICE ": %s", strerror(-fd));
-	if (t->kernel_features & IODBG_FEATURE_LIST_CURSOR)
-		err = list_paged(t, fd, out, count);
-	else
-		err = list_at_once(t, fd, out, count);
-	/* A listing by pid is of the process opened only if that process still holds the pid. */
-	if (!err && !iodbg__kernel_pidfd(t) && iodbg__target_gone(t))
-		err = iodbg__error(t, -ESRCH, "process %d is gone", (int)t->pid);
+		return fd;
+	if (!(t->kernel_features & IODBG_FEATURE_LIST_VMAS))
+		return iodbg__error(t, -EOPNOTSUPP, "the loaded iodbg module (ABI version %u) "
+				    "cannot list device mappings (no IODBG_FEATURE_LIST_VMAS)",
+				    t->kernel_abi);
+	err = list_paged(t, fd, &vma_listing, (void **)out, count);
+	if (!err)
+		err = check_listed_target(t);
 	if (err) {
 		free(*out);
 		*out = NULL;

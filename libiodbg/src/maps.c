@@ -4,9 +4,10 @@
  *
  *   START-END PERMS OFFSET MAJOR:MINOR INODE [PADDING PATH]
  *
- * and smaps adds "Key: value" lines after each, of which only VmFlags matters here: it is
- * the one place that tells VM_IO and VM_PFNMAP mappings, which the ordinary paths cannot
- * read without the driver's ->access, from ordinary memory.
+ * and smaps adds "Key: value" lines after each, of which only VmFlags matters here: besides
+ * the iodbg module's IODBG_IOC_LIST_VMAS, it is the one place that tells VM_IO and VM_PFNMAP
+ * mappings, which the ordinary paths cannot read without the driver's ->access, from
+ * ordinary memory.
  *
  * The text comes from the kernel, but the parser takes it as untrusted all the same (it is
  * fuzzed): fields are parsed by hand, with bounds, rather than by sscanf, which accepts signs,
@@ -17,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <linux/iodbg.h>
 
 #include "internal.h"
 
@@ -29,6 +32,12 @@ struct iodbg_maps {
 	size_t cap;
 	int truncated;
 	struct iodbg_map *v;
+	/*
+	 * While parsing, each path points into the text and its length is in @path_len; then
+	 * all are copied into @paths, one block, rather than a string each.
+	 */
+	size_t *path_len;
+	char *paths;
 	struct iodbg_object *objects;	/* what the maps' object pointers point into */
 	size_t nobjects;
 	int objects_err;		/* why the module did not list the objects, or 0 */
@@ -55,20 +64,23 @@ static int hexval(char c)
 /* A number of 1 to @max_digits digits in @base (16 or 10), without overflow. */
 static bool number(struct cursor *c, unsigned int base, int max_digits, uint64_t *val)
 {
-	int digits = 0;
+	const char *p = c->p;
+	uint64_t v = 0;
 
-	*val = 0;
-	while (c->p < c->end) {
-		int d = hexval(*c->p);
+	for (; p < c->end; p++) {
+		int d = hexval(*p);
 
 		if (d < 0 || (unsigned int)d >= base)
 			break;
-		if (++digits > max_digits || *val > (UINT64_MAX - d) / base)
+		if (p - c->p >= max_digits || __builtin_mul_overflow(v, base, &v) ||
+		    __builtin_add_overflow(v, (unsigned int)d, &v))
 			return false;
-		*val = *val * base + d;
-		c->p++;
 	}
-	return digits > 0;
+	*val = v;
+	if (p == c->p)
+		return false;
+	c->p = p;
+	return true;
 }
 
 static bool expect(struct cursor *c, char ch)
@@ -96,7 +108,7 @@ static bool perms(struct cursor *c, uint32_t *flags)
 	return true;
 }
 
-/* The header line of one mapping; @m->path points into the line until it is copied. */
+/* The header line of one mapping; @m->path points into the line until store_paths(). */
 static const char *parse_header(struct cursor *c, struct iodbg_map *m, size_t *path_len)
 {
 	uint64_t major, minor;
@@ -176,24 +188,45 @@ static const char *key_line(struct cursor *c, size_t *len)
 
 static int append(struct iodbg_maps *maps, const struct iodbg_map *m, size_t path_len)
 {
-	struct iodbg_map *slot;
-	char *path;
-
 	if (maps->count == maps->cap) {
 		size_t cap = maps->cap ? maps->cap * 2 : 64;
 		struct iodbg_map *v = reallocarray(maps->v, cap, sizeof(*v));
+		size_t *len;
 
 		if (!v)
 			return -ENOMEM;
 		maps->v = v;
+		len = reallocarray(maps->path_len, cap, sizeof(*len));
+		if (!len)
+			return -ENOMEM;
+		maps->path_len = len;
 		maps->cap = cap;
 	}
-	path = strndup(m->path, path_len);
-	if (!path)
+	maps->path_len[maps->count] = path_len;
+	maps->v[maps->count++] = *m;
+	return 0;
+}
+
+/* Copy the paths out of the text they point into, each NUL-terminated, into one block. */
+static int store_paths(struct iodbg_maps *maps)
+{
+	size_t total = 1;
+	char *p;
+
+	for (size_t i = 0; i < maps->count; i++)
+		total += maps->path_len[i] + 1;
+	p = maps->paths = malloc(total);
+	if (!p)
 		return -ENOMEM;
-	slot = &maps->v[maps->count++];
-	*slot = *m;
-	slot->path = path;
+	*p = '\0';	/* for an empty list: no path points into the text any more */
+	for (size_t i = 0; i < maps->count; i++) {
+		memcpy(p, maps->v[i].path, maps->path_len[i]);
+		maps->v[i].path = p;
+		p += maps->path_len[i];
+		*p++ = '\0';
+	}
+	free(maps->path_len);
+	maps->path_len = NULL;
 	return 0;
 }
 
@@ -257,6 +290,8 @@ IODBG_API int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps *
 		}
 		p = nl ? nl + 1 : end;
 	}
+	if (!err && store_paths(maps))
+		err = iodbg__error(NULL, -ENOMEM, "out of memory");
 	if (err) {
 		iodbg_maps_free(maps);
 		return err;
@@ -266,25 +301,23 @@ IODBG_API int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps *
 }
 
 /*
- * The kernel prints smaps a read() at a time, each under the mmap lock (or none, from Linux
- * 6.17 on, when it uses per-VMA locks) but not across them: a mapping split, merged or moved
- * between two reads may come out overlapping the one before. Such a text is read again.
+ * The kernel prints maps and smaps a read() at a time, each under the mmap lock (or none,
+ * from Linux 6.17 on, when it uses per-VMA locks) but not across them: a mapping split,
+ * merged or moved between two reads may come out overlapping the one before. Such a text is
+ * read again, as is a listing of the module that disagrees with the text.
  */
-#define SMAPS_TRIES	16
+#define MAPS_TRIES	16
 
-int iodbg__maps_read(struct iodbg_target *t, struct iodbg_maps **out)
+/* /proc/PID/@name parsed, read again while the text comes out torn. */
+static int read_parsed(struct iodbg_target *t, const char *name, struct iodbg_maps **out)
 {
-	size_t len;
-	char *text;
 	int err;
 
-	if (!t)
-		return iodbg__no_target();
-	if (!out)
-		return iodbg__error(t, -EINVAL, "no place for the mappings");
-	*out = NULL;
-	for (int i = 0; i < SMAPS_TRIES; i++) {
-		err = iodbg__read_proc(t, "smaps", &text, &len);
+	for (int i = 0; i < MAPS_TRIES; i++) {
+		size_t len;
+		char *text;
+
+		err = iodbg__read_proc(t, name, &text, &len);
 		if (err)
 			return err;
 		err = iodbg_maps_parse(text, len, out);
@@ -293,10 +326,97 @@ int iodbg__maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 			break;
 	}
 	if (err)
-		return iodbg__error(t, err, "/proc/%d/smaps%s: %s", (int)t->pid,
-				    err == -EBADMSG ? ", read " ISTR(SMAPS_TRIES) " times" : "",
+		return iodbg__error(t, err, "/proc/%d/%s%s: %s", (int)t->pid, name,
+				    err == -EBADMSG ? ", read " ISTR(MAPS_TRIES) " times" : "",
 				    iodbg_errmsg(NULL));
 	return 0;
+}
+
+static uint32_t map_flags(uint32_t vma_flags)
+{
+	return (vma_flags & IODBG_VMA_IO ? IODBG_MAP_IO : 0) |
+	       (vma_flags & IODBG_VMA_PFNMAP ? IODBG_MAP_PFNMAP : 0) |
+	       (vma_flags & IODBG_VMA_MIXEDMAP ? IODBG_MAP_MIXEDMAP : 0) |
+	       (vma_flags & IODBG_VMA_DONTDUMP ? IODBG_MAP_DONTDUMP : 0);
+}
+
+/*
+ * Put the flags of the @n mappings @vmas (in address order, as the module lists them) on
+ * those of @maps, in one pass over both. False if the two disagree: a listed mapping that
+ * overlaps one of @maps without being exactly it was split, merged or moved between the two
+ * reads. One in a gap of @maps was made after maps was read, and is not in this snapshot.
+ */
+static bool put_vma_flags(struct iodbg_maps *maps, const struct iodbg_vma_info *vmas, size_t n)
+{
+	size_t i = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		const struct iodbg_vma_info *k = &vmas[j];
+
+		while (i < maps->count && maps->v[i].end <= k->start)
+			i++;
+		if (i == maps->count || maps->v[i].start >= k->end)
+			continue;
+		if (maps->v[i].start != k->start || maps->v[i].end != k->end)
+			return false;
+		maps->v[i].flags |= map_flags(k->flags);
+	}
+	for (i = 0; i < maps->count; i++)
+		maps->v[i].flags |= IODBG_MAP_VMFLAGS;
+	return true;
+}
+
+/*
+ * The mappings from /proc/PID/maps and the module's list of those with any VM flag smaps
+ * would show (IODBG_IOC_LIST_VMAS). The list is read after the text, so that a mapping the
+ * text shows is either listed or was unmapped since: never taken for ordinary memory.
+ */
+static int read_with_module(struct iodbg_target *t, struct iodbg_maps **out)
+{
+	if (iodbg__ctl(t) < 0 || !(t->kernel_features & IODBG_FEATURE_LIST_VMAS))
+		return -EOPNOTSUPP;
+	for (int i = 0; i < MAPS_TRIES; i++) {
+		struct iodbg_vma_info *vmas;
+		struct iodbg_maps *maps;
+		size_t n;
+		bool agree;
+		int err;
+
+		err = read_parsed(t, "maps", &maps);
+		if (err)
+			return err;
+		err = iodbg__list_vmas(t, &vmas, &n);
+		if (err) {
+			iodbg_maps_free(maps);
+			return err;
+		}
+		agree = put_vma_flags(maps, vmas, n);
+		free(vmas);
+		if (agree) {
+			*out = maps;
+			return 0;
+		}
+		iodbg_maps_free(maps);
+	}
+	return -EAGAIN;
+}
+
+/*
+ * The mappings with their VM flags. smaps has them for every process we may read the maps
+ * of, but walks every page table to count the pages: in a process with many mappings that
+ * costs many times what maps does. So smaps is read only where the module cannot list the
+ * flags: not loaded, too old, or no right to debug the process (maps asks less than that).
+ */
+int iodbg__maps_read(struct iodbg_target *t, struct iodbg_maps **out)
+{
+	if (!t)
+		return iodbg__no_target();
+	if (!out)
+		return iodbg__error(t, -EINVAL, "no place for the mappings");
+	*out = NULL;
+	if (!read_with_module(t, out))
+		return 0;
+	return read_parsed(t, "smaps", out);
 }
 
 /*
@@ -349,8 +469,8 @@ IODBG_API void iodbg_maps_free(struct iodbg_maps *maps)
 {
 	if (!maps)
 		return;
-	for (size_t i = 0; i < maps->count; i++)
-		free((char *)maps->v[i].path);
+	free(maps->paths);
+	free(maps->path_len);
 	free(maps->v);
 	free(maps->objects);
 	free(maps);

@@ -142,14 +142,25 @@ static int take(struct iodbg_target *t, int tfd, const struct stat *listed,
 	return 0;
 }
 
-/* The entry of @old for descriptor @tfd if it still is the file @st; NULL otherwise. */
+static int by_tfd(const void *a, const void *b)
+{
+	const struct iodbg__held *x = a, *y = b;
+
+	return (x->tfd > y->tfd) - (x->tfd < y->tfd);
+}
+
+/*
+ * The entry of @old (@n of them, sorted by descriptor) for descriptor @tfd if it still is the
+ * file @st; NULL otherwise.
+ */
 static struct iodbg__held *same(struct iodbg__held *old, size_t n, int tfd,
 				const struct stat *st)
 {
-	for (size_t i = 0; i < n; i++)
-		if (old[i].tfd == tfd && old[i].fd >= 0 && old[i].dev == st->st_dev &&
-		    old[i].ino == st->st_ino)
-			return &old[i];
+	struct iodbg__held key = { .tfd = tfd };
+	struct iodbg__held *h = n ? bsearch(&key, old, n, sizeof(*old), by_tfd) : NULL;
+
+	if (h && h->fd >= 0 && h->dev == st->st_dev && h->ino == st->st_ino)
+		return h;
 	return NULL;
 }
 
@@ -214,6 +225,9 @@ int iodbg__held_scan(struct iodbg_target *t)
 		err = iodbg__error(t, -errno, "cannot list the files of process %d: %m",
 				   (int)t->pid);
 	closedir(dir);
+	/* Kept sorted for same() next time; readdir() promises no order. */
+	if (n)
+		qsort(v, n, sizeof(*v), by_tfd);
 	/* The copies of files the target no longer holds go; so does all on an error. */
 	for (size_t i = 0; i < t->nheld; i++)
 		if (t->held[i].fd >= 0)
@@ -255,29 +269,80 @@ int iodbg__held_info(struct iodbg_target *t, const struct iodbg__held *h, struct
 	return 0;
 }
 
+/* An object id, and whether the listing has it yet. */
+struct id_seen {
+	uint64_t id;
+	bool seen;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	const struct id_seen *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/*
+ * The ids of the @listed objects of @v (seen) and of the held files (not yet), sorted, each
+ * once: a set to look each held file up in, in log time. Returns how many, or 0 on ENOMEM.
+ */
+static size_t id_set(const struct iodbg_target *t, const struct iodbg_object *v, size_t listed,
+		     struct id_seen **out)
+{
+	size_t total = listed + t->nheld, n = 0;
+	struct id_seen *ids = malloc(total * sizeof(*ids));
+
+	*out = ids;
+	if (!ids)
+		return 0;
+	for (size_t i = 0; i < listed; i++)
+		ids[i] = (struct id_seen){ .id = v[i].id, .seen = true };
+	for (size_t i = 0; i < t->nheld; i++)
+		ids[listed + i] = (struct id_seen){ .id = t->held[i].id };
+	qsort(ids, total, sizeof(*ids), by_id);
+	for (size_t i = 0; i < total; i++) {
+		if (n && ids[n - 1].id == ids[i].id)
+			ids[n - 1].seen |= ids[i].seen;
+		else
+			ids[n++] = ids[i];
+	}
+	return n;
+}
+
 int iodbg__held_append(struct iodbg_target *t, struct iodbg_object **v, size_t *n)
 {
-	int err = iodbg__held_scan(t);
+	struct iodbg_object *bigger;
+	struct id_seen *ids;
+	size_t nids;
+	int err;
 
+	err = iodbg__held_scan(t);
+	if (err || !t->nheld)
+		return err;
+	nids = id_set(t, *v, *n, &ids);
+	bigger = nids ? reallocarray(*v, *n + t->nheld, sizeof(**v)) : NULL;
+	if (!bigger) {
+		free(ids);
+		return iodbg__error(t, -ENOMEM, "out of memory");
+	}
+	*v = bigger;
 	for (size_t i = 0; !err && i < t->nheld; i++) {
-		struct iodbg_object *bigger;
-		bool listed = false;
+		struct id_seen key = { .id = t->held[i].id };
+		struct id_seen *e = bsearch(&key, ids, nids, sizeof(*ids), by_id);
+		struct iodbg_object *o = &bigger[*n];
 
-		for (size_t j = 0; j < *n && !listed; j++)
-			listed = (*v)[j].id == t->held[i].id;
-		if (listed)
+		/* Mapped, or held at another descriptor too: listed once. */
+		if (e->seen)
 			continue;
-		bigger = reallocarray(*v, *n + 1, sizeof(**v));
-		if (!bigger)
-			return iodbg__error(t, -ENOMEM, "out of memory");
-		*v = bigger;
-		err = iodbg__held_info(t, &t->held[i], &(*v)[*n]);
+		e->seen = true;
+		err = iodbg__held_info(t, &t->held[i], o);
 		if (err)
 			break;
 		/* Held, not mapped: no mapping to describe. */
-		(*v)[*n].start = (*v)[*n].length = (*v)[*n].offset = 0;
+		o->start = o->length = o->offset = 0;
 		++*n;
 	}
+	free(ids);
 	return err;
 }
 

@@ -550,19 +550,96 @@ static const struct {
 	{ IODBG_MAP_DONTDUMP, "dontdump" }, { IODBG_MAP_DELETED, "deleted" },
 };
 
+/*
+ * A line of 'iodbg maps' is built by hand: with tens of thousands of mappings, printf's
+ * reading of its format string would cost more than the kernel's writing of the maps.
+ */
+struct line {
+	char buf[256];	/* room for every field but the path */
+	char *p;
+};
+
+/* @v in hexadecimal, zero-padded to @digits. */
+static void put_hex(struct line *l, uint64_t v, int digits)
+{
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n < digits)
+		tmp[n++] = '0';
+	while (n)
+		*l->p++ = tmp[--n];
+}
+
+/* @s, then spaces up to @width. */
+static void put_str(struct line *l, const char *s, int width)
+{
+	size_t n = strlen(s);
+
+	memcpy(l->p, s, n);
+	l->p += n;
+	for (; (int)n < width; n++)
+		*l->p++ = ' ';
+}
+
+/* @v in decimal, then spaces up to @width. */
+static void put_dec(struct line *l, uint64_t v, int width)
+{
+	char tmp[21];
+	int n = sizeof(tmp) - 1;
+
+	tmp[n] = '\0';
+	do {
+		tmp[--n] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put_str(l, tmp + n, width);
+}
+
 static void map_text(const struct iodbg_map *m)
 {
-	char p[5], flags[64] = "-";
-	size_t off = 0;
+	struct line l = { .p = l.buf };
+	const char *flags;
+	char p[5];
+	bool any = false;
 
-	for (size_t i = 0; i < sizeof(map_flags) / sizeof(map_flags[0]); i++)
-		if (m->flags & map_flags[i].bit)
-			off += snprintf(flags + off, sizeof(flags) - off, "%s%s", off ? "," : "",
-					map_flags[i].name);
-	printf("%012" PRIx64 "-%012" PRIx64 " %s %-8s %-20s %08" PRIx64 " %02x:%02x %-*" PRIu64
-	       "%s%s%s", m->start, m->end, perms(m->flags, p), iodbg_map_kind(m), flags, m->offset,
-	       m->dev_major, m->dev_minor, *m->path ? 10 : 0, m->inode, *m->path ? " " : "", m->path,
-	       m->flags & IODBG_MAP_DELETED ? " (deleted)" : "");
+	put_hex(&l, m->start, 12);
+	*l.p++ = '-';
+	put_hex(&l, m->end, 12);
+	*l.p++ = ' ';
+	put_str(&l, perms(m->flags, p), 5);
+	put_str(&l, iodbg_map_kind(m), 9);
+	flags = l.p;
+	for (size_t i = 0; i < sizeof(map_flags) / sizeof(map_flags[0]); i++) {
+		if (!(m->flags & map_flags[i].bit))
+			continue;
+		if (any)
+			*l.p++ = ',';
+		put_str(&l, map_flags[i].name, 0);
+		any = true;
+	}
+	if (!any)
+		*l.p++ = '-';
+	while (l.p - flags < 20)
+		*l.p++ = ' ';
+	*l.p++ = ' ';
+	put_hex(&l, m->offset, 8);
+	*l.p++ = ' ';
+	put_hex(&l, m->dev_major, 2);
+	*l.p++ = ':';
+	put_hex(&l, m->dev_minor, 2);
+	*l.p++ = ' ';
+	put_dec(&l, m->inode, *m->path ? 10 : 0);
+	if (*m->path)
+		*l.p++ = ' ';
+	fwrite(l.buf, 1, l.p - l.buf, stdout);
+	fputs(m->path, stdout);
+	if (m->flags & IODBG_MAP_DELETED)
+		fputs(" (deleted)", stdout);
 	if (m->object)
 		printf(" [object %" PRIu64 " %s %s, %" PRIu64 " bytes]", m->object->id,
 		       iodbg_object_kind_name(m->object->kind),
@@ -898,9 +975,10 @@ static const struct option objects_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
 static const struct command commands[] = {
 	{ "maps", cmd_maps, 1, "hj", maps_opts,
 	  "usage: iodbg maps [--json] PID\n"
-	  "The mappings of PID from /proc/PID/smaps: range, permissions, kind (ordinary, io\n"
-	  "for VM_IO, pfnmap for VM_PFNMAP), flags (io, pfnmap, mixedmap, dontdump, deleted),\n"
-	  "offset, device, inode and path.\n"
+	  "The mappings of PID from /proc/PID/maps, their VM flags from the iodbg module (or\n"
+	  "/proc/PID/smaps without it): range, permissions, kind (ordinary, io for VM_IO,\n"
+	  "pfnmap for VM_PFNMAP), flags (io, pfnmap, mixedmap, dontdump, deleted), offset,\n"
+	  "device, inode and path.\n"
 	  "  --json      one JSON array of objects\n" },
 	{ "read", cmd_read, 3, "hjp:ramo:w:", read_opts,
 	  "usage: iodbg read [OPTIONS] PID ADDR LEN\n"

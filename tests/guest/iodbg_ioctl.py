@@ -77,6 +77,32 @@ def list_objects(pid, room=64, flags=0):
         start = page[-1].start + page[-1].length
 
 
+def list_vmas_page(pid, room=64, start=0, match=uapi.IODBG_VMA_FLAGS, flags=0, **overrides):
+    """One IODBG_IOC_LIST_VMAS: (entries written, the flags the kernel answered); @overrides
+    set fields after the rest."""
+    entries = (uapi.iodbg_vma_info * max(room, 1))()
+    args = uapi.iodbg_list_vmas(size=ctypes.sizeof(uapi.iodbg_list_vmas), pid=pid, count=room,
+                                entry_size=ctypes.sizeof(uapi.iodbg_vma_info),
+                                vmas=ctypes.addressof(entries), start=start, flags=flags,
+                                match=match)
+    for name, value in overrides.items():
+        setattr(args, name, value)
+    _ioctl("/dev/iodbg", uapi.IODBG_IOC_LIST_VMAS, args)
+    assert args.count <= room
+    return list(entries[:args.count]), args.flags
+
+
+def list_vmas(pid, room=64, match=uapi.IODBG_VMA_FLAGS, flags=0):
+    """Every mapping of @pid with any of the @match flags, paged through @room at a time."""
+    found, start = [], 0
+    while True:
+        page, more = list_vmas_page(pid, room, start, match, flags)
+        found += page
+        if not more & uapi.IODBG_LIST_MORE:
+            return found
+        start = page[-1].end
+
+
 def object_info(fd):
     info = uapi.iodbg_object_info()
     _ioctl(fd, uapi.IODBG_IOC_OBJECT_INFO, info)

@@ -121,6 +121,21 @@ class SpuTarget(Target):
                                                    ctypes.sizeof(regs)))
 
 
+def smaps(pid):
+    """Every mapping of @pid as /proc/PID/smaps shows it: [(start, end, set of VmFlags
+    words)], in address order; the kernel's own account of which mappings are VM_IO
+    ("io"), VM_PFNMAP ("pf"), VM_MIXEDMAP ("mm") or VM_DONTDUMP ("dd")."""
+    found = []
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) ", line)
+            if m:
+                found.append([int(m[1], 16), int(m[2], 16), set()])
+            elif line.startswith("VmFlags:"):
+                found[-1][2] = set(line.split()[1:])
+    return [tuple(m) for m in found]
+
+
 def proc_mem_read(pid, addr, length):
     fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
     try:

@@ -11,8 +11,9 @@ import sys
 import pytest
 
 import iodbg_test_uapi as uapi
-from iodbg_ioctl import list_objects, list_objects_page, rw_addr
-from targets import GpuTarget, Target, expect_errno, gpu_pattern, libc, scratch_pattern
+from iodbg_ioctl import list_objects, list_objects_page, list_vmas, list_vmas_page, rw_addr
+from targets import (GpuTarget, Target, expect_errno, gpu_pattern, libc, scratch_pattern,
+                     smaps)
 
 PAGE = mmap.PAGESIZE
 NOBODY = 65534
@@ -157,6 +158,56 @@ def test_list_objects_of_ten_thousand_mappings():
         for addr in mapped:
             libc.munmap(addr, PAGE)
         os.close(gpu)
+
+
+VMFLAG_WORDS = {"io": uapi.IODBG_VMA_IO, "pf": uapi.IODBG_VMA_PFNMAP,
+                "mm": uapi.IODBG_VMA_MIXEDMAP, "dd": uapi.IODBG_VMA_DONTDUMP}
+
+
+def flags_of_words(words):
+    return sum(bit for word, bit in VMFLAG_WORDS.items() if word in words)
+
+
+def test_list_vmas_says_what_smaps_says():
+    """Each mapping whose VmFlags has io, pf, mm or dd is listed once, in address order, with
+    those flags and the iodbg object it maps; no other mapping is. The kernel's own special
+    mappings ([vvar]) count, and so does ordinary memory under MADV_DONTDUMP."""
+    t = GpuTarget(3, 1, uapi.IODBG_PLACEMENT_GART)
+    buf = mmap.mmap(-1, 4 * PAGE)
+    try:
+        buf.madvise(mmap.MADV_DONTDUMP, PAGE, PAGE)
+        for pid, objects in ((t.pid, {bo["addr"]: bo["id"] for bo in t.bos}), (os.getpid(), {})):
+            listed = [(v.start, v.end, v.flags, v.object) for v in list_vmas(pid, room=2)]
+            want = [(start, end, flags_of_words(words), objects.get(start, 0))
+                    for start, end, words in smaps(pid) if flags_of_words(words)]
+            assert listed == want
+            assert any(flags == uapi.IODBG_VMA_DONTDUMP for _, _, flags, _ in listed) == \
+                (pid == os.getpid())
+        assert [v.start for v in list_vmas(t.pid, match=uapi.IODBG_VMA_IO)] == \
+            [start for start, _, words in smaps(t.pid) if "io" in words]
+    finally:
+        buf.close()
+        t.close()
+
+
+def test_list_vmas_pages_on_and_rejects_bad_arguments():
+    t = GpuTarget(5, 1, uapi.IODBG_PLACEMENT_GART)
+    try:
+        whole = list_vmas(t.pid, room=64)
+        page, flags = list_vmas_page(t.pid, room=2)
+        assert [v.start for v in page] == [v.start for v in whole[:2]]
+        assert flags == uapi.IODBG_LIST_MORE
+        _, flags = list_vmas_page(t.pid, room=64, start=whole[-1].end)
+        assert flags == 0
+        assert [v.start for v in list_vmas(t.pid, room=1)] == [v.start for v in whole]
+        for bad in (dict(match=0), dict(match=uapi.IODBG_VMA_FLAGS + 1), dict(flags=1 << 5),
+                    dict(entry_size=8), dict(start=1 << 63), dict(size=8)):
+            expect_errno(errno.EINVAL, list_vmas_page, t.pid, **bad)
+        expect_errno(errno.EBADF, list_vmas_page, t.pid, flags=uapi.IODBG_LIST_PIDFD)
+        expect_errno(errno.EFAULT, list_vmas_page, t.pid, vmas=8)
+        expect_errno(errno.ESRCH, list_vmas_page, 0x3fffffff)
+    finally:
+        t.close()
 
 
 def test_pidfd_names_the_process_and_survives_pid_reuse(target):

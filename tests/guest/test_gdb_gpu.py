@@ -61,6 +61,20 @@ def test_iodbg_dump_of_a_gpu_object_by_handle(start, tmp_path):
     assert path.read_bytes() == gpu_pattern(bo["id"], 0, bo["size"])
 
 
+PEAK_RSS = ("python import resource; "
+            "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+
+
+def test_iodbg_dump_of_a_large_object_keeps_gdb_memory_flat(start):
+    """A dump streams to its file: gdb's peak memory grows by a small part of the object."""
+    t = start(GpuTarget, 1, 32768, SYSTEM)
+    bo = t.bos[0]
+    out = iodbg_gdb(t.pid, PEAK_RSS, f"iodbg dump /dev/null {bo['id']}", PEAK_RSS)
+    assert f"Wrote {bo['size']} bytes to /dev/null (read by: object)." in out
+    before, after = (int(kib) * 1024 for kib in re.findall(r"^peak (\d+)$", out, re.M))
+    assert after - before < bo["size"] // 4, f"peak {before} bytes before, {after} after"
+
+
 def test_iodbg_dump_of_an_address_range_by_a_forced_path(start, tmp_path):
     t = start(GpuTarget, 1, 4, VRAM)
     bo = t.bos[0]

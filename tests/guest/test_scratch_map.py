@@ -5,11 +5,10 @@ import errno
 import fcntl
 import mmap
 import os
-import re
 
 import pytest
 
-from targets import Ptrace, gdb_batch, gdb_words, process_vm_readv, scratch_pattern
+from targets import Ptrace, gdb_batch, gdb_words, process_vm_readv, scratch_pattern, smaps
 
 PAGE = mmap.PAGESIZE
 
@@ -18,17 +17,9 @@ def proc_mem(pid, flags=os.O_RDONLY):
     return os.open(f"/proc/{pid}/mem", flags)
 
 
-def vm_flags(pid, addr):
-    """The VmFlags of the mapping that starts at addr, from /proc/PID/smaps."""
-    with open(f"/proc/{pid}/smaps") as f:
-        text = f.read()
-    block = re.search(rf"^{addr:x}-.*?^VmFlags: ([^\n]*)", text, re.M | re.S)
-    return block[1].split()
-
-
 def test_mapping_is_vm_io_pfnmap(scratch_target):
-    flags = vm_flags(scratch_target.pid, scratch_target.addr)
-    assert {"io", "pf", "dd"} <= set(flags)
+    flags = next(f for start, _, f in smaps(scratch_target.pid) if start == scratch_target.addr)
+    assert {"io", "pf", "dd"} <= flags
 
 
 def test_proc_mem_reads_whole_mapping(scratch_target):

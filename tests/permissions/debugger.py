@@ -95,23 +95,39 @@ def rw_addr(pid, addr, length_or_data, flags=0):
                                           length_or_data, flags))
 
 
-def list_objects(pid, room=16):
+def _listing(request, args_type, entry_type, pointer_field, pid, room, **fields):
+    """One listing ioctl with @room entries of FILL: its errno, count, entries and whether the
+    buffer was left untouched."""
     def call(fd):
-        entry = ctypes.sizeof(uapi.iodbg_object_info)
+        entry = ctypes.sizeof(entry_type)
         entries = ctypes.create_string_buffer(bytes([FILL]) * (room * entry), room * entry)
-        args = uapi.iodbg_list_objects(size=ctypes.sizeof(uapi.iodbg_list_objects), pid=pid,
-                                       count=room, entry_size=entry,
-                                       objects=ctypes.addressof(entries))
+        args = args_type(size=ctypes.sizeof(args_type), pid=pid, count=room, entry_size=entry,
+                         **{pointer_field: ctypes.addressof(entries)}, **fields)
         try:
-            fcntl.ioctl(fd, uapi.IODBG_IOC_LIST_OBJECTS, args)
+            fcntl.ioctl(fd, request, args)
             err = None
         except OSError as e:
             err = errno_name(e.errno)
-        infos = [uapi.iodbg_object_info.from_buffer_copy(entries.raw, i * entry)
+        infos = [entry_type.from_buffer_copy(entries.raw, i * entry)
                  for i in range(min(args.count, room))] if err is None else []
-        return {"errno": err, "count": args.count, "ids": [i.id for i in infos],
+        return {"errno": err, "count": args.count, "entries": infos,
                 "untouched": entries.raw == bytes([FILL]) * len(entries.raw)}
     return on_control(call)
+
+
+def list_objects(pid, room=16):
+    r = _listing(uapi.IODBG_IOC_LIST_OBJECTS, uapi.iodbg_list_objects, uapi.iodbg_object_info,
+                 "objects", pid, room)
+    r["ids"] = [i.id for i in r.pop("entries", [])]
+    return r
+
+
+def list_vmas(pid, room=64):
+    """IODBG_IOC_LIST_VMAS; "ids": the objects of the device mappings it listed."""
+    r = _listing(uapi.IODBG_IOC_LIST_VMAS, uapi.iodbg_list_vmas, uapi.iodbg_vma_info, "vmas",
+                 pid, room, match=uapi.IODBG_VMA_FLAGS)
+    r["ids"] = [i.object for i in r.pop("entries", []) if i.object]
+    return r
 
 
 def ptrace_attach(pid):
@@ -295,6 +311,7 @@ class Debugger:
         obs["generic"] = {"bo": rw_addr(pid, bo["addr"], READ_LEN, mmio),
                           "ls": rw_addr(pid, ls["addr"] + LS_OFFSET, READ_LEN, mmio)}
         obs["list"] = list_objects(pid)
+        obs["list vmas"] = list_vmas(pid)
         obs["getfd+rw_object"] = {"bo": getfd_rw_object(pid, bo["fd"], 0, READ_LEN),
                                   "ls": getfd_rw_object(pid, ls["fd"], LS_OFFSET, READ_LEN)}
         obs["proc_mem"] = {"bo": proc_mem(pid, bo["addr"], READ_LEN),

@@ -41,7 +41,8 @@ KINDS = (
 )
 
 # The paths debugger.py takes itself: judged against its own PTRACE_ATTACH.
-IN_PROCESS = ("rw_addr", "rw_addr write", "generic", "list", "getfd+rw_object", "proc_mem")
+IN_PROCESS = ("rw_addr", "rw_addr write", "generic", "list", "list vmas", "getfd+rw_object",
+              "proc_mem")
 # The front ends, which run as its children: judged against a PTRACE_ATTACH from a child of
 # it, which Yama's scope 1 may refuse where debugger.py itself is allowed (a target that is
 # debugger.py's child is not theirs).
@@ -321,6 +322,25 @@ def judge_gdb(cell, attach, r, check):
         cell.shown = "ok" if cell.allowed else "refused"
 
 
+def judge_list(c, r, want):
+    """A listing ioctl: the target's objects (ids @want) where ptrace is allowed; else EPERM,
+    and the caller's entries untouched."""
+    if c.allowed:
+        if r["errno"] is not None:
+            c.fail("DENIES", f"{r['errno']} though ptrace is allowed")
+        elif not want <= set(r["ids"]):
+            c.fail("BYTES", f"listed ids {r['ids']}, not the target's {sorted(want)}")
+    else:
+        if r["errno"] is None:
+            c.fail("ALLOWS", f"listed ids {r['ids']} though ptrace is refused")
+        elif r["errno"] != "EPERM":
+            c.fail("ERRNO", f"{r['errno']}, not EPERM")
+        if r.get("untouched") is False:
+            c.fail("LEAK", "the caller's entries were written")
+    if not c.problems:
+        c.shown = "ok" if c.allowed else r["errno"]
+
+
 def judge_row(kind, scope, target, obs, writes):
     """Judge one row: the cells of every column, from debugger.py's observations."""
     MATRIX.ptrace[kind, scope] = (obs["ptrace"], obs["ptrace from a child"])
@@ -339,22 +359,8 @@ def judge_row(kind, scope, target, obs, writes):
         w = writes[name]
         judge_write(cells[name], obs[name], w["before"], w["data"], w["after"])
 
-    c, r = cells["list"], obs["list"]
-    want = {t["bo"]["id"], t["ls"]["id"]}
-    if c.allowed:
-        if r["errno"] is not None:
-            c.fail("DENIES", f"{r['errno']} though ptrace is allowed")
-        elif not want <= set(r["ids"]):
-            c.fail("BYTES", f"listed ids {r['ids']}, not the target's {sorted(want)}")
-    else:
-        if r["errno"] is None:
-            c.fail("ALLOWS", f"listed ids {r['ids']} though ptrace is refused")
-        elif r["errno"] != "EPERM":
-            c.fail("ERRNO", f"{r['errno']}, not EPERM")
-        if r.get("untouched") is False:
-            c.fail("LEAK", "the caller's entries were written")
-    if not c.problems:
-        c.shown = "ok" if c.allowed else r["errno"]
+    for column in ("list", "list vmas"):
+        judge_list(cells[column], obs[column], {t["bo"]["id"], t["ls"]["id"]})
 
     def read_check(name, r):
         area = {"bo": "bo", "scratch": "scratch", "ls by object": "ls"}[name]

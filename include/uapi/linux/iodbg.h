@@ -79,6 +79,7 @@ struct iodbg_version {
 #define IODBG_FEATURE_PIDFD		(1ULL << 5)	/* IODBG_RW_PIDFD, IODBG_LIST_PIDFD */
 #define IODBG_FEATURE_LIST_CURSOR	(1ULL << 6)	/* iodbg_list_objects.start, _MORE */
 #define IODBG_FEATURE_WIDTH		(1ULL << 7)	/* iodbg_rw.width */
+#define IODBG_FEATURE_LIST_VMAS		(1ULL << 8)	/* IODBG_IOC_LIST_VMAS */
 
 /**
  * struct iodbg_object_info - one iodbg object, and where a process maps it
@@ -138,6 +139,61 @@ struct iodbg_list_objects {
 #define IODBG_LIST_PIDFD	(1U << 0)	/* in: @pid is a pidfd */
 #define IODBG_LIST_MORE		(1U << 1)	/* out: call again from the last end */
 #define IODBG_LIST_MAX_COUNT	4096
+
+/**
+ * struct iodbg_vma_info - one mapping of a process, as IODBG_IOC_LIST_VMAS lists it
+ * @start:	its first address
+ * @end:	the address after its last
+ * @object:	the id of the iodbg object it maps, or 0
+ * @flags:	IODBG_VMA_*: those of its VM flags that /proc/PID/maps does not show
+ * @pad:	zero
+ * @reserved:	zero
+ */
+struct iodbg_vma_info {
+	__u64 start;
+	__u64 end;
+	__u64 object;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+#define IODBG_VMA_IO		(1U << 0)	/* VM_IO ("io" in smaps' VmFlags) */
+#define IODBG_VMA_PFNMAP	(1U << 1)	/* VM_PFNMAP ("pf") */
+#define IODBG_VMA_MIXEDMAP	(1U << 2)	/* VM_MIXEDMAP ("mm") */
+#define IODBG_VMA_DONTDUMP	(1U << 3)	/* VM_DONTDUMP ("dd") */
+#define IODBG_VMA_FLAGS		(IODBG_VMA_IO | IODBG_VMA_PFNMAP | IODBG_VMA_MIXEDMAP | \
+				 IODBG_VMA_DONTDUMP)
+
+/**
+ * struct iodbg_list_vmas - IODBG_IOC_LIST_VMAS: the device mappings of a process
+ * @size:	sizeof(struct iodbg_list_vmas) as the caller knows it
+ * @pid:	the process, as in struct iodbg_list_objects
+ * @count:	in: how many entries @vmas has room for; out: how many were written
+ * @entry_size:	sizeof(struct iodbg_vma_info) as the caller knows it
+ * @vmas:	user pointer to an array of struct iodbg_vma_info, in address order
+ * @start:	list the mappings that end above this address (a cursor, as in
+ *		struct iodbg_list_objects)
+ * @flags:	in: IODBG_LIST_PIDFD; out: IODBG_LIST_MORE
+ * @match:	IODBG_VMA_* bits, at least one: list the mappings that have any of them
+ *
+ * What /proc/PID/smaps's VmFlags say of the mappings that have any of these flags, without
+ * the walk of every page table that makes smaps slow: /proc/PID/maps names every mapping,
+ * and a mapping this lists none of says it has none of @match. A process has few such
+ * mappings, however many it has in all. Permission is ptrace's, as for IODBG_IOC_RW_ADDR
+ * (EPERM); other errors: ESRCH, EBADF (not a pidfd), EFAULT, EINVAL (an unknown flag or
+ * @match bit, no @match, another @entry_size, @start above user space).
+ */
+struct iodbg_list_vmas {
+	__u32 size;
+	__s32 pid;
+	__u32 count;
+	__u32 entry_size;
+	__u64 vmas;
+	__u64 start;
+	__u32 flags;
+	__u32 match;
+};
 
 /**
  * struct iodbg_rw - IODBG_IOC_RW_ADDR and IODBG_IOC_RW_OBJECT: read or write bytes
@@ -200,5 +256,7 @@ struct iodbg_rw {
 /* Object files (the files drivers hand out for their objects). */
 #define IODBG_IOC_RW_OBJECT	_IOWR(IODBG_IOC_MAGIC, 0x03, struct iodbg_rw)
 #define IODBG_IOC_OBJECT_INFO	_IOR(IODBG_IOC_MAGIC, 0x04, struct iodbg_object_info)
+/* Control device. */
+#define IODBG_IOC_LIST_VMAS	_IOWR(IODBG_IOC_MAGIC, 0x05, struct iodbg_list_vmas)
 
 #endif /* _UAPI_LINUX_IODBG_H */

@@ -116,7 +116,7 @@ int iodbg_set_mmio_width(struct iodbg_target *target, unsigned int width);
 #define IODBG_MAP_WRITE		0x0002u
 #define IODBG_MAP_EXEC		0x0004u
 #define IODBG_MAP_SHARED	0x0008u
-#define IODBG_MAP_VMFLAGS	0x0010u	/* smaps VmFlags was read: the four bits below are known */
+#define IODBG_MAP_VMFLAGS	0x0010u	/* the VM flags were read: the four bits below are known */
 #define IODBG_MAP_IO		0x0020u	/* VM_IO ("io") */
 #define IODBG_MAP_PFNMAP	0x0040u	/* VM_PFNMAP ("pf") */
 #define IODBG_MAP_MIXEDMAP	0x0080u	/* VM_MIXEDMAP ("mm") */
@@ -147,7 +147,10 @@ const char *iodbg_map_kind(const struct iodbg_map *map);
 
 struct iodbg_maps;
 
-/* Read /proc/PID/smaps of @target. */
+/*
+ * The mappings of @target: /proc/PID/maps with the VM flags from the iodbg module
+ * (IODBG_IOC_LIST_VMAS), or /proc/PID/smaps where the module cannot list them.
+ */
 int iodbg_maps_read(struct iodbg_target *target, struct iodbg_maps **maps);
 /*
  * Parse @len bytes of /proc/PID/maps or /proc/PID/smaps text. A last line without its
