@@ -10,7 +10,11 @@ import pytest
 
 import iodbg_test_uapi as uapi
 
-PROGS = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "progs")
+OUT = os.environ.get("IODBG_OUT", "")
+PROGS = os.path.join(OUT, "build", "progs")
+# IODBG_LIBIODBG_O: another build of libiodbg and the command (an older one, to see a test fail).
+LIBIODBG_O = os.environ.get("IODBG_LIBIODBG_O") or os.path.join(OUT, "build", "libiodbg")
+IODBG = os.path.join(LIBIODBG_O, "bin", "iodbg")
 GDB_PACKAGE = os.path.join(os.environ.get("IODBG_PROJECT", ""), "gdb-python", "iodbg.py")
 # The scratch_map pattern: the 64-bit word at byte offset O holds SCRATCH_PATTERN + O.
 SCRATCH_PATTERN = 0x10DB000000000000
@@ -20,10 +24,12 @@ GPU_PATTERN = 0xB000000000000000
 SPU_PATTERN = 0x5000000000000000
 
 
-def scratch_pattern(offset, length):
-    """The bytes scratch_map writes at [offset, offset + length) of its mapping."""
+def scratch_pattern(offset, length, base=SCRATCH_PATTERN):
+    """The bytes scratch_map writes at [offset, offset + length) of its mapping: the 64-bit
+    word at byte offset O holds base + O (with base IODBG_SCRATCH_HUGE_PATTERN, what the test
+    module fills its huge mapping with)."""
     first, last = offset // 8, (offset + length + 7) // 8
-    words = b"".join((SCRATCH_PATTERN + 8 * i).to_bytes(8, "little") for i in range(first, last))
+    words = b"".join((base + 8 * i).to_bytes(8, "little") for i in range(first, last))
     return words[offset - 8 * first:][:length]
 
 
@@ -47,6 +53,14 @@ def gpu_pattern(bo_id, offset, length):
 
 def spu_pattern(ls_id, offset, length):
     return object_pattern(SPU_PATTERN, ls_id, offset, length)
+
+
+def iodbg(*args, user=None):
+    """Run the iodbg command, as @user if given; returns the CompletedProcess, its output as
+    bytes."""
+    return subprocess.run([IODBG, *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=120, user=user, group=user,
+                          extra_groups=[] if user is not None else None)
 
 
 class Target:
