@@ -160,6 +160,7 @@ libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
 libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 MAP_FAILED = ctypes.c_void_p(-1).value
+MAP_FIXED = 0x10    # <sys/mman.h>; Python's mmap module does not name it
 
 
 def expect_errno(code, fn, *args, **kw):

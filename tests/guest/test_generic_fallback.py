@@ -9,8 +9,8 @@ import pytest
 
 import iodbg_test_uapi as uapi
 from iodbg_ioctl import rw_addr
-from targets import (GpuTarget, Target, expect_errno, gpu_pattern, iodbg, key_values, libc,
-                     scratch_pattern)
+from targets import (MAP_FAILED, MAP_FIXED, GpuTarget, Target, expect_errno, gpu_pattern, iodbg,
+                     key_values, libc, scratch_pattern)
 
 PAGE = mmap.PAGESIZE
 VRAM = uapi.IODBG_PLACEMENT_DEVICE
@@ -51,6 +51,26 @@ def test_untouched_page_is_not_present_and_never_faulted_in(scratch):
     with pytest.raises(OSError) as err:
         rw_addr(os.getpid(), addr, 2 * PAGE, uapi.IODBG_RW_GENERIC)
     assert err.value.errno == errno.ENOENT
+
+
+def test_page_under_an_empty_pmd_is_not_present():
+    """A mapping of which no page was ever touched, alone in its PMD's range, has no page
+    table there at all: not present (ENOENT), as under an empty PTE, never a huge leaf."""
+    pmd = 2 << 20
+    area = libc.mmap(None, 2 * pmd, 0, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)  # PROT_NONE
+    assert area not in (None, MAP_FAILED), os.strerror(ctypes.get_errno())
+    fd = os.open("/dev/iodbg_test", os.O_RDWR)
+    try:
+        addr = (area + pmd - 1) & ~(pmd - 1)
+        assert libc.mmap(addr, pmd, mmap.PROT_READ | mmap.PROT_WRITE,
+                         mmap.MAP_SHARED | MAP_FIXED, fd,
+                         uapi.IODBG_SCRATCH_OFF_NO_ACCESS) == addr
+        for offset in (0, 5 * PAGE + 8, pmd - 8):
+            expect_errno(errno.ENOENT, rw_addr, os.getpid(), addr + offset, 8,
+                         uapi.IODBG_RW_GENERIC)
+    finally:
+        os.close(fd)
+        libc.munmap(area, 2 * pmd)
 
 
 def test_write_only_mapping_refuses_reads_with_eacces(scratch):
