@@ -3,6 +3,7 @@ import contextlib
 import ctypes
 import os
 import re
+import select
 import subprocess
 import time
 
@@ -236,13 +237,70 @@ def gdb_batch(pid, *commands, iodbg=False, user=None):
                          timeout=120, user=user, group=user,
                          extra_groups=[] if user is not None else None)
     if iodbg:
-        assert "Traceback" not in res.stdout and "Python Exception" not in res.stdout, \
-            res.stdout
+        assert_no_python_exception(res.stdout)
     return res.stdout
+
+
+def assert_no_python_exception(gdb_output):
+    """Whatever a command of iodbg's GDB package does, no Python exception reaches the user."""
+    assert "Traceback" not in gdb_output and "Python Exception" not in gdb_output, gdb_output
 
 
 def iodbg_gdb(pid, *commands):
     return gdb_batch(pid, *commands, iodbg=True)
+
+
+class GdbSession:
+    """One gdb reading commands from a pipe, so that its commands and a program's interleave
+    in one session (each gdb start costs seconds under TCG): run as @user if given, with
+    @args after its own options; with @iodbg, iodbg's GDB package loaded and every batch of
+    commands checked for Python exceptions, as gdb_batch() checks."""
+    MARK = "@@iodbg-gdb-test@@"
+
+    def __init__(self, *args, user=None, iodbg=False):
+        cmd = ["gdb", "-nx", "-q"]
+        if iodbg:
+            # The shared libraries' symbols take seconds to load under TCG; no iodbg test
+            # needs them.
+            cmd += ["-iex", "set auto-solib-add off", "-ex", f"source {GDB_PACKAGE}"]
+        self.iodbg = iodbg
+        self.proc = subprocess.Popen([*cmd, *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     user=user, group=user,
+                                     extra_groups=[] if user is not None else None)
+        self.pending = b""
+
+    def send(self, *commands):
+        """Send the commands without waiting for them (gdb may be running the program)."""
+        self.proc.stdin.write("".join(c + "\n" for c in commands).encode())
+        self.proc.stdin.flush()
+
+    def __call__(self, *commands, timeout=120):
+        """Run the commands; what gdb printed, prompts taken out."""
+        mark = self.MARK.encode() + b"\n"
+        self.send(*commands, f"echo {self.MARK}\\n")
+        deadline = time.monotonic() + timeout
+        while mark not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                pytest.fail(f"gdb did not finish {commands}: {self.pending.decode()}")
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                pytest.fail(f"gdb exited during {commands}: {self.pending.decode()}")
+            self.pending += chunk
+        out, _, self.pending = self.pending.partition(mark)
+        out = out.decode().replace("(gdb) ", "")
+        if self.iodbg:
+            assert_no_python_exception(out)
+        return out
+
+    def close(self):
+        """Kill whatever program gdb runs, and gdb."""
+        try:
+            self.proc.communicate(b"kill\nquit\n", timeout=60)
+        finally:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def gdb_table(out, first_header):
