@@ -40,12 +40,16 @@ struct iodbg_pte {
 
 #ifndef IODBG_HAVE_FOLLOW_PFNMAP
 /*
- * Whether @addr is mapped by a huge PUD or PMD leaf, which follow_pte() before 6.10 does not
- * handle (it BUGs under CONFIG_DEBUG_VM). Read without the page-table lock: mmap_lock, held
- * for read, keeps the tables themselves in place, and a leaf that appears after this look is
- * still refused by follow_pte() (-EINVAL), only not reported as huge.
+ * Whether follow_pte() may look up @addr. Before 6.12 it does not handle huge PUD or PMD
+ * leaves, and BUGs on a PMD leaf under CONFIG_DEBUG_VM. Read without the page-table lock, but
+ * with mmap_lock held for read, under which a page table stays a page table (only munmap and
+ * khugepaged, which take mmap_lock for write, remove one, and khugepaged leaves pfn mappings
+ * alone), while an entry that is none may become a leaf at any time (a fault of the process).
+ * So follow_pte() is called only where a PMD table was seen, and finds one there too.
+ * Returns 0, -ENOENT if no PTE table covers @addr (so no page is present there), or
+ * -EOPNOTSUPP for a huge leaf.
  */
-static bool iodbg_huge_leaf(struct mm_struct *mm, unsigned long addr)
+static int iodbg_pte_table(struct mm_struct *mm, unsigned long addr)
 {
 	pgd_t *pgd = pgd_offset(mm, addr);
 	p4d_t *p4d;
@@ -53,18 +57,22 @@ static bool iodbg_huge_leaf(struct mm_struct *mm, unsigned long addr)
 	pmd_t pmdval;
 
 	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
-		return false;
+		return -ENOENT;
 	p4d = p4d_offset(pgd, addr);
 	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		return false;
+		return -ENOENT;
 	pud = pud_offset(p4d, addr);
 	pudval = READ_ONCE(*pud);
 	if (pud_leaf(pudval))
-		return true;
+		return -EOPNOTSUPP;
 	if (pud_none(pudval) || pud_bad(pudval))
-		return false;
+		return -ENOENT;
 	pmdval = READ_ONCE(*pmd_offset(pud, addr));
-	return pmd_leaf(pmdval);
+	if (pmd_leaf(pmdval))
+		return -EOPNOTSUPP;
+	if (pmd_none(pmdval) || pmd_bad(pmdval))
+		return -ENOENT;
+	return 0;
 }
 #endif
 
@@ -86,10 +94,10 @@ static int __iodbg_follow(struct vm_area_struct *vma, unsigned long addr, struct
 #else
 	pte_t pte;
 
-	if (iodbg_huge_leaf(vma->vm_mm, addr)) {
-		p->err = -EOPNOTSUPP;
+	p->err = iodbg_pte_table(vma->vm_mm, addr);
+	if (p->err)
 		return -1;
-	}
+	p->err = -ENOENT;
 	if (follow_pte(vma->vm_mm, addr, &p->ptep, &p->ptl))
 		return -1;
 	pte = ptep_get(p->ptep);

@@ -4,12 +4,16 @@
  * pages, not physically contiguous, inserted by pfn into a VM_IO | VM_PFNMAP mapping. They
  * never move, so the object is the simplest client of the iodbg driver API; with
  * IODBG_SCRATCH_OFF_NO_ACCESS or _ACCESS_REFUSES it is a mapping whose ->access is missing or
- * refuses, as many drivers make, for the generic fallback to read. Never installed.
+ * refuses, as many drivers make, for the generic fallback to read. IODBG_SCRATCH_OFF_HUGE is
+ * no iodbg object but a pfn mapping that one PMD leaf maps, as vfio-pci maps a BAR since 6.12.
+ * Never installed.
  */
 
 #include <linux/highmem.h>
+#include <linux/huge_mm.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/pfn_t.h>
 #include <linux/slab.h>
 #include "iodbg.h"
 #include "uapi/linux/iodbg_test.h"
@@ -104,7 +108,142 @@ err_free:
 	return NULL;
 }
 
-/* Map a new scratch object, of the variant the mmap offset names, at offset 0 of it. */
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * IODBG_SCRATCH_OFF_HUGE: a physically contiguous, naturally aligned block of RAM of the size
+ * of a PMD leaf, which the fault handler maps whole by vmf_insert_pfn_pmd(). It cannot be an
+ * iodbg object, whose mappings iodbg_vm_fault() maps page by page.
+ *
+ * The fault comes through ->fault, not ->huge_fault: a VM_PFNMAP mapping gets no ->huge_fault
+ * call before 6.12 (hugepage_vma_check() refuses VM_SPECIAL outside DAX), but ->fault runs
+ * with the PMD still none, which is all vmf_insert_pfn_pmd() needs. The block is a compound
+ * page, so that a walker that sees the PMD as a transparent huge page (6.1 has no
+ * pmd_special()) finds a head page with a reference count, as it expects.
+ */
+struct iodbg_huge {
+	struct kref ref;	/* one per mapping of the block */
+	struct page *block;
+};
+
+static void iodbg_huge_free(struct kref *ref)
+{
+	struct iodbg_huge *huge = container_of(ref, struct iodbg_huge, ref);
+
+	__free_pages(huge->block, HPAGE_PMD_ORDER);
+	kfree(huge);
+}
+
+static void iodbg_huge_vm_open(struct vm_area_struct *vma)
+{
+	struct iodbg_huge *huge = vma->vm_private_data;
+
+	kref_get(&huge->ref);
+}
+
+static void iodbg_huge_vm_close(struct vm_area_struct *vma)
+{
+	struct iodbg_huge *huge = vma->vm_private_data;
+
+	kref_put(&huge->ref, iodbg_huge_free);
+}
+
+/* Only one PMD leaf ever maps the block: no part of it can be unmapped or protected alone. */
+static int iodbg_huge_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+/*
+ * Map the whole block by one PMD leaf. Locking: mmap_lock held for read by the caller;
+ * vmf_insert_pfn_pmd() takes the PMD's lock, and a racing fault that installed the leaf first
+ * makes it return VM_FAULT_NOPAGE without change. A mapping that mremap() moved off a PMD
+ * boundary, or a PMD that already holds a page table, cannot take the leaf: SIGBUS rather
+ * than a fault that never maps anything.
+ */
+static vm_fault_t iodbg_huge_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct iodbg_huge *huge = vma->vm_private_data;
+	pmd_t pmd = READ_ONCE(*vmf->pmd);
+
+	if (vma->vm_start != (vmf->address & HPAGE_PMD_MASK) ||
+	    vma->vm_end - vma->vm_start != HPAGE_PMD_SIZE)
+		return VM_FAULT_SIGBUS;
+	if (!pmd_none(pmd) && !pmd_leaf(pmd))
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(page_to_pfn(huge->block)),
+				  vmf->flags & FAULT_FLAG_WRITE);
+}
+
+static const struct vm_operations_struct iodbg_huge_vm_ops = {
+	.open = iodbg_huge_vm_open,
+	.close = iodbg_huge_vm_close,
+	.may_split = iodbg_huge_vm_may_split,
+	.fault = iodbg_huge_vm_fault,
+};
+
+/* The pattern the uapi header promises: word at byte offset O holds _HUGE_PATTERN + O. */
+static void iodbg_huge_fill(struct page *block)
+{
+	unsigned long i, w;
+
+	for (i = 0; i < HPAGE_PMD_NR; i++) {
+		u64 *words = kmap_local_page(block + i);
+
+		for (w = 0; w < PAGE_SIZE / sizeof(*words); w++)
+			words[w] = IODBG_SCRATCH_HUGE_PATTERN + i * PAGE_SIZE + w * sizeof(*words);
+		kunmap_local(words);
+	}
+}
+
+/*
+ * A shared mapping of exactly one PMD leaf's size at an address aligned to it: the caller
+ * places it (MAP_FIXED). A private one would be a COW pfn mapping, which
+ * vmf_insert_pfn_pmd() BUGs on. The block is charged to the caller's memory cgroup, and a
+ * mapping holds no more than IODBG_SCRATCH_MAX_SIZE, as for every scratch object.
+ */
+static int iodbg_huge_mmap(struct vm_area_struct *vma)
+{
+	struct iodbg_huge *huge;
+
+	BUILD_BUG_ON(HPAGE_PMD_SIZE > IODBG_SCRATCH_MAX_SIZE);
+	if (vma->vm_end - vma->vm_start != HPAGE_PMD_SIZE ||
+	    !IS_ALIGNED(vma->vm_start, HPAGE_PMD_SIZE) || !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+
+	huge = kzalloc(sizeof(*huge), GFP_KERNEL_ACCOUNT);
+	if (!huge)
+		return -ENOMEM;
+	huge->block = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_COMP | __GFP_NOWARN,
+				  HPAGE_PMD_ORDER);
+	if (!huge->block) {
+		kfree(huge);
+		return -ENOMEM;
+	}
+	iodbg_huge_fill(huge->block);
+	kref_init(&huge->ref);
+
+	vma->vm_pgoff = 0;
+	vma->vm_private_data = huge;
+	vma->vm_ops = &iodbg_huge_vm_ops;
+#ifdef IODBG_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+#else
+	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+#endif
+	return 0;
+}
+#else
+static int iodbg_huge_mmap(struct vm_area_struct *vma)
+{
+	return -EOPNOTSUPP;	/* no PMD leaves in user mappings without THP */
+}
+#endif
+
+/*
+ * Map a new scratch object, of the variant the mmap offset names, at offset 0 of it, or the
+ * huge mapping (iodbg_huge_mmap()).
+ */
 static int iodbg_scratch_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	unsigned long size = vma->vm_end - vma->vm_start;
@@ -115,6 +254,8 @@ static int iodbg_scratch_mmap(struct file *file, struct vm_area_struct *vma)
 	u32 flags;
 	int ret;
 
+	if (offset == IODBG_SCRATCH_OFF_HUGE)
+		return iodbg_huge_mmap(vma);
 	if (offset == IODBG_SCRATCH_OFF_WRITE_ONLY) {
 		if (vma->vm_flags & VM_READ)
 			return -EACCES;

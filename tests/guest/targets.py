@@ -3,6 +3,7 @@ import contextlib
 import ctypes
 import os
 import re
+import select
 import subprocess
 import time
 
@@ -10,7 +11,11 @@ import pytest
 
 import iodbg_test_uapi as uapi
 
-PROGS = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "progs")
+OUT = os.environ.get("IODBG_OUT", "")
+PROGS = os.path.join(OUT, "build", "progs")
+# IODBG_LIBIODBG_O: another build of libiodbg and the command (an older one, to see a test fail).
+LIBIODBG_O = os.environ.get("IODBG_LIBIODBG_O") or os.path.join(OUT, "build", "libiodbg")
+IODBG = os.path.join(LIBIODBG_O, "bin", "iodbg")
 GDB_PACKAGE = os.path.join(os.environ.get("IODBG_PROJECT", ""), "gdb-python", "iodbg.py")
 # The scratch_map pattern: the 64-bit word at byte offset O holds SCRATCH_PATTERN + O.
 SCRATCH_PATTERN = 0x10DB000000000000
@@ -20,10 +25,12 @@ GPU_PATTERN = 0xB000000000000000
 SPU_PATTERN = 0x5000000000000000
 
 
-def scratch_pattern(offset, length):
-    """The bytes scratch_map writes at [offset, offset + length) of its mapping."""
+def scratch_pattern(offset, length, base=SCRATCH_PATTERN):
+    """The bytes scratch_map writes at [offset, offset + length) of its mapping: the 64-bit
+    word at byte offset O holds base + O (with base IODBG_SCRATCH_HUGE_PATTERN, what the test
+    module fills its huge mapping with)."""
     first, last = offset // 8, (offset + length + 7) // 8
-    words = b"".join((SCRATCH_PATTERN + 8 * i).to_bytes(8, "little") for i in range(first, last))
+    words = b"".join((base + 8 * i).to_bytes(8, "little") for i in range(first, last))
     return words[offset - 8 * first:][:length]
 
 
@@ -47,6 +54,14 @@ def gpu_pattern(bo_id, offset, length):
 
 def spu_pattern(ls_id, offset, length):
     return object_pattern(SPU_PATTERN, ls_id, offset, length)
+
+
+def iodbg(*args, user=None):
+    """Run the iodbg command, as @user if given; returns the CompletedProcess, its output as
+    bytes."""
+    return subprocess.run([IODBG, *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=120, user=user, group=user,
+                          extra_groups=[] if user is not None else None)
 
 
 class Target:
@@ -161,6 +176,7 @@ libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
 libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 MAP_FAILED = ctypes.c_void_p(-1).value
+MAP_FIXED = 0x10    # <sys/mman.h>; Python's mmap module does not name it
 
 
 def expect_errno(code, fn, *args, **kw):
@@ -236,13 +252,70 @@ def gdb_batch(pid, *commands, iodbg=False, user=None):
                          timeout=120, user=user, group=user,
                          extra_groups=[] if user is not None else None)
     if iodbg:
-        assert "Traceback" not in res.stdout and "Python Exception" not in res.stdout, \
-            res.stdout
+        assert_no_python_exception(res.stdout)
     return res.stdout
+
+
+def assert_no_python_exception(gdb_output):
+    """Whatever a command of iodbg's GDB package does, no Python exception reaches the user."""
+    assert "Traceback" not in gdb_output and "Python Exception" not in gdb_output, gdb_output
 
 
 def iodbg_gdb(pid, *commands):
     return gdb_batch(pid, *commands, iodbg=True)
+
+
+class GdbSession:
+    """One gdb reading commands from a pipe, so that its commands and a program's interleave
+    in one session (each gdb start costs seconds under TCG): run as @user if given, with
+    @args after its own options; with @iodbg, iodbg's GDB package loaded and every batch of
+    commands checked for Python exceptions, as gdb_batch() checks."""
+    MARK = "@@iodbg-gdb-test@@"
+
+    def __init__(self, *args, user=None, iodbg=False):
+        cmd = ["gdb", "-nx", "-q"]
+        if iodbg:
+            # The shared libraries' symbols take seconds to load under TCG; no iodbg test
+            # needs them.
+            cmd += ["-iex", "set auto-solib-add off", "-ex", f"source {GDB_PACKAGE}"]
+        self.iodbg = iodbg
+        self.proc = subprocess.Popen([*cmd, *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     user=user, group=user,
+                                     extra_groups=[] if user is not None else None)
+        self.pending = b""
+
+    def send(self, *commands):
+        """Send the commands without waiting for them (gdb may be running the program)."""
+        self.proc.stdin.write("".join(c + "\n" for c in commands).encode())
+        self.proc.stdin.flush()
+
+    def __call__(self, *commands, timeout=120):
+        """Run the commands; what gdb printed, prompts taken out."""
+        mark = self.MARK.encode() + b"\n"
+        self.send(*commands, f"echo {self.MARK}\\n")
+        deadline = time.monotonic() + timeout
+        while mark not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                pytest.fail(f"gdb did not finish {commands}: {self.pending.decode()}")
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                pytest.fail(f"gdb exited during {commands}: {self.pending.decode()}")
+            self.pending += chunk
+        out, _, self.pending = self.pending.partition(mark)
+        out = out.decode().replace("(gdb) ", "")
+        if self.iodbg:
+            assert_no_python_exception(out)
+        return out
+
+    def close(self):
+        """Kill whatever program gdb runs, and gdb."""
+        try:
+            self.proc.communicate(b"kill\nquit\n", timeout=60)
+        finally:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def gdb_table(out, first_header):

@@ -5,7 +5,6 @@ import contextlib
 import filecmp
 import os
 import re
-import select
 import signal
 import subprocess
 import tempfile
@@ -14,7 +13,7 @@ import time
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import (GDB_PACKAGE, PROGS, SPU_PATTERN, SpuTarget, Target, gdb_batch, gdb_mi,
+from targets import (PROGS, SPU_PATTERN, GdbSession, SpuTarget, Target, gdb_batch, gdb_mi,
                      gdb_table, gdb_words, iodbg_gdb, iodbg_unloaded, key_values,
                      proc_mem_write, spu_pattern)
 
@@ -203,46 +202,6 @@ def ptrace_scope(value):
             f.write(old)
 
 
-class GdbSession:
-    """gdb reading commands from a pipe, as user @user; output up to a marker per batch."""
-    MARK = "@@iodbg-gdb-test@@"
-
-    def __init__(self, user):
-        self.proc = subprocess.Popen(
-            ["gdb", "-nx", "-q", "-iex", "set auto-solib-add off", "-ex",
-             f"source {GDB_PACKAGE}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, user=user, group=user,
-            extra_groups=[] if user is not None else None)
-        self.pending = b""
-
-    def send(self, *commands):
-        self.proc.stdin.write("".join(c + "\n" for c in commands).encode())
-        self.proc.stdin.flush()
-
-    def __call__(self, *commands, timeout=120):
-        self.send(*commands, f"echo {self.MARK}\\n")
-        deadline = time.monotonic() + timeout
-        while self.MARK.encode() + b"\n" not in self.pending:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
-                pytest.fail(f"gdb did not finish {commands}: {self.pending.decode()}")
-            chunk = os.read(self.proc.stdout.fileno(), 65536)
-            if not chunk:
-                pytest.fail(f"gdb exited during {commands}: {self.pending.decode()}")
-            self.pending += chunk
-        out, _, self.pending = self.pending.partition(self.MARK.encode() + b"\n")
-        out = out.decode().replace("(gdb) ", "")
-        assert "Traceback" not in out and "Python Exception" not in out, out
-        return out
-
-    def close(self):
-        try:
-            self.proc.communicate(b"kill\nquit\n", timeout=60)
-        finally:
-            self.proc.kill()
-            self.proc.wait()
-
-
 def wait_for_line(path, prefix, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -269,7 +228,7 @@ def test_spu_attach_as_a_plain_user_under_yama():
         os.chown(stdin, NOBODY, NOBODY)
         keep_open = os.open(stdin, os.O_RDWR)     # the program's stdin stays open
         with ptrace_scope(1):
-            gdb = GdbSession(NOBODY)
+            gdb = GdbSession(user=NOBODY, iodbg=True)
             gdb(f"file {PROGS}/spu_ctx")
             gdb.send(f"run 2 < {stdin} > {stdout}")
             lines = wait_for_line(stdout, "ready")
@@ -321,7 +280,7 @@ def test_spu_attach_lets_go_of_a_context_the_program_is_done_with(start):
     context: once it does neither, reads fail and the context is not kept alive."""
     t = start(SpuTarget, 2)
     ctx = t.ctxs[0]
-    gdb = GdbSession(None)
+    gdb = GdbSession(iodbg=True)
     try:
         gdb(f"attach {t.pid}", f"spu attach {ctx['ls_id']}", "inferior 1", "detach",
             "inferior 2")

@@ -14,13 +14,10 @@ import tempfile
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import (MAP_FAILED, GpuTarget, SpuTarget, Target, gpu_pattern, insmod_missing,
-                     iodbg_unloaded, libc, rmmod, scratch_pattern, spu_pattern)
+from targets import (IODBG, LIBIODBG_O, MAP_FAILED, OUT, GpuTarget, SpuTarget, Target,
+                     gpu_pattern, insmod_missing, iodbg, iodbg_unloaded, libc, rmmod,
+                     scratch_pattern, spu_pattern)
 
-OUT = os.environ.get("IODBG_OUT", "")
-# IODBG_LIBIODBG_O: another build of libiodbg and the command (an older one, to see a test fail).
-LIBIODBG_O = os.environ.get("IODBG_LIBIODBG_O") or os.path.join(OUT, "build", "libiodbg")
-IODBG = os.path.join(LIBIODBG_O, "bin", "iodbg")
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAGE = mmap.PAGESIZE
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
@@ -28,11 +25,6 @@ VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
 PLACEMENT_NAMES = {VRAM: "device", GART: "gart", SYSTEM: "system"}
 MIB = 1 << 20
 NOBODY = 65534
-
-
-def iodbg(*args):
-    return subprocess.run([IODBG, *map(str, args)], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=120)
 
 
 def read(pid, addr, length, *opts):

@@ -4,14 +4,12 @@ SPEs, so they switch on and off all the time); every output checked against the 
 program wrote, what it reads back itself, or the registers the kernel holds."""
 import os
 import re
-import select
 import subprocess
-import time
 
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import SPU_PATTERN, SpuTarget, gdb_words, spu_pattern
+from targets import SPU_PATTERN, GdbSession, SpuTarget, gdb_words, spu_pattern
 
 STUB = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext", "iodbg-spu-stub")
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
@@ -26,43 +24,13 @@ class Spu(SpuTarget):
         return f"{STUB} {self.pid} {self.ctxs[i]['ls_id']}"
 
 
-class Gdb:
-    """One gdb reading commands from a pipe, so that its commands and the target program's
-    interleave in one session: each gdb start costs seconds under TCG."""
-    MARK = "@@iodbg-spu-stub-test@@"
-
-    def __init__(self):
-        self.proc = subprocess.Popen(["gdb", "-nx", "-q"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.pending = b""
-
-    def __call__(self, *commands, timeout=120):
-        """Run the commands; what gdb printed, prompts taken out."""
-        script = "".join(c + "\n" for c in commands) + f"echo {self.MARK}\\n\n"
-        self.proc.stdin.write(script.encode())
-        self.proc.stdin.flush()
-        deadline = time.monotonic() + timeout
-        while self.MARK.encode() not in self.pending:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
-                pytest.fail(f"gdb did not finish {commands}: {self.pending.decode()}")
-            chunk = os.read(self.proc.stdout.fileno(), 65536)
-            if not chunk:
-                pytest.fail(f"gdb exited during {commands}: {self.pending.decode()}")
-            self.pending += chunk
-        out, _, self.pending = self.pending.partition(self.MARK.encode() + b"\n")
-        return out.decode().replace("(gdb) ", "")
-
+class Gdb(GdbSession):
+    """gdb without iodbg's GDB package: connect() makes the stub for a context its remote
+    target, which alone serves it."""
     def connect(self, t, i):
         out = self(f"target remote | {t.stub(i)}")
         assert "Remote debugging using" in out and "Remote connection closed" not in out, out
         return out
-
-    def close(self):
-        try:
-            self.proc.communicate(b"quit\n", timeout=60)
-        finally:
-            self.proc.kill()
 
 
 @pytest.fixture(autouse=True)
