@@ -447,16 +447,22 @@ struct iodbg_lister {
 	void (*describe)(struct vm_area_struct *vma, void *entry);
 };
 
-/* What the listing ioctls share of their arguments, and what they answer. */
+/*
+ * What the listing ioctls share of their arguments, and where they answer: @ucount and
+ * @uflags point into the caller's structure.
+ */
 struct iodbg_list_args {
 	s32 pid;
 	bool is_pidfd;
 	u64 start;
 	u32 room;
+	u32 entry_size;
 	u32 match;
 	void __user *entries;
-	u32 count;	/* out: entries written */
-	bool more;	/* out: mappings after the last one written were left out */
+	u32 __user *ucount;
+	u32 __user *uflags;
+	u32 count;	/* entries written */
+	bool more;	/* mappings after the last one written were left out */
 };
 
 static bool iodbg_lists_object(struct vm_area_struct *vma, u32 match)
@@ -541,8 +547,8 @@ static int iodbg_list_walk(struct mm_struct *mm, struct iodbg_list_args *args,
 }
 
 /*
- * The part of a listing ioctl after its arguments are checked: the permission check, the
- * walk, and the copy of the entries to args->entries.
+ * The part of a listing ioctl after its own arguments are checked: the shared ones, the
+ * permission check, the walk, and the answer: the entries, their count and flags.
  */
 static int iodbg_list(struct iodbg_list_args *args, const struct iodbg_lister *lister)
 {
@@ -550,7 +556,7 @@ static int iodbg_list(struct iodbg_list_args *args, const struct iodbg_lister *l
 	void *buf = NULL;
 	int ret;
 
-	if (args->start > TASK_SIZE_MAX)
+	if (args->start > TASK_SIZE_MAX || (args->room && args->entry_size != lister->entry_size))
 		return -EINVAL;
 	args->room = min_t(u32, args->room, IODBG_LIST_MAX_COUNT);
 	mm = iodbg_debuggee_mm(args->pid, args->is_pidfd, false);
@@ -564,8 +570,12 @@ static int iodbg_list(struct iodbg_list_args *args, const struct iodbg_lister *l
 		}
 	}
 	ret = iodbg_list_walk(mm, args, lister, buf);
-	if (!ret && args->count &&
-	    copy_to_user(args->entries, buf, args->count * lister->entry_size))
+	if (ret)
+		goto out;
+	if (args->count && copy_to_user(args->entries, buf, args->count * lister->entry_size))
+		ret = -EFAULT;
+	else if (put_user(args->count, args->ucount) ||
+		 put_user(args->more ? IODBG_LIST_MORE : 0, args->uflags))
 		ret = -EFAULT;
 out:
 	kvfree(buf);
@@ -584,19 +594,13 @@ static long iodbg_ioctl_list_objects(struct iodbg_list_objects __user *ulist)
 		return ret;
 	if ((list.flags & ~IODBG_LIST_PIDFD) || list.pad)
 		return -EINVAL;
-	if (list.count && list.entry_size != iodbg_object_lister.entry_size)
-		return -EINVAL;
 	args = (struct iodbg_list_args) {
 		.pid = list.pid, .is_pidfd = list.flags & IODBG_LIST_PIDFD, .start = list.start,
-		.room = list.count, .entries = u64_to_user_ptr(list.objects),
+		.room = list.count, .entry_size = list.entry_size,
+		.entries = u64_to_user_ptr(list.objects), .ucount = &ulist->count,
+		.uflags = &ulist->flags,
 	};
-	ret = iodbg_list(&args, &iodbg_object_lister);
-	if (ret)
-		return ret;
-	if (put_user(args.count, &ulist->count) ||
-	    put_user(args.more ? IODBG_LIST_MORE : 0, &ulist->flags))
-		return -EFAULT;
-	return 0;
+	return iodbg_list(&args, &iodbg_object_lister);
 }
 
 static long iodbg_ioctl_list_vmas(struct iodbg_list_vmas __user *ulist)
@@ -610,19 +614,13 @@ static long iodbg_ioctl_list_vmas(struct iodbg_list_vmas __user *ulist)
 		return ret;
 	if ((list.flags & ~IODBG_LIST_PIDFD) || !list.match || (list.match & ~IODBG_VMA_FLAGS))
 		return -EINVAL;
-	if (list.count && list.entry_size != iodbg_vma_lister.entry_size)
-		return -EINVAL;
 	args = (struct iodbg_list_args) {
 		.pid = list.pid, .is_pidfd = list.flags & IODBG_LIST_PIDFD, .start = list.start,
-		.room = list.count, .match = list.match, .entries = u64_to_user_ptr(list.vmas),
+		.room = list.count, .entry_size = list.entry_size, .match = list.match,
+		.entries = u64_to_user_ptr(list.vmas), .ucount = &ulist->count,
+		.uflags = &ulist->flags,
 	};
-	ret = iodbg_list(&args, &iodbg_vma_lister);
-	if (ret)
-		return ret;
-	if (put_user(args.count, &ulist->count) ||
-	    put_user(args.more ? IODBG_LIST_MORE : 0, &ulist->flags))
-		return -EFAULT;
-	return 0;
+	return iodbg_list(&args, &iodbg_vma_lister);
 }
 
 static long iodbg_ioctl_object_info(struct iodbg_object *obj, void __user *uarg)

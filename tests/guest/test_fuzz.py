@@ -39,6 +39,6 @@ def test_ioctl_fuzz_leaves_the_kernel_healthy(capsys):
     ok = dict((name, int(good)) for name, good in
               re.findall(r"(\w+)=\d+/(\d+)", re.search(r"^fuzz: by command.*$", res.stdout,
                                                        re.M)[0]))
-    for name in ("version", "list_objects", "rw_addr", "rw_object", "object_info", "create",
-                 "move"):
+    for name in ("version", "list_objects", "list_vmas", "rw_addr", "rw_object", "object_info",
+                 "create", "move"):
         assert ok.get(name, 0) >= 100, f"{name}: {ok.get(name)} successes; {report}"

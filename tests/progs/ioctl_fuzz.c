@@ -15,7 +15,7 @@
  *  - gpu_sim buffer objects in VRAM, GART and system memory, mapped whole, read-only, from a
  *    page offset and split by a hole, or not at all; scratch objects of /dev/iodbg with and
  *    without ->access; each mapping between two guard pages;
- *  - a target process that inherits all those mappings (RW_ADDR and LIST_OBJECTS by its pid)
+ *  - a target process that inherits all those mappings (RW_ADDR and the listings by its pid)
  *    and moves the objects every few milliseconds, a zombie child, and bogus pids;
  *  - argument buffers: a page followed by an unmapped guard page (structures placed across
  *    the boundary), a read-only page, a 1 MiB data buffer followed by a guard page (reads
@@ -61,12 +61,12 @@
 #define BATCH_TIMEOUT	60	/* seconds a batch may overrun its deadline */
 
 enum cls {
-	C_VERSION, C_LIST, C_RW_ADDR, C_RW_OBJECT, C_OBJECT_INFO, C_CREATE, C_MOVE,
+	C_VERSION, C_LIST, C_LIST_VMAS, C_RW_ADDR, C_RW_OBJECT, C_OBJECT_INFO, C_CREATE, C_MOVE,
 	C_MAGIC_NR, C_BAD_ENCODING, C_RANDOM_CMD, NCLASS
 };
 static const char *const cls_name[NCLASS] = {
-	"version", "list_objects", "rw_addr", "rw_object", "object_info", "create", "move",
-	"magic_random_nr", "wrong_encoding", "random_cmd",
+	"version", "list_objects", "list_vmas", "rw_addr", "rw_object", "object_info", "create",
+	"move", "magic_random_nr", "wrong_encoding", "random_cmd",
 };
 
 /* Counts, in memory shared with the batch children. */
@@ -445,6 +445,32 @@ static void fuzz_list(struct ctx *c)
 	do_ioctl(c, C_LIST, pick_fd(c, c->iodbg), IODBG_IOC_LIST_OBJECTS, p, ro);
 }
 
+static void fuzz_list_vmas(struct ctx *c)
+{
+	struct iodbg_list_vmas l;
+	uint64_t room;
+	bool ro;
+	void *p;
+
+	memset(&l, 0, sizeof(l));
+	l.size = pick_size(c, sizeof(l));
+	l.pid = pick_pid(c);
+	l.count = rnd_below(c, 16);
+	if (wrong(c, 10))
+		l.count = chance(c, 20) ? interesting_u32(c) : 16 + rnd_below(c, 256);
+	l.entry_size = !wrong(c, 15) ? sizeof(struct iodbg_vma_info) : interesting_u32(c);
+	room = (uint64_t)(l.count < 4096 ? l.count : 4096) * sizeof(struct iodbg_vma_info);
+	l.vmas = !wrong(c, 30) ? data_ptr(c, room) : out_ptr(c, room);
+	l.match = !wrong(c, 15) ? 1 + rnd_below(c, IODBG_VMA_FLAGS) : interesting_u32(c);
+	if (wrong(c, 10))
+		l.start = interesting_u64(c);
+	if (wrong(c, 10))
+		l.flags = interesting_u32(c);
+	mutate_bytes(c, &l, sizeof(l));
+	p = place(c, &l, sizeof(l), &ro);
+	do_ioctl(c, C_LIST_VMAS, pick_fd(c, c->iodbg), IODBG_IOC_LIST_VMAS, p, ro);
+}
+
 /*
  * An iodbg_rw: for RW_OBJECT (@object) on an object of @limit bytes, else for RW_ADDR on an
  * IO mapping. Well formed: a range inside the mapping or object (sometimes running past its
@@ -645,8 +671,8 @@ static void fuzz_magic_nr(struct ctx *c)
 static void fuzz_bad_encoding(struct ctx *c)
 {
 	static const unsigned long cmds[] = {
-		IODBG_IOC_VERSION, IODBG_IOC_LIST_OBJECTS, IODBG_IOC_RW_ADDR, IODBG_IOC_RW_OBJECT,
-		IODBG_IOC_OBJECT_INFO, GPU_SIM_IOC_CREATE, GPU_SIM_IOC_MOVE,
+		IODBG_IOC_VERSION, IODBG_IOC_LIST_OBJECTS, IODBG_IOC_LIST_VMAS, IODBG_IOC_RW_ADDR,
+		IODBG_IOC_RW_OBJECT, IODBG_IOC_OBJECT_INFO, GPU_SIM_IOC_CREATE, GPU_SIM_IOC_MOVE,
 	};
 	unsigned long cmd = cmds[rnd(c) % (sizeof(cmds) / sizeof(cmds[0]))];
 	unsigned long size = _IOC_SIZE(cmd), dir = _IOC_DIR(cmd);
@@ -679,8 +705,10 @@ static void one_call(struct ctx *c)
 
 	if (k < 8)
 		fuzz_version(c, chance(c, 60) ? c->iodbg : obj_fd(c));
-	else if (k < 16)
+	else if (k < 12)
 		fuzz_list(c);
+	else if (k < 16)
+		fuzz_list_vmas(c);
 	else if (k < 36)
 		fuzz_rw_addr(c);
 	else if (k < 54)
