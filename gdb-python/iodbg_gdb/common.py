@@ -103,11 +103,12 @@ def split_format(arg):
     return fmt, rest.strip()
 
 
-def objects_by_kind():
+def objects_by_kind(fresh=False):
     """The iodbg objects of the inferior, one entry per object (its first mapping, if any),
-    grouped by kind name, each group in the order the library lists them."""
+    grouped by kind name, each group in the order the library lists them; from the
+    command's snapshot unless @fresh."""
     groups, seen = {}, set()
-    for obj in target().objects():
+    for obj in target().objects(fresh):
         if obj.id not in seen:
             seen.add(obj.id)
             groups.setdefault(obj.kind_name, []).append(obj)
@@ -135,13 +136,17 @@ def complete_ids(text, kinds):
 
 def print_table(headers, rows, notes=None):
     """Rows of strings under headers, columns as wide as their widest cell; the last column
-    is not padded. A non-empty note of a row follows it on a line of its own, indented."""
-    widths = [max(len(str(cell)) for cell in col) for col in zip(headers, *rows)]
+    is not padded. A non-empty note of a row follows it on a line of its own, indented.
+    Written at once: a program may have tens of thousands of rows."""
+    rows = [[str(cell) for cell in row] for row in rows]
+    widths = [max(map(len, col)) for col in zip(headers, *rows)]
+    line = "  ".join([f"{{:<{w}}}" for w in widths[:-1]] + ["{}"])
+    out = []
     for row, note in zip([headers, *rows], ["", *(notes or [""] * len(rows))]):
-        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths)] + [str(row[-1])]
-        gdb.write("  ".join(cells).rstrip() + "\n")
+        out.append(line.format(*row).rstrip() + "\n")
         if note:
-            gdb.write(f"    {note}\n")
+            out.append(f"    {note}\n")
+    gdb.write("".join(out))
 
 
 def transfer_note(transfer, what):

@@ -213,6 +213,7 @@ class Target:
         if rc < 0:
             raise IodbgError(-rc, _text(lib().iodbg_errmsg(None)))
         self.pid, self._handle = pid, handle
+        self._maps = self._objects = None
 
     def close(self):
         if self._handle:
@@ -246,10 +247,17 @@ class Target:
             getattr(lib(), f"{kind}_free")(handle)
 
     def maps(self):
-        return self._listing("iodbg_maps_read", "iodbg_maps", Map)
+        """The mappings, listed once per target: what one command (or one redraw of the TUI
+        window) shows comes from one snapshot."""
+        if self._maps is None:
+            self._maps = self._listing("iodbg_maps_read", "iodbg_maps", Map)
+        return self._maps
 
-    def objects(self):
-        return self._listing("iodbg_objects", "iodbg_objects", Object)
+    def objects(self, fresh=False):
+        """The iodbg objects, listed once per target as maps() unless @fresh."""
+        if self._objects is None or fresh:
+            self._objects = self._listing("iodbg_objects", "iodbg_objects", Object)
+        return self._objects
 
     def _transfer(self, fn, where, buf, length):
         report = lib().iodbg_report_new()

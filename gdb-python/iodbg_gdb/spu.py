@@ -53,9 +53,9 @@ class Context:
         return uapi.spu_sim_regs.from_buffer_copy(transfer.data), transfer
 
 
-def contexts():
+def contexts(fresh=False):
     """The inferior's SPU contexts in the library's order (mapped ones by address first)."""
-    groups = common.objects_by_kind()     # one listing: it scans the process's files
+    groups = common.objects_by_kind(fresh)     # one listing: it scans the process's files
     regs = {obj.id: obj for obj in groups.get("spu_regs", [])}
     return [Context(ls, regs.get(ls.owner)) for kind in LS_KINDS for ls in groups.get(kind, [])]
 
@@ -75,8 +75,9 @@ def snapshot():
     """[(context, registers)] for every context; registers None for a context whose register
     object the process does not hold."""
     rows = []
-    for _ in range(TRIES):
-        rows = [(ctx, ctx.read_regs()[0] if ctx.regs else None) for ctx in contexts()]
+    for attempt in range(TRIES):
+        rows = [(ctx, ctx.read_regs()[0] if ctx.regs else None)
+                for ctx in contexts(fresh=attempt > 0)]
         if all(regs is None or consistent(ctx, regs) for ctx, regs in rows):
             break
     return rows

@@ -28,6 +28,8 @@
 #define ISTR(x)		STR(x)
 
 struct iodbg_maps {
+	/* Users: the caller of iodbg_maps_read(), and the target's chain, which shares it. */
+	int refs;
 	size_t count;
 	size_t cap;
 	int truncated;
@@ -272,6 +274,7 @@ IODBG_API int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps *
 	maps = calloc(1, sizeof(*maps));
 	if (!maps)
 		return iodbg__error(NULL, -ENOMEM, "out of memory");
+	maps->refs = 1;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		struct cursor c = { p, nl ? nl : end };
@@ -442,6 +445,10 @@ IODBG_API int iodbg_maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 		snprintf((*out)->objects_why, sizeof((*out)->objects_why), "%s",
 			 iodbg_errmsg(t));
 	}
+	/* The chain's snapshot too: a transfer right after a listing need not read them again. */
+	iodbg_maps_free(t->maps);
+	t->maps = *out;
+	t->maps->refs++;
 	iodbg__error(t, 0, "%s", "");
 	return 0;
 }
@@ -467,7 +474,7 @@ void iodbg__maps_attach(struct iodbg_maps *maps, struct iodbg_object *v, size_t 
 
 IODBG_API void iodbg_maps_free(struct iodbg_maps *maps)
 {
-	if (!maps)
+	if (!maps || --maps->refs > 0)
 		return;
 	free(maps->paths);
 	free(maps->path_len);

@@ -329,6 +329,20 @@ def test_tui_window_text(start):
         assert re.search(rf"^\s+{ctx['ls_id']}\s+(SPE \d+|saved)\s+npc 0x", out, re.M), out
 
 
+COUNT_LISTINGS = ("python import iodbg_gdb.tui, iodbg_gdb.libiodbg as L; listings = []; "
+                  "listing = L.Target._listing; L.Target._listing = "
+                  "lambda self, *a: listings.append(a[0]) or listing(self, *a); "
+                  "iodbg_gdb.tui.lines(); print('listings', listings)")
+
+
+def test_tui_redraw_takes_one_snapshot(start):
+    """A redraw of the window, at each stop, lists the program's objects (a listing scans
+    its files) once for the SPU and the GPU part together."""
+    t = start(SpuTarget, 2)
+    out = iodbg_gdb(t.pid, COUNT_LISTINGS)
+    assert "listings ['iodbg_objects']" in out, out
+
+
 def test_completion_of_context_ids(start):
     t = start(SpuTarget, 2)
     out = iodbg_gdb(t.pid, "complete info spu-regs ", "complete info spu-ls/gx ",
