@@ -87,7 +87,7 @@ test:
 bench: build
 	@for series in $(KERNELS); do \
 		scripts/vm-run --kernel $$series --timeout 1800 -- \
-			bash -c 'for bench in kernel libiodbg gdb spu_sched; do \
+			bash -c 'for bench in kernel libiodbg gdb spu_sched scale; do \
 				/usr/bin/python3 tests/bench/bench_$$bench.py || exit 1; done' || exit 1; \
 	done
 
