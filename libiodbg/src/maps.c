@@ -52,15 +52,19 @@ struct cursor {
 	const char *end;
 };
 
+/*
+ * The value of each hexadecimal digit plus one, 0 for any other character: the parser reads
+ * every character of a text that may hold tens of thousands of mappings.
+ */
+static const unsigned char digit_plus_one[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return digit_plus_one[(unsigned char)c] - 1;
 }
 
 /* A number of 1 to @max_digits digits in @base (16 or 10), without overflow. */

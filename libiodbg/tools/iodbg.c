@@ -555,24 +555,20 @@ static const struct {
  * reading of its format string would cost more than the kernel's writing of the maps.
  */
 struct line {
-	char buf[256];	/* room for every field but the path */
+	char buf[256];	/* room for every field but the path, which may be of any length */
 	char *p;
 };
 
 /* @v in hexadecimal, zero-padded to @digits. */
 static void put_hex(struct line *l, uint64_t v, int digits)
 {
-	char tmp[16];
-	int n = 0;
+	int n = (64 - __builtin_clzll(v | 1) + 3) / 4;
 
-	do {
-		tmp[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n < digits)
-		tmp[n++] = '0';
-	while (n)
-		*l->p++ = tmp[--n];
+	if (n < digits)
+		n = digits;
+	for (int i = n - 1; i >= 0; i--, v >>= 4)
+		l->p[i] = "0123456789abcdef"[v & 15];
+	l->p += n;
 }
 
 /* @s, then spaces up to @width. */
@@ -636,15 +632,15 @@ static void map_text(const struct iodbg_map *m)
 	put_dec(&l, m->inode, *m->path ? 10 : 0);
 	if (*m->path)
 		*l.p++ = ' ';
-	fwrite(l.buf, 1, l.p - l.buf, stdout);
-	fputs(m->path, stdout);
+	fwrite_unlocked(l.buf, 1, l.p - l.buf, stdout);
+	fputs_unlocked(m->path, stdout);
 	if (m->flags & IODBG_MAP_DELETED)
-		fputs(" (deleted)", stdout);
+		fputs_unlocked(" (deleted)", stdout);
 	if (m->object)
 		printf(" [object %" PRIu64 " %s %s, %" PRIu64 " bytes]", m->object->id,
 		       iodbg_object_kind_name(m->object->kind),
 		       iodbg_placement_name(m->object->placement), m->object->size);
-	putchar('\n');
+	putchar_unlocked('\n');
 }
 
 static void object_json(const struct iodbg_object *ob)
