@@ -68,6 +68,8 @@ struct spu_ctx {
 
 /* How long a stub started with --listen-fd waits for gdb to connect. */
 #define LISTEN_TIMEOUT_MS	60000
+/* How long a stub that cannot start waits for gdb's first packet (failed_to_start()). */
+#define START_FAILURE_WAIT_MS	5000
 
 static void __attribute__((format(printf, 1, 2))) warn_msg(const char *fmt, ...)
 {
@@ -585,6 +587,30 @@ static int parse_options(int argc, char **argv, int *optind_out, struct spu_ctx 
 	return 0;
 }
 
+/*
+ * Exit status 1 for a stub that could not start and has said why on stderr. gdb, which runs
+ * it over a pipe, shows that only when it next reads the connection; were the stub gone
+ * before gdb wrote its first packet, that write would fail (EPIPE) and the reason be lost.
+ * So take the first packet (a little while) before going.
+ */
+static int failed_to_start(int listen_fd)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct rsp *rsp;
+
+	if (listen_fd >= 0 || isatty(STDIN_FILENO) ||
+	    poll(&pfd, 1, START_FAILURE_WAIT_MS) <= 0)
+		return 1;
+	rsp = malloc(sizeof(*rsp));
+	if (rsp) {
+		signal(SIGPIPE, SIG_IGN);
+		rsp_init(rsp, STDIN_FILENO, STDOUT_FILENO);
+		rsp_recv(rsp);
+		free(rsp);
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct spu_ctx ctx = { .ls_file.fd = -1, .regs_file.fd = -1 };
@@ -617,16 +643,16 @@ int main(int argc, char **argv)
 	ctx.pid = (pid_t)pid;
 	if (by_file) {
 		if (find_context_by_files(&ctx) < 0)
-			return 1;
+			return failed_to_start(listen_fd);
 	} else {
 		ret = iodbg_open(ctx.pid, 0, &ctx.target);
 		if (ret < 0) {
 			warn_msg("%s", iodbg_errmsg(NULL));
-			return 1;
+			return failed_to_start(listen_fd);
 		}
 		if (find_context(&ctx) < 0) {
 			iodbg_close(ctx.target);
-			return 1;
+			return failed_to_start(listen_fd);
 		}
 	}
 	/* gdb going away mid-reply is an EPIPE to report, not a silent death. */
