@@ -96,6 +96,7 @@ def version():
     return _text(lib().iodbg_version())
 
 
+@functools.lru_cache(maxsize=None)
 def path_name(path):
     return _text(lib().iodbg_path_name(path)) or str(path)
 
@@ -282,6 +283,22 @@ class Target:
     def _write(self, fn, where, data):
         n, segments, error = self._transfer(fn, where, data, len(data))
         return Transfer(n, None, segments, error)
+
+    def first_path(self, addr):
+        """The name of the path that reads the byte at @addr now: read() of one byte that
+        keeps nothing else of its report, for a probe of each of many mappings. Raises
+        IodbgError as read() does."""
+        buf = ctypes.create_string_buffer(1)
+        report = lib().iodbg_report_new()
+        if not report:
+            raise IodbgError(errno.ENOMEM, "out of memory")
+        try:
+            n = lib().iodbg_read(self._handle, addr, buf, 1, report)
+            if n < 0:
+                raise IodbgError(-n, _text(lib().iodbg_errmsg(self._handle)))
+            return path_name(lib().iodbg_report_get(report, 0).contents.path)
+        finally:
+            lib().iodbg_report_free(report)
 
     def read(self, addr, length):
         return self._read(functools.partial(lib().iodbg_read, self._handle), (addr,), length)

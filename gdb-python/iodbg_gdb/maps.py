@@ -35,10 +35,9 @@ def probe(target, m):
     if may_be_mmio(m) and not settings.allow_mmio():
         return "none", MMIO, MMIO_WHY
     try:
-        transfer = target.read(m.start, 1)
+        return target.first_path(m.start), "", ""
     except IodbgError as e:
         return "none", SHORT_REASONS.get(e.errno, errno.errorcode.get(e.errno, "failed")), str(e)
-    return transfer.paths()[0], "", ""
 
 
 class _IoVec(ctypes.Structure):
