@@ -84,12 +84,17 @@ test:
 	@scripts/run-tests $(KERNELS)
 
 # Benchmarks print ratios against baselines measured in the same run, one VM boot per kernel.
+# The bench scripts (tests/bench/bench_NAME.py), run in this order in one VM per kernel; each
+# records its summary rows under OUT/bench/rows, which summary.py merges at the end.
+BENCH ?= kernel libiodbg gdb spu_sched
 bench: build
+	@rm -rf $(IODBG_OUT)/bench/rows
 	@for series in $(KERNELS); do \
 		scripts/vm-run --kernel $$series --timeout 1800 -- \
-			bash -c 'for bench in kernel libiodbg gdb spu_sched; do \
+			bash -c 'for bench in $(BENCH); do \
 				/usr/bin/python3 tests/bench/bench_$$bench.py || exit 1; done' || exit 1; \
 	done
+	@/usr/bin/python3 tests/bench/summary.py
 
 demo: build
 	@scripts/demo $(firstword $(KERNELS))
