@@ -65,7 +65,7 @@ modules: deps
 
 progs: $(PROGS)
 
-$(BUILD)/progs/%: tests/progs/%.c tests/progs/hexline.h $(UAPI_TEST_HEADERS) | deps
+$(BUILD)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) $(UAPI_TEST_HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARNINGS) -pthread -Iinclude/uapi -Ikernel/tests/uapi -o $@ $<
 
