@@ -69,6 +69,13 @@ $(BUILD)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) $(UAPI_TEST_HEADER
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARNINGS) -pthread -Iinclude/uapi -Ikernel/tests/uapi -o $@ $<
 
+# The bench's debugger side also times libiodbg's calls, linked in as the iodbg command has it.
+$(BUILD)/progs/bench_rw: tests/progs/bench_rw.c $(wildcard tests/progs/*.h) $(UAPI_TEST_HEADERS) \
+		$(wildcard $(BUILD)/libiodbg/lib/libiodbg.a) | libiodbg
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude/uapi -Ilibiodbg/include -o $@ $< \
+		$(BUILD)/libiodbg/lib/libiodbg.a
+
 # The Python views of the C headers, for the tests and the GDB package.
 $(UAPI_PYTHON): $(UAPI_HEADERS) scripts/gen-uapi-python | deps
 	scripts/gen-uapi-python $(UAPI_HEADERS) $@

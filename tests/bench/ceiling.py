@@ -59,7 +59,7 @@ class Debugger:
         self.proc.wait()
 
 
-def once(pid, path, addr, size):
-    """The argv of a bench_rw that reads the range once and exits: the least command."""
-    return [os.path.join(PROGS, "bench_rw"), "--once", str(pid), path, hex(addr), str(size),
-            str(chunk_for(size))]
+def once(pid, path, addr, size, prog=os.path.join(PROGS, "bench_rw")):
+    """The argv of a bench_rw (@prog) that reads the range once and exits: the least
+    command."""
+    return [prog, "--once", str(pid), path, hex(addr), str(size), str(chunk_for(size))]

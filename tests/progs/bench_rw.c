@@ -19,7 +19,10 @@
  * PATH: mem (pread/pwrite of /proc/PID/mem), rw-addr (IODBG_IOC_RW_ADDR), generic
  * (RW_ADDR with IODBG_RW_GENERIC), generic-mmio[:WIDTH] (with IODBG_RW_ALLOW_MMIO too, WIDTH
  * bytes per MMIO access, default the module's), object:FD (IODBG_IOC_RW_OBJECT on a copy of
- * the target's descriptor FD, pidfd_getfd(); ADDR is an offset in the object).
+ * the target's descriptor FD, pidfd_getfd(); ADDR is an offset in the object), or
+ * libiodbg:POLICY (iodbg_read()/iodbg_write() of a target handle opened once, with
+ * iodbg_set_path() POLICY: auto, proc_mem or ioctl), for the library's cost over the system
+ * calls it makes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/iodbg.h>
+#include <iodbg/iodbg.h>
 #include "timecopy.h"
 
 #ifndef SYS_pidfd_open
@@ -50,10 +54,20 @@ struct path {
 	unsigned long request;	/* 0 for /proc/PID/mem */
 	uint32_t flags;
 	uint32_t width;
+	struct iodbg_target *lib;	/* libiodbg:POLICY */
 };
 
 static pid_t pid;
 static int mem_fd = -1, iodbg_fd = -1, pidfd = -1;
+static struct iodbg_target *lib_target;
+
+static const struct {
+	const char *name;
+	int path;
+} lib_policies[] = {
+	{ "auto", IODBG_PATH_AUTO }, { "proc_mem", IODBG_PATH_PROC_MEM },
+	{ "ioctl", IODBG_PATH_IOCTL },
+};
 
 static int open_once(int *fd, const char *path)
 {
@@ -69,6 +83,25 @@ static bool path_open(const char *name, struct path *p)
 	unsigned int arg;
 
 	memset(p, 0, sizeof(*p));
+	if (!strncmp(name, "libiodbg:", 9)) {
+		size_t i = 0;
+
+		while (i < sizeof(lib_policies) / sizeof(lib_policies[0]) &&
+		       strcmp(name + 9, lib_policies[i].name))
+			i++;
+		if (i == sizeof(lib_policies) / sizeof(lib_policies[0]))
+			goto bad;
+		if (!lib_target && iodbg_open(pid, 0, &lib_target) < 0) {
+			printf("error: %s: %s\n", name, iodbg_errmsg(NULL));
+			return false;
+		}
+		if (iodbg_set_path(lib_target, lib_policies[i].path) < 0) {
+			printf("error: %s: %s\n", name, iodbg_errmsg(lib_target));
+			return false;
+		}
+		p->lib = lib_target;
+		return true;
+	}
 	if (!strcmp(name, "mem")) {
 		snprintf(file, sizeof(file), "/proc/%d/mem", pid);
 		p->fd = open_once(&mem_fd, file);
@@ -117,6 +150,14 @@ static ssize_t path_rw(const struct path *p, uint64_t addr, void *buf, size_t le
 		.flags = p->flags | (write ? IODBG_RW_WRITE : 0), .width = p->width,
 	};
 
+	if (p->lib) {
+		ssize_t n = write ? iodbg_write(p->lib, addr, buf, len, NULL) :
+				    iodbg_read(p->lib, addr, buf, len, NULL);
+
+		if (n < 0)
+			errno = -n;
+		return n < 0 ? -1 : n;
+	}
 	if (!p->request)
 		return write ? pwrite(p->fd, buf, len, addr) : pread(p->fd, buf, len, addr);
 	if (ioctl(p->fd, p->request, &rw))
