@@ -134,28 +134,26 @@ static inline uint64_t *timecopy_dst(unsigned char *area, const unsigned char *s
 }
 
 /*
- * "time OFFSET LENGTH CHUNK REPEAT read|write" on @map of @size bytes: one untimed read pass
- * (it faults the buffer and the mapping in, and gives a write pass the bytes the mapping holds,
- * so that writing leaves them as they were), then REPEAT timed passes in the direction asked.
- * Prints "ns T", the sum of the chunks' best times, or "error: ..." for a bad request.
+ * Time this program's copy of [@off, @off + @len) of @map (@size bytes), @chunk bytes a call:
+ * one untimed read pass (it faults the buffer and the mapping in, and gives a write pass the
+ * bytes the mapping holds, so that writing leaves them as they were), then @repeat timed passes
+ * in the direction asked. Returns the sum of the chunks' best times in ns, 0 for a bad request
+ * and UINT64_MAX without memory. Also for a debugger's "call", whose target is stopped for it:
+ * bench_gdb.py times the ceiling so in the same gdb session as the dumps.
  */
-static inline void timecopy_serve(unsigned char *map, size_t size, const char *line)
+static __attribute__((used, noinline)) uint64_t timecopy_time(unsigned char *map, size_t size,
+							      size_t off, size_t len, size_t chunk,
+							      size_t repeat, int write)
 {
 	static unsigned char *area;
 	static size_t area_size;
-	unsigned long off, len, chunk, repeat;
 	struct timecopy_best best;
+	uint64_t sum = 0;
 	uint64_t *buf;
-	char dir[8];
-	bool write;
 
-	if (sscanf(line, "%lu %lu %lu %lu %7s", &off, &len, &chunk, &repeat, dir) != 5 ||
-	    (strcmp(dir, "read") && strcmp(dir, "write")) || !map || off > size ||
-	    len > size - off || !len || !chunk || !repeat || (off | len | chunk) % 8) {
-		printf("error: bad time request: %s", line);
-		return;
-	}
-	write = !strcmp(dir, "write");
+	if (!map || off > size || len > size - off || !len || !chunk || !repeat ||
+	    (off | len | chunk) % 8)
+		return 0;
 	if (len + 2 * sysconf(_SC_PAGESIZE) > area_size) {
 		if (area)
 			munmap(area, area_size);
@@ -167,15 +165,40 @@ static inline void timecopy_serve(unsigned char *map, size_t size, const char *l
 			area_size = 0;
 		}
 	}
-	if (!area || !timecopy_best_init(&best, len, chunk)) {
-		printf("error: out of memory\n");
-		return;
-	}
+	if (!area || !timecopy_best_init(&best, len, chunk))
+		return UINT64_MAX;
 	buf = timecopy_dst(area, map + off);
 	timecopy_pass(map + off, buf, len, chunk, false, NULL);
 	while (repeat--)
 		timecopy_pass(map + off, buf, len, chunk, write, &best);
-	timecopy_best_print(&best);
+	for (size_t i = 0; i < best.chunks; i++)
+		sum += best.ns[i];
+	free(best.ns);
+	return sum ? sum : 1;
+}
+
+/*
+ * "time OFFSET LENGTH CHUNK REPEAT read|write" on @map of @size bytes: timecopy_time(); prints
+ * "ns T" or "error: ...".
+ */
+static inline void timecopy_serve(unsigned char *map, size_t size, const char *line)
+{
+	unsigned long off, len, chunk, repeat;
+	uint64_t ns;
+	char dir[8];
+
+	if (sscanf(line, "%lu %lu %lu %lu %7s", &off, &len, &chunk, &repeat, dir) != 5 ||
+	    (strcmp(dir, "read") && strcmp(dir, "write"))) {
+		printf("error: bad time request: %s", line);
+		return;
+	}
+	ns = timecopy_time(map, size, off, len, chunk, repeat, !strcmp(dir, "write"));
+	if (!ns)
+		printf("error: bad time request: %s", line);
+	else if (ns == UINT64_MAX)
+		printf("error: out of memory\n");
+	else
+		printf("ns %llu\n", (unsigned long long)ns);
 }
 
 #endif
