@@ -169,7 +169,8 @@ def commands(size):
     table(f"iodbg read {mib} of a VRAM object: milliseconds; the ceiling {ceiling * 1e3:.2f} ms",
           ["command", "ms", "bench_rw --once ms", "ratio", "of ceiling"], rows)
     dd_ratio, vram_ratio = t["dd"] / t["ordinary"], t["ordinary"] / t["auto"]
-    print(f"    ordinary memory, dd of /proc/PID/mem               {t['dd'] * 1e3:8.1f}  (baseline)")
+    print(f"    ordinary memory, dd of /proc/PID/mem               {t['dd'] * 1e3:8.1f}  "
+          "(baseline)")
     print(f"    ordinary memory, iodbg read                        {t['ordinary'] * 1e3:8.1f}  "
           f"ratio {dd_ratio:.2f} (target >= {DD_TARGET})")
     print(f"    VRAM object, iodbg read, to ordinary's                      ratio "

@@ -1,8 +1,8 @@
 """The two sides of a fraction of the ceiling, each timed inside its own process
 (tests/bench/README.md says why): a target program's copy of its own mapping (the "time"
 command, tests/progs/timecopy.h) and a debugger path's transfer of the same range
-(tests/progs/bench_rw.c). Both make one call per chunk, time each call, and give the sum over the chunks of each one's
-fastest call over their passes."""
+(tests/progs/bench_rw.c). Both make one call per chunk, time each call, and give the sum
+over the chunks of each one's fastest call over their passes."""
 import os
 import subprocess
 

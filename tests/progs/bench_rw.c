@@ -198,8 +198,8 @@ static bool check(const unsigned char *buf, size_t len, uint64_t first)
 
 		memcpy(&word, buf + off, 8);
 		if (word != first + off) {
-			printf("error: wrong bytes at offset %zu: 0x%" PRIx64 ", not 0x%" PRIx64 "\n",
-			       off, word, first + off);
+			printf("error: wrong bytes at offset %zu: 0x%" PRIx64 ", not 0x%"
+			       PRIx64 "\n", off, word, first + off);
 			return false;
 		}
 	}
