@@ -43,7 +43,7 @@ static void serve(unsigned char *map, size_t size)
 		if (!strncmp(line, "time ", 5)) {
 			timecopy_serve(map, size, line + 5);
 		} else if (sscanf(line, "read %lu %lu", &off, &len) == 2 && off <= size &&
-		    len <= size - off) {
+			   len <= size - off) {
 			print_hex_line(map + off, len);
 		} else if (!strncmp(line, "quit", 4)) {
 			return;
