@@ -14,7 +14,8 @@
  *		a checked read pass; prints "ns T", the fastest timed pass, or "error ..."
  *   bench_rw --once PID PATH ADDR LENGTH CHUNK
  *	one read pass through a buffer of CHUNK bytes, the bytes discarded: the least a
- *	command that reads a range can do, for `iodbg read -o /dev/null` to be timed against
+ *	command that reads a range can do, for `iodbg read -o /dev/null` to be timed against;
+ *	nothing else, not even the TLB flush that starts the passes of "time"
  *
  * PATH: mem (pread/pwrite of /proc/PID/mem), rw-addr (IODBG_IOC_RW_ADDR), generic
  * (RW_ADDR with IODBG_RW_GENERIC), generic-mmio[:WIDTH] (with IODBG_RW_ALLOW_MMIO too, WIDTH
@@ -173,7 +174,6 @@ static ssize_t path_rw(const struct path *p, uint64_t addr, void *buf, size_t le
 static bool pass(const struct path *p, uint64_t addr, unsigned char *buf, size_t len,
 		 size_t chunk, bool write, bool whole_buf, struct timecopy_best *best)
 {
-	timecopy_flush_tlb();
 	for (size_t off = 0; off < len; off += chunk) {
 		size_t n = len - off < chunk ? len - off : chunk;
 		uint64_t start = timecopy_now();
@@ -243,12 +243,17 @@ static void time_request(const char *line)
 	}
 	if (!path_open(name, &p))
 		goto out;
+	/* Each pass starts with a TLB flush, as the target's (timecopy.h says why). */
+	timecopy_flush_tlb();
 	if (!pass(&p, addr, buf, len, chunk, false, true, NULL) ||
 	    (n == 7 && !check(buf, len, first)))
 		goto out;
-	while (repeat--)
+	while (repeat--) {
+		timecopy_flush_tlb();
 		if (!pass(&p, addr, buf, len, chunk, write, true, &best))
 			goto out;
+	}
+	timecopy_flush_tlb();
 	if (write && (!pass(&p, addr, buf, len, chunk, false, true, NULL) ||
 		      (n == 7 && !check(buf, len, first))))
 		goto out;
