@@ -65,9 +65,16 @@ modules: deps
 
 progs: $(PROGS)
 
-$(BUILD)/progs/%: tests/progs/%.c tests/progs/hexline.h $(UAPI_TEST_HEADERS) | deps
+$(BUILD)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) $(UAPI_TEST_HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARNINGS) -pthread -Iinclude/uapi -Ikernel/tests/uapi -o $@ $<
+
+# The bench's debugger side also times libiodbg's calls, linked in as the iodbg command has it.
+$(BUILD)/progs/bench_rw: tests/progs/bench_rw.c $(wildcard tests/progs/*.h) $(UAPI_TEST_HEADERS) \
+		$(wildcard $(BUILD)/libiodbg/lib/libiodbg.a) | libiodbg
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude/uapi -Ilibiodbg/include -o $@ $< \
+		$(BUILD)/libiodbg/lib/libiodbg.a
 
 # The Python views of the C headers, for the tests and the GDB package.
 $(UAPI_PYTHON): $(UAPI_HEADERS) scripts/gen-uapi-python | deps
@@ -84,12 +91,17 @@ test:
 	@scripts/run-tests $(KERNELS)
 
 # Benchmarks print ratios against baselines measured in the same run, one VM boot per kernel.
+# The bench scripts (tests/bench/bench_NAME.py), run in this order in one VM per kernel; each
+# records its summary rows under OUT/bench/rows, which summary.py merges at the end.
+BENCH ?= kernel libiodbg gdb spu_sched scale
 bench: build
+	@rm -rf $(IODBG_OUT)/bench/rows
 	@for series in $(KERNELS); do \
 		scripts/vm-run --kernel $$series --timeout 1800 -- \
-			bash -c 'for bench in kernel libiodbg gdb spu_sched scale; do \
+			bash -c 'for bench in $(BENCH); do \
 				/usr/bin/python3 tests/bench/bench_$$bench.py || exit 1; done' || exit 1; \
 	done
+	@/usr/bin/python3 tests/bench/summary.py
 
 demo: build
 	@scripts/demo $(firstword $(KERNELS))

@@ -5,7 +5,8 @@ ones, against the kernel's own listing of the same process, timed in the same ro
    / cat time; goal: at most 2 at every size), at 1,000, 10,000 and 60,000 ordinary mappings
    and at 100, 1,000 and 10,000 mapped gpu_sim buffer objects.
 2. In one gdb session attached to the same processes: `info iodbg-maps` and
-   `info gpu-objects` against gdb's own `info proc mappings` (ratio = command time / that).
+   `info gpu-objects` against gdb's own `info proc mappings` (ratio = command time / that;
+   the same goal).
 3. `iodbg dump` in gdb of a GPU object of DUMP_SIZE bytes to /dev/null: gdb's peak RSS before
    and after, which must not grow with the object (goal: by less than a tenth of it).
 Each command's output is checked once before it is timed.
@@ -20,6 +21,7 @@ sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "guest"),
 
 import iodbg_uapi as uapi                                       # noqa: E402
 from bench_gdb import gdb_times                                 # noqa: E402
+from results import record                                      # noqa: E402
 from rounds import best                                         # noqa: E402
 from targets import GDB_PACKAGE, GpuTarget, Target              # noqa: E402
 
@@ -56,6 +58,9 @@ def command_rows(what, t, objects):
     # One line per mapping (and a header); one per object.
     assert lines_of(maps) >= mappings + 1 and lines_of(objs) == objects + 1
     base, maps_time, objs_time = best(RUNS, quiet(cat), quiet(maps), quiet(objs))
+    for command, ratio in (("iodbg maps", maps_time / base), ("iodbg objects", objs_time / base)):
+        record(f"{command}, {what}, time / cat /proc/PID/maps", f"<= {GOAL:.1f}", ratio,
+               ratio <= GOAL)
     print(f"  {what:28s} cat maps {base * 1e3:8.1f} ms   "
           f"iodbg maps {maps_time / base:5.2f}x {verdict(maps_time / base)}   "
           f"iodbg objects {objs_time / base:5.2f}x {verdict(objs_time / base)}")
@@ -67,9 +72,13 @@ def gdb_rows(what, t):
                                             ("maps", "info iodbg-maps"),
                                             ("gpu", "info gpu-objects")]))
     base = times["proc"]
+    for command, label in (("info iodbg-maps", "maps"), ("info gpu-objects", "gpu")):
+        ratio = times[label] / base
+        record(f"{command}, {what}, time / info proc mappings", f"<= {GOAL:.1f}", ratio,
+               ratio <= GOAL)
     print(f"  {what:28s} info proc mappings {base * 1e3:8.1f} ms   "
-          f"info iodbg-maps {times['maps'] / base:5.2f}x   "
-          f"info gpu-objects {times['gpu'] / base:5.2f}x")
+          f"info iodbg-maps {times['maps'] / base:5.2f}x {verdict(times['maps'] / base)}   "
+          f"info gpu-objects {times['gpu'] / base:5.2f}x {verdict(times['gpu'] / base)}")
 
 
 def dump_row():
@@ -87,6 +96,8 @@ def dump_row():
         sys.exit(f"bench_scale: the dump failed:\n{out}")
     before, after = (int(v) for v in re.findall(r"^peak (\d+)$", out, re.M))
     growth = after - before
+    record(f"iodbg dump of a {DUMP_SIZE >> 20} MiB object in gdb, peak RSS growth / object "
+           "size", "< 0.1", growth / DUMP_SIZE, growth < DUMP_SIZE / 10)
     print(f"  iodbg dump of a {DUMP_SIZE >> 20} MiB object: gdb's peak RSS {before >> 20} MiB "
           f"before, {after >> 20} MiB after (grew {growth / DUMP_SIZE:.3f} of the object; "
           f"goal < 0.1: {'met' if growth < DUMP_SIZE / 10 else 'NOT met'})")

@@ -31,6 +31,7 @@ sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "guest"),
                 os.path.join(os.environ["IODBG_OUT"], "build", "python")]
 
 import iodbg_uapi as uapi                               # noqa: E402
+from results import record                              # noqa: E402
 from targets import SpuTarget, spu_pattern              # noqa: E402
 
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
@@ -198,6 +199,8 @@ def main():
         print(f"  {CONDITIONS[how]}: switches per second {ratio:.2f} of no debugger's "
               f"(goal >= {GOAL}: {'met' if ratio >= GOAL else 'NOT met'}), "
               f"{mean(rates[how]) / control:.2f} of the ordinary-buffer control's")
+        record(f"spu_sim switches/s, {CONDITIONS[how]}, / no debugger", f">= {GOAL}", ratio,
+               ratio >= GOAL)
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--reader"]:

@@ -13,6 +13,9 @@
  *   move I PLACEMENT     GPU_SIM_IOC_MOVE on object I; prints "ok" or "error ERRNO"
  *   read I OFFSET LENGTH print the bytes object I's mapping shows, as hex
  *   protect I            make object I's mapping read-only; prints "ok" or "error ERRNO"
+ *   time I OFFSET LENGTH CHUNK REPEAT read|write
+ *                        time this program's own copy of that range of object I's mapping
+ *                        (timecopy.h, make bench's ceiling); prints "ns T"
  *   quit                 exit 0
  * The pattern: the 64-bit word at byte offset O of object ID holds
  * GPU_PATTERN | ID << 32 | O.
@@ -29,6 +32,7 @@
 #include <unistd.h>
 #include <linux/gpu_sim.h>
 #include "hexline.h"
+#include "timecopy.h"
 
 #define GPU_PATTERN 0xb000000000000000ULL
 #define MAX_BOS 64
@@ -75,9 +79,11 @@ static void serve(int count)
 	while (fgets(line, sizeof(line), stdin)) {
 		unsigned long off, len;
 		unsigned int placement;
-		int i;
+		int i, n = 0;
 
-		if (sscanf(line, "move %d %u", &i, &placement) == 2 && i >= 0 && i < count) {
+		if (sscanf(line, "time %d %n", &i, &n) == 1 && n && i >= 0 && i < count) {
+			timecopy_serve(bos[i].map, bos[i].size, line + n);
+		} else if (sscanf(line, "move %d %u", &i, &placement) == 2 && i >= 0 && i < count) {
 			struct gpu_sim_move move = { .size = sizeof(move), .placement = placement };
 
 			if (ioctl(bos[i].fd, GPU_SIM_IOC_MOVE, &move))

@@ -15,6 +15,9 @@
  * Prints "ready pid=PID addr=0xADDR size=BYTES" when the pattern is in place, then serves
  * commands on stdin, one a line, so that a test can see what the process itself sees:
  *   read OFFSET LENGTH   print the bytes at OFFSET in the mapping, as hex
+ *   time OFFSET LENGTH CHUNK REPEAT read|write
+ *                        time this program's own copy of that range of the mapping
+ *                        (timecopy.h, make bench's ceiling); print "ns T"
  *   quit                 exit 0
  * The pattern: the 64-bit word at byte offset O holds SCRATCH_PATTERN + O.
  * The page after the mapping is left unmapped, so that a read running past the end of the
@@ -32,18 +35,21 @@
 #include <unistd.h>
 #include <linux/iodbg_test.h>
 #include "hexline.h"
+#include "timecopy.h"
 
 #define SCRATCH_PATTERN 0x10db000000000000ULL
 
-static void serve(const unsigned char *map, size_t size)
+static void serve(unsigned char *map, size_t size)
 {
 	char line[128];
 
 	while (fgets(line, sizeof(line), stdin)) {
 		unsigned long off, len;
 
-		if (sscanf(line, "read %lu %lu", &off, &len) == 2 && off <= size &&
-		    len <= size - off) {
+		if (!strncmp(line, "time ", 5)) {
+			timecopy_serve(map, size, line + 5);
+		} else if (sscanf(line, "read %lu %lu", &off, &len) == 2 && off <= size &&
+			   len <= size - off) {
 			print_hex_line(map + off, len);
 		} else if (!strncmp(line, "quit", 4)) {
 			return;
@@ -138,6 +144,6 @@ int main(int argc, char **argv)
 
 	printf("ready pid=%d addr=%p size=%zu\n", getpid(), (void *)words, size);
 	fflush(stdout);
-	serve((const unsigned char *)words, size);
+	serve((unsigned char *)words, size);
 	return 0;
 }

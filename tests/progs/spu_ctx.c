@@ -23,6 +23,9 @@
  *   map I                 map both files of context I again (after unmap, while the files
  *                         are open); print "ok" or "error ERRNO"
  *   thread                start a thread that only waits; print "thread tid=TID"
+ *   time I OFFSET LENGTH CHUNK REPEAT read|write
+ *                         time this program's own copy of that range of context I's local
+ *                         store mapping (timecopy.h, make bench's ceiling); print "ns T"
  *   quit                  exit 0
  * SIGUSR1 prints "sigusr1", whatever the program is doing.
  * The pattern: the 64-bit word at byte offset O < SPU_SIM_LS_COUNTER of the local store whose
@@ -42,6 +45,7 @@
 #include <unistd.h>
 #include <linux/spu_sim.h>
 #include "hexline.h"
+#include "timecopy.h"
 
 #define SPU_PATTERN 0x5000000000000000ULL
 #define MAX_CTXS 16
@@ -192,6 +196,12 @@ static void serve(int count)
 		int i = -1, n;
 		struct ctx *ctx;
 
+		n = 0;
+		if (sscanf(line, "time %d %n", &i, &n) == 1 && n && i >= 0 && i < count) {
+			timecopy_serve(ctxs[i].ls, SPU_SIM_LS_SIZE, line + n);
+			fflush(stdout);
+			continue;
+		}
 		n = sscanf(line, "%15s %d %lu %lu", cmd, &i, &off, &len);
 		if (n >= 1 && !strcmp(cmd, "quit"))
 			return;
