@@ -12,7 +12,8 @@ import sys
 ROWS_DIR = os.path.join(os.environ.get("IODBG_OUT", "out"), "bench", "rows")
 
 
-def _cpu_model():
+def cpu_model():
+    """The CPU model of this machine (the guest's inside the VM), as /proc/cpuinfo names it."""
     with open("/proc/cpuinfo") as f:
         for line in f:
             key, _, value = line.partition(":")
@@ -30,7 +31,7 @@ def _append(entry):
             with open("/proc/version") as v:
                 version = v.read().strip()
             f.write(json.dumps({"kind": "kernel", "kernel": release, "version": version,
-                                "cpu": _cpu_model(), "cpus": os.cpu_count()}) + "\n")
+                                "cpu": cpu_model(), "cpus": os.cpu_count()}) + "\n")
         f.write(json.dumps({"kernel": release,
                             "script": os.path.basename(sys.argv[0]), **entry}) + "\n")
 

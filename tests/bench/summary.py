@@ -12,6 +12,8 @@ import re
 import subprocess
 import sys
 
+from results import cpu_model
+
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.environ.get("IODBG_OUT", os.path.join(PROJECT, "out"))
 SCHEMA = 1
@@ -32,15 +34,6 @@ def load(rows_dir):
             if entries:
                 kernels[entries[0]["kernel"]] = entries
     return dict(sorted(kernels.items(), key=lambda kv: release_key(kv[0])))
-
-
-def host_cpu():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                return value.strip()
-    return None
 
 
 def commit():
@@ -109,7 +102,7 @@ def main():
         "schema": SCHEMA,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": commit(),
-        "host_cpu": host_cpu(),
+        "host_cpu": cpu_model(),
         "accel": os.environ.get("IODBG_ACCEL", "tcg"),
         "kernels": [{key: e[key] for key in ("kernel", "version", "cpu", "cpus")}
                     for e in (entries[0] for entries in kernels.values())],
