@@ -96,13 +96,14 @@ Usage: info iodbg-maps [--verbose]
 
 For each mapping of the program (/proc/PID/maps): its range and
 permissions, its kind (ordinary, io for VM_IO, pfnmap for VM_PFNMAP), the
-iodbg object it shows if the iodbg module knows it, and the path that read its first byte just now with
-the current 'set iodbg path' (process_vm, proc_mem, ptrace, ioctl), or 'none'
-and a short reason when no path could. An io or pfnmap mapping that is no iodbg
-object (a PCI BAR, /dev/mem) may be device registers, whose reading can change
-the device: it is not read unless 'set iodbg allow-mmio' is on, and shows as
-'none: MMIO, set iodbg allow-mmio on'. With --verbose, the whole explanation
-follows each mapping that no path read."""
+iodbg object it shows if the iodbg module knows it, and the path that read
+its first byte just now with the current 'set iodbg path' (process_vm,
+proc_mem, ptrace, ioctl), or 'none' and a short reason when no path could.
+An io or pfnmap mapping that is no iodbg object (a PCI BAR, /dev/mem) may be
+device registers, whose reading can change the device: it is not read unless
+'set iodbg allow-mmio' is on, and shows as 'none: MMIO, set iodbg allow-mmio
+on'. With --verbose, the whole explanation follows each mapping that no path
+read."""
 
     def __init__(self):
         super().__init__("info iodbg-maps", gdb.COMMAND_STATUS)
