@@ -366,3 +366,35 @@ def test_range_that_ends_at_2_to_the_64(iodbg, target):
     res = run(iodbg, "read", target.pid, "ffffffffffffffff", 1)
     assert res.returncode == 1
     assert res.stderr.startswith(b"iodbg: cannot read 1 bytes at 0xffffffffffffffff: ")
+
+
+MANY_MAPPINGS = """
+import mmap, sys
+keep = [mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | (mmap.PROT_WRITE if i % 2 else 0))
+        for i in range(int(sys.argv[1]))]
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_maps_of_a_text_read_in_many_pieces(iodbg):
+    """smaps of 3,000 mappings runs to megabytes and is parsed as it is read, a piece at a
+    time: every mapping comes out once, in order, lines cut at the pieces' edges included."""
+    proc = subprocess.Popen(["/usr/bin/python3", "-c", MANY_MAPPINGS, "3000"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        with open(f"/proc/{proc.pid}/smaps") as f:
+            assert len(f.read()) > 1 << 20
+        res = run(iodbg, "maps", "--json", str(proc.pid))
+        assert res.returncode == 0, res.stderr
+        with open(f"/proc/{proc.pid}/maps") as f:
+            expected = [(*(int(a, 16) for a in line.split()[0].split("-")), line.split()[1])
+                        for line in f]
+        got = [(int(m["start"], 16), int(m["end"], 16), m["perms"])
+               for m in json.loads(res.stdout)]
+        assert len(got) > 3000
+        assert got == expected
+    finally:
+        proc.stdin.close()
+        proc.wait()
