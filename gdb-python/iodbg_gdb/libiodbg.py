@@ -70,6 +70,8 @@ _PROTOTYPES = {
     "iodbg_write": (_SSIZE, [_VOIDP, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
     "iodbg_object_read": (_SSIZE, [_VOIDP, _U64, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
     "iodbg_object_write": (_SSIZE, [_VOIDP, _U64, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
+    "iodbg_probe": (ctypes.c_int, [_VOIDP, ctypes.POINTER(_U64), ctypes.c_size_t,
+                                   ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]),
 }
 
 
@@ -299,6 +301,18 @@ class Target:
             return path_name(lib().iodbg_report_get(report, 0).contents.path)
         finally:
             lib().iodbg_report_free(report)
+
+    def first_paths(self, addrs):
+        """[(path name or None, positive errno or 0)] for each of @addrs: first_path() of
+        each, in one library call that reads the ordinary ones together. Where no path
+        reads, first_path() of that address says why."""
+        n = len(addrs)
+        paths, errors = (ctypes.c_int * max(n, 1))(), (ctypes.c_int * max(n, 1))()
+        rc = lib().iodbg_probe(self._handle, (_U64 * max(n, 1))(*addrs), n, paths, errors)
+        if rc < 0:
+            raise IodbgError(-rc, _text(lib().iodbg_errmsg(self._handle)))
+        return [(None if p == api.IODBG_PATH_NONE else path_name(p), -e)
+                for p, e in zip(paths[:n], errors[:n])]
 
     def read(self, addr, length):
         return self._read(functools.partial(lib().iodbg_read, self._handle), (addr,), length)
