@@ -61,13 +61,17 @@ def object_text(obj):
     return f"{obj.kind_name} {obj.id} ({obj.placement_name})"
 
 
+# The fields of a row: the MI command's names; the command prints them as a table.
+ROW_FIELDS = ("start", "end", "perms", "kind", "object", "read-by", "reason", "why", "file")
+
+
 def rows():
+    """A tuple of ROW_FIELDS per mapping: tuples, not dicts, for tens of thousands of rows."""
     target = common.target()
     maps = target.maps()
-    for m, (path, reason, why) in zip(maps, probe(target, maps)):
-        yield {"start": f"{m.start:#x}", "end": f"{m.end:#x}", "perms": m.perms,
-               "kind": m.kind, "object": object_text(m.object), "read-by": path,
-               "reason": reason, "why": why, "file": m.path}
+    return [(f"{m.start:#x}", f"{m.end:#x}", m.perms, m.kind, object_text(m.object), path,
+             reason, why, m.path)
+            for m, (path, reason, why) in zip(maps, probe(target, maps))]
 
 
 class InfoIodbgMaps(gdb.Command):
@@ -95,11 +99,10 @@ read."""
         if words not in ([], ["--verbose"]):
             raise gdb.GdbError("Usage: info iodbg-maps [--verbose]")
         table, whys = [], []
-        for r in rows():
-            read_by = f"{r['read-by']}: {r['reason']}" if r["reason"] else r["read-by"]
-            table.append((r["start"], r["end"], r["perms"], r["kind"], r["object"] or "-",
-                          r["file"] or "-", read_by))
-            whys.append(r["why"] if words else "")
+        for start, end, perms, kind, obj, path, reason, why, file in rows():
+            table.append((start, end, perms, kind, obj or "-", file or "-",
+                          f"{path}: {reason}" if reason else path))
+            whys.append(why if words else "")
         common.print_table(("Start", "End", "Perm", "Kind", "Object", "File", "Read by"), table,
                            notes=whys)
 
@@ -116,7 +119,7 @@ class MapsMiCommand(getattr(gdb, "MICommand", object)):
 
     @gdb_errors
     def invoke(self, argv):
-        return {"maps": list(rows())}
+        return {"maps": [dict(zip(ROW_FIELDS, row)) for row in rows()]}
 
 
 InfoIodbgMaps()
