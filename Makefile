@@ -6,9 +6,13 @@
 #   make vm-shell   an interactive shell in the test VM with the modules loaded
 #
 # KERNELS selects the Debian kernel series to build for and test on (default: 6.1 6.12);
-# everything built or downloaded goes under OUT (default: ./out).
+# make test also runs on DEBUG_KERNELS (default: 6.12-debug, built from Debian's 6.12 source
+# with the series in kernel/patches/ and lockdep, KASAN, KFENCE, ...: scripts/build-debug-kernel),
+# which only make test uses: benchmarks under KASAN mean nothing. Everything built or downloaded
+# goes under OUT (default: ./out).
 
 KERNELS ?= 6.1 6.12
+DEBUG_KERNELS ?= 6.12-debug
 OUT ?= $(CURDIR)/out
 export IODBG_OUT := $(abspath $(OUT))
 
@@ -88,7 +92,7 @@ $(LIBIODBG_PYTHON): $(LIBIODBG_HEADER) scripts/gen-uapi-python | deps
 
 # run-tests installs, fetches and builds itself, so that it can time each stage.
 test:
-	@scripts/run-tests $(KERNELS)
+	@scripts/run-tests $(KERNELS) $(DEBUG_KERNELS)
 
 # Benchmarks print ratios against baselines measured in the same run, one VM boot per kernel.
 # The bench scripts (tests/bench/bench_NAME.py), run in this order in one VM per kernel; each
