@@ -6,9 +6,9 @@
  * /proc/PID/mem, ptrace and process_vm_readv() do (uapi/linux/pfnmap_shapes.h). It is not
  * built on iodbg, so that its tests show what stock tools get from the kernel alone.
  *
- * On a kernel without the series, reading a RAM_GAPS mapping through its ->access makes
- * x86's ioremap warn "ioremap on RAM": a panic under panic_on_warn, as the test VM boots.
- * The tests never do it there. Never installed.
+ * Without the series, generic_access_phys() cannot read RAM: 6.1 ioremaps it, and x86's
+ * ioremap warns "ioremap on RAM", a panic under panic_on_warn, as the test VM boots; 6.12
+ * refuses it. The tests never read a RAM_GAPS mapping there. Never installed.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

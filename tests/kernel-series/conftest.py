@@ -33,7 +33,9 @@ def pytest_configure(config):
 def pytest_report_header(config):
     import series
     kind = "patched (the series applies)" if series.PATCHED else "stock (expected failures)"
-    return f"kernel {os.uname().release}: {kind}"
+    one_page = "yes" if series.ONE_PAGE_ACCESS_PHYS else "no"
+    return (f"kernel {os.uname().release}: {kind}; generic_access_phys() one page at a "
+            f"time: {one_page}")
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +57,8 @@ def gdb(gdb_session):
 @pytest.fixture
 def target():
     """A plain user's process with a mapping of each shape: ram (a), mmio (b), mmio_gaps (d),
-    ram read-only, and on the patched kernel ram_gaps (c), which a stock kernel cannot be
-    let near (reading it there is a WARN, a panic in the test VM)."""
+    ram read-only, and on the patched kernel ram_gaps (c), which a stock kernel is not let
+    near (6.1 reading it through generic_access_phys() WARNs, a panic in the test VM)."""
     import series
     shapes = ["ram", "mmio", "mmio_gaps", "ram:ro"] + (["ram_gaps"] if series.PATCHED else [])
     t = series.ShapesTarget(shapes)

@@ -23,8 +23,20 @@ from targets import PROGS, GdbSession, Target, gdb_words
 
 PAGE = mmap.PAGESIZE
 NOBODY = 65534
+
+
+def kernel_has(symbol):
+    """Whether the running kernel has a function of that name (the tests run as root, so
+    /proc/kallsyms names them)."""
+    with open("/proc/kallsyms") as f:
+        return any(line.split()[2] == symbol for line in f)
+
+
 # The patched debug kernel (CONFIG_LOCALVERSION="-iodbg-debug") carries the series.
 PATCHED = "-iodbg" in os.uname().release
+# generic_access_phys() has copied at most one page a call since it moved to
+# follow_pfnmap_start() (6.12): there, as with the series, shape d reads right.
+ONE_PAGE_ACCESS_PHYS = PATCHED or kernel_has("follow_pfnmap_start")
 # Every read and write the tests make crosses the boundary between pages 1 and 2 of a mapping.
 BOUNDARY = 2 * PAGE
 # Pages of each mapping the target makes: an MMIO_GAPS mapping of 4 pages spans BAR pages
@@ -39,11 +51,13 @@ NO_RAM_PATH = ("stock kernel: __access_remote_vm() refuses a VM_PFNMAP mapping o
 NO_PVM_FALLBACK = ("stock kernel: process_vm_readv()/process_vm_writev() only pin pages and "
                    "fail with EFAULT on a VM_IO/VM_PFNMAP mapping; needs the series' fallback "
                    "to the /proc/PID/mem path")
-PHYS_NEXT = ("stock kernel: generic_access_phys() ioremaps len + offset bytes from the first "
-             "page's pfn, so the bytes past a page boundary are those of the physically next "
-             "page; needs the series' page-by-page generic_access_phys()")
-RAM_IOREMAP = ("stock kernel: generic_access_phys() ioremaps RAM, which x86 refuses with "
-               "WARN_ONCE 'ioremap on RAM', a panic under panic_on_warn, so not run; needs the "
+PHYS_NEXT = ("stock kernel before 6.12: generic_access_phys() ioremaps len + offset bytes "
+             "from the first page's pfn, so the bytes past a page boundary are those of the "
+             "physically next page; needs generic_access_phys() page by page (the series; "
+             "6.12's, since follow_pfnmap_start())")
+RAM_IOREMAP = ("stock kernel: generic_access_phys() cannot read RAM: 6.1 ioremaps it, which "
+               "x86 refuses with WARN_ONCE 'ioremap on RAM', a panic under panic_on_warn; "
+               "Debian's 6.12 refuses it (EINVAL); not run on a stock kernel; needs the "
                "series' generic_access_phys() that reads RAM pfns through the linear map")
 
 
@@ -73,11 +87,11 @@ class PhysicallyNextBytes(WrongBytes):
     page before it: an access ran on past a page's end in physical memory."""
 
 
-def stock_xfail(reason, raises=None, run=True):
-    """Expected to fail on a stock kernel, with exactly @raises; expected to pass on the
-    patched one (strict: an unexpected pass fails the run). With run=False, not run on a
-    stock kernel at all, and reported as an expected failure."""
-    return pytest.mark.xfail(not PATCHED, reason=reason, raises=raises, strict=True, run=run)
+def stock_xfail(reason, raises=None, run=True, fixed=PATCHED):
+    """Expected to fail, with exactly @raises, unless @fixed (by default: on a stock kernel);
+    expected to pass where fixed (strict: an unexpected pass fails the run). With run=False,
+    not run where not fixed, and reported as an expected failure."""
+    return pytest.mark.xfail(not fixed, reason=reason, raises=raises, strict=True, run=run)
 
 
 def shapes_the_series_fixes(tool):
@@ -88,7 +102,7 @@ def shapes_the_series_fixes(tool):
         ram = gaps = stock_xfail(NO_PVM_FALLBACK, RefusedEFAULT)
     else:
         ram = stock_xfail(NO_RAM_PATH, CannotAccess if tool == "gdb" else RefusedEIO)
-        gaps = stock_xfail(PHYS_NEXT, PhysicallyNextBytes)
+        gaps = stock_xfail(PHYS_NEXT, PhysicallyNextBytes, fixed=ONE_PAGE_ACCESS_PHYS)
     return [pytest.param("ram", id="a-ram", marks=ram),
             pytest.param("ram_gaps", id="c-ram_gaps", marks=stock_xfail(RAM_IOREMAP, run=False)),
             pytest.param("mmio_gaps", id="d-mmio_gaps", marks=gaps)]
@@ -340,7 +354,7 @@ class Gdb:
     def find(self, start, end, value):
         """find /g: the addresses of the 64-bit word @value in [start, end)."""
         __tracebackhide__ = True
-        out = self.checked(f"find /g {start:#x}, {end:#x}, {value:#x}")
+        out = self.checked(f"find /g {start:#x}, {end - 1:#x}, {value:#x}")   # gdb's end is in
         if "Pattern not found" in out:
             return []
         found = re.findall(r"^(0x[0-9a-f]+)(?: <[^>]*>)?\s*$", out, re.M)
