@@ -15,9 +15,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/iodbg.h>
 
@@ -35,11 +37,13 @@ struct iodbg_maps {
 	int truncated;
 	struct iodbg_map *v;
 	/*
-	 * While parsing, each path points into the text and its length is in @path_len; then
-	 * all are copied into @paths, one block, rather than a string each.
+	 * The paths, each NUL-terminated, in the order of @v: one block rather than a string
+	 * each. While parsing, the block moves as it grows, so the maps' path pointers are set
+	 * only when the parse is done (set_paths()).
 	 */
-	size_t *path_len;
 	char *paths;
+	size_t paths_len;
+	size_t paths_cap;
 	struct iodbg_object *objects;	/* what the maps' object pointers point into */
 	size_t nobjects;
 	int objects_err;		/* why the module did not list the objects, or 0 */
@@ -62,29 +66,34 @@ static const unsigned char digit_plus_one[256] = {
 	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
-static int hexval(char c)
-{
-	return digit_plus_one[(unsigned char)c] - 1;
-}
-
-/* A number of 1 to @max_digits digits in @base (16 or 10), without overflow. */
+/*
+ * A number of 1 to @max_digits digits in @base (16 or 10), without overflow. Up to 16
+ * hexadecimal or 19 decimal digits cannot overflow 64 bits, so they are added unchecked:
+ * this runs for every digit of every mapping. Only a 20th decimal digit is checked.
+ */
 static bool number(struct cursor *c, unsigned int base, int max_digits, uint64_t *val)
 {
+	int unchecked = max_digits < (base == 16 ? 16 : 19) ? max_digits : (base == 16 ? 16 : 19);
 	const char *p = c->p;
+	const char *stop = c->end - p > unchecked ? p + unchecked : c->end;
 	uint64_t v = 0;
+	unsigned int d;
 
-	for (; p < c->end; p++) {
-		int d = hexval(*p);
-
-		if (d < 0 || (unsigned int)d >= base)
-			break;
+	while (p < stop && (d = digit_plus_one[(unsigned char)*p] - 1u) < base) {
+		v = v * base + d;
+		p++;
+	}
+	if (p < c->end && (d = digit_plus_one[(unsigned char)*p] - 1u) < base) {
 		if (p - c->p >= max_digits || __builtin_mul_overflow(v, base, &v) ||
-		    __builtin_add_overflow(v, (unsigned int)d, &v))
+		    __builtin_add_overflow(v, d, &v))
+			return false;
+		p++;
+		if (p < c->end && digit_plus_one[(unsigned char)*p] - 1u < base)
 			return false;
 	}
-	*val = v;
 	if (p == c->p)
 		return false;
+	*val = v;
 	c->p = p;
 	return true;
 }
@@ -114,7 +123,7 @@ static bool perms(struct cursor *c, uint32_t *flags)
 	return true;
 }
 
-/* The header line of one mapping; @m->path points into the line until store_paths(). */
+/* The header line of one mapping; @m->path points into the line, for @path_len bytes. */
 static const char *parse_header(struct cursor *c, struct iodbg_map *m, size_t *path_len)
 {
 	uint64_t major, minor;
@@ -192,48 +201,52 @@ static const char *key_line(struct cursor *c, size_t *len)
 	return key;
 }
 
+static int append_path(struct iodbg_maps *maps, const char *path, size_t len)
+{
+	if (maps->paths_cap - maps->paths_len < len + 1) {
+		size_t cap = maps->paths_cap ? maps->paths_cap : 4096;
+		char *p;
+
+		while (cap - maps->paths_len < len + 1)
+			cap *= 2;
+		p = realloc(maps->paths, cap);
+		if (!p)
+			return -ENOMEM;
+		maps->paths = p;
+		maps->paths_cap = cap;
+	}
+	memcpy(maps->paths + maps->paths_len, path, len);
+	maps->paths_len += len;
+	maps->paths[maps->paths_len++] = '\0';
+	return 0;
+}
+
 static int append(struct iodbg_maps *maps, const struct iodbg_map *m, size_t path_len)
 {
 	if (maps->count == maps->cap) {
 		size_t cap = maps->cap ? maps->cap * 2 : 64;
 		struct iodbg_map *v = reallocarray(maps->v, cap, sizeof(*v));
-		size_t *len;
 
 		if (!v)
 			return -ENOMEM;
 		maps->v = v;
-		len = reallocarray(maps->path_len, cap, sizeof(*len));
-		if (!len)
-			return -ENOMEM;
-		maps->path_len = len;
 		maps->cap = cap;
 	}
-	maps->path_len[maps->count] = path_len;
+	if (append_path(maps, m->path, path_len))
+		return -ENOMEM;
 	maps->v[maps->count++] = *m;
 	return 0;
 }
 
-/* Copy the paths out of the text they point into, each NUL-terminated, into one block. */
-static int store_paths(struct iodbg_maps *maps)
+/* Point each mapping at its path in the block, now that the block stays where it is. */
+static void set_paths(struct iodbg_maps *maps)
 {
-	size_t total = 1;
-	char *p;
+	const char *p = maps->paths ? maps->paths : "";
 
-	for (size_t i = 0; i < maps->count; i++)
-		total += maps->path_len[i] + 1;
-	p = maps->paths = malloc(total);
-	if (!p)
-		return -ENOMEM;
-	*p = '\0';	/* for an empty list: no path points into the text any more */
 	for (size_t i = 0; i < maps->count; i++) {
-		memcpy(p, maps->v[i].path, maps->path_len[i]);
 		maps->v[i].path = p;
-		p += maps->path_len[i];
-		*p++ = '\0';
+		p += strlen(p) + 1;
 	}
-	free(maps->path_len);
-	maps->path_len = NULL;
-	return 0;
 }
 
 /* One line; the reason it is bad, or NULL. */
@@ -265,45 +278,131 @@ static const char *parse_line(struct iodbg_maps *maps, struct cursor *c, int *er
 	return *err ? "out of memory" : NULL;
 }
 
-IODBG_API int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps **out)
+/* A text being parsed a piece at a time, as it is read. */
+struct parser {
+	struct iodbg_maps *maps;
+	unsigned long line;
+};
+
+static int parser_start(struct parser *ps)
+{
+	ps->line = 0;
+	ps->maps = calloc(1, sizeof(*ps->maps));
+	if (!ps->maps)
+		return iodbg__error(NULL, -ENOMEM, "out of memory");
+	ps->maps->refs = 1;
+	return 0;
+}
+
+/*
+ * Parse the whole lines of [@text, @text + @len) and say in @used how far that went. The
+ * last piece of a text is @final: its last line needs no newline, and if it has none and
+ * does not parse, it was cut short (a read of a process that exited, a file copied in part),
+ * so it is dropped and what came before it kept.
+ */
+static int parse_lines(struct parser *ps, const char *text, size_t len, bool final,
+		       size_t *used)
 {
 	const char *p = text, *end = text + len;
-	struct iodbg_maps *maps;
-	unsigned long line = 0;
 	int err = 0;
 
-	if (!out || (!text && len))
-		return iodbg__error(NULL, -EINVAL, "no text or no place for the mappings");
-	*out = NULL;
-	maps = calloc(1, sizeof(*maps));
-	if (!maps)
-		return iodbg__error(NULL, -ENOMEM, "out of memory");
-	maps->refs = 1;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		struct cursor c = { p, nl ? nl : end };
 		const char *why;
 
-		line++;
-		why = parse_line(maps, &c, &err);
+		if (!nl && !final)
+			break;
+		ps->line++;
+		why = parse_line(ps->maps, &c, &err);
 		if (why && !err && !nl) {
-			/* A read cut short mid-line: keep what came before it. */
-			maps->truncated = 1;
+			ps->maps->truncated = 1;
+			p = end;
 			break;
 		}
-		if (why) {
-			err = iodbg__error(NULL, err ? err : -EBADMSG, "line %lu: %s", line, why);
-			break;
-		}
+		if (why)
+			return iodbg__error(NULL, err ? err : -EBADMSG, "line %lu: %s", ps->line,
+					    why);
 		p = nl ? nl + 1 : end;
 	}
-	if (!err && store_paths(maps))
-		err = iodbg__error(NULL, -ENOMEM, "out of memory");
+	*used = p - text;
+	return 0;
+}
+
+static struct iodbg_maps *parser_finish(struct parser *ps)
+{
+	set_paths(ps->maps);
+	return ps->maps;
+}
+
+IODBG_API int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps **out)
+{
+	struct parser ps;
+	size_t used;
+	int err;
+
+	if (!out || (!text && len))
+		return iodbg__error(NULL, -EINVAL, "no text or no place for the mappings");
+	*out = NULL;
+	err = parser_start(&ps);
+	if (err)
+		return err;
+	err = parse_lines(&ps, text, len, true, &used);
 	if (err) {
-		iodbg_maps_free(maps);
+		iodbg_maps_free(ps.maps);
 		return err;
 	}
-	*out = maps;
+	*out = parser_finish(&ps);
+	return 0;
+}
+
+/*
+ * Read and parse @fd a piece at a time: the text of a process with many mappings runs to
+ * megabytes, which need never be held at once. @buf grows only for a line longer than it.
+ */
+static int parse_fd(int fd, struct iodbg_maps **out)
+{
+	size_t cap = 65536, have = 0;
+	char *buf = malloc(cap);
+	struct parser ps;
+	int err;
+
+	if (!buf)
+		return iodbg__error(NULL, -ENOMEM, "out of memory");
+	err = parser_start(&ps);
+	while (!err) {
+		ssize_t r = read(fd, buf + have, cap - have);
+		size_t used;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = iodbg__error(NULL, -errno, "%m");
+			break;
+		}
+		have += r;
+		err = parse_lines(&ps, buf, have, !r, &used);
+		if (err || !r)
+			break;
+		have -= used;
+		memmove(buf, buf + used, have);
+		if (have == cap) {
+			char *bigger = realloc(buf, cap * 2);
+
+			if (!bigger) {
+				err = iodbg__error(NULL, -ENOMEM, "out of memory");
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	free(buf);
+	if (err) {
+		iodbg_maps_free(ps.maps);
+		return err;
+	}
+	*out = parser_finish(&ps);
 	return 0;
 }
 
@@ -321,14 +420,13 @@ static int read_parsed(struct iodbg_target *t, const char *name, struct iodbg_ma
 	int err;
 
 	for (int i = 0; i < MAPS_TRIES; i++) {
-		size_t len;
-		char *text;
+		int fd = iodbg__open_proc(t, name, O_RDONLY);
 
-		err = iodbg__read_proc(t, name, &text, &len);
-		if (err)
-			return err;
-		err = iodbg_maps_parse(text, len, out);
-		free(text);
+		if (fd < 0)
+			return iodbg__error(t, fd, "cannot open /proc/%d/%s: %s", (int)t->pid,
+					    name, strerror(-fd));
+		err = parse_fd(fd, out);
+		close(fd);
 		if (err != -EBADMSG)
 			break;
 	}
@@ -481,7 +579,6 @@ IODBG_API void iodbg_maps_free(struct iodbg_maps *maps)
 	if (!maps || --maps->refs > 0)
 		return;
 	free(maps->paths);
-	free(maps->path_len);
 	free(maps->v);
 	free(maps->objects);
 	free(maps);

@@ -674,6 +674,18 @@ static void map_json(const struct iodbg_map *m, bool first)
 	putchar('}');
 }
 
+/*
+ * A listing of a large process runs to megabytes: write it in large pieces rather than a
+ * write() per page, unless a person reads it as it comes. Called before the first output.
+ */
+static void buffer_listing(void)
+{
+	static char buf[1 << 16];
+
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+}
+
 static int cmd_maps(struct options *o, int argc, char **argv)
 {
 	struct iodbg_kernel_info k;
@@ -685,6 +697,7 @@ static int cmd_maps(struct options *o, int argc, char **argv)
 	pid_t pid;
 
 	(void)argc;
+	buffer_listing();
 	if (!parse_pid(argv[0], &pid))
 		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
 	if (open_target(o, pid, &t))
@@ -753,6 +766,7 @@ static int cmd_objects(struct options *o, int argc, char **argv)
 	size_t n;
 
 	(void)argc;
+	buffer_listing();
 	if (!parse_pid(argv[0], &pid))
 		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
 	if (open_target(o, pid, &t))

@@ -9,6 +9,8 @@ import subprocess
 
 import pytest
 
+from libiodbg_py import VERSION
+
 PAGE = 4096
 COMMANDS = ["maps", "read", "write", "info"]
 
@@ -30,7 +32,7 @@ def test_help(iodbg):
         res = run(iodbg, cmd, "--help")
         assert res.returncode == 0, cmd
         assert res.stdout.startswith(f"usage: iodbg {cmd}".encode())
-    assert run(iodbg, "--version").stdout == b"iodbg 0.2.0\n"
+    assert run(iodbg, "--version").stdout == f"iodbg {VERSION}\n".encode()
 
 
 @pytest.mark.parametrize("args, message", [
@@ -279,11 +281,11 @@ def test_forced_paths(iodbg, target, path):
 def test_info(iodbg):
     res = run(iodbg, "info")
     assert res.returncode == 0
-    assert res.stdout.decode().splitlines()[:2] == ["libiodbg 0.2.0",
+    assert res.stdout.decode().splitlines()[:2] == [f"libiodbg {VERSION}",
                                                     "paths: process_vm proc_mem ptrace ioctl "
                                                     "object"]
     info = json.loads(run(iodbg, "info", "--json").stdout)
-    assert info["version"] == "0.2.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace",
+    assert info["version"] == VERSION and info["paths"] == ["process_vm", "proc_mem", "ptrace",
                                                            "ioctl", "object"]
     if not os.path.exists("/dev/iodbg"):
         assert info["kernel"] == {"loaded": False, "abi_version": 0, "features": [],
@@ -366,3 +368,35 @@ def test_range_that_ends_at_2_to_the_64(iodbg, target):
     res = run(iodbg, "read", target.pid, "ffffffffffffffff", 1)
     assert res.returncode == 1
     assert res.stderr.startswith(b"iodbg: cannot read 1 bytes at 0xffffffffffffffff: ")
+
+
+MANY_MAPPINGS = """
+import mmap, sys
+keep = [mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | (mmap.PROT_WRITE if i % 2 else 0))
+        for i in range(int(sys.argv[1]))]
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_maps_of_a_text_read_in_many_pieces(iodbg):
+    """smaps of 3,000 mappings runs to megabytes and is parsed as it is read, a piece at a
+    time: every mapping comes out once, in order, lines cut at the pieces' edges included."""
+    proc = subprocess.Popen(["/usr/bin/python3", "-c", MANY_MAPPINGS, "3000"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        with open(f"/proc/{proc.pid}/smaps") as f:
+            assert len(f.read()) > 1 << 20
+        res = run(iodbg, "maps", "--json", str(proc.pid))
+        assert res.returncode == 0, res.stderr
+        with open(f"/proc/{proc.pid}/maps") as f:
+            expected = [(*(int(a, 16) for a in line.split()[0].split("-")), line.split()[1])
+                        for line in f]
+        got = [(int(m["start"], 16), int(m["end"], 16), m["perms"])
+               for m in json.loads(res.stdout)]
+        assert len(got) > 3000
+        assert got == expected
+    finally:
+        proc.stdin.close()
+        proc.wait()
