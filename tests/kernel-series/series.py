@@ -34,8 +34,10 @@ def kernel_has(symbol):
 
 # The patched debug kernel (CONFIG_LOCALVERSION="-iodbg-debug") carries the series.
 PATCHED = "-iodbg" in os.uname().release
-# generic_access_phys() has copied at most one page a call since it moved to
-# follow_pfnmap_start() (6.12): there, as with the series, shape d reads right.
+# Whether generic_access_phys() copies at most one page a call, as "mm/memory: constrain
+# generic_access_phys() to page boundary" made it: then shape d reads right. The series
+# builds on that fix (Debian's 6.12.118 has it; 6.1 has not). Its sign is
+# follow_pfnmap_start(), which came with it: the limit is what that function guarantees.
 ONE_PAGE_ACCESS_PHYS = PATCHED or kernel_has("follow_pfnmap_start")
 # Every read and write the tests make crosses the boundary between pages 1 and 2 of a mapping.
 BOUNDARY = 2 * PAGE
@@ -53,8 +55,8 @@ NO_PVM_FALLBACK = ("stock kernel: process_vm_readv()/process_vm_writev() only pi
                    "to the /proc/PID/mem path")
 PHYS_NEXT = ("stock kernel before 6.12: generic_access_phys() ioremaps len + offset bytes "
              "from the first page's pfn, so the bytes past a page boundary are those of the "
-             "physically next page; needs generic_access_phys() page by page (the series; "
-             "6.12's, since follow_pfnmap_start())")
+             "physically next page; needs 'mm/memory: constrain generic_access_phys() to page "
+             "boundary', which 6.12 and the series have")
 RAM_IOREMAP = ("stock kernel: generic_access_phys() cannot read RAM: 6.1 ioremaps it, which "
                "x86 refuses with WARN_ONCE 'ioremap on RAM', a panic under panic_on_warn; "
                "Debian's 6.12 refuses it (EINVAL); not run on a stock kernel; needs the "
