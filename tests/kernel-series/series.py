@@ -185,7 +185,7 @@ def check_bytes(what, shape, offset, got, want=None):
     the mapping of @shape holds at @offset (or @want)."""
     __tracebackhide__ = True    # a failure shows the test's line and this message, no more
     if want is None:
-        want = expected(shape, offset, len(got) if got is not None else 0)
+        want = expected(shape, offset, len(got))
     if got == want:
         return
     if len(got) != len(want):

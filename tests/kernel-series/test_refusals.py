@@ -24,7 +24,7 @@ def gdb_find(gdb, target, addr):
     """Whatever find answers, found or not, it read the memory."""
     with gdb.attached(target.pid):
         found = gdb.find(addr, addr + 2 * PAGE, 0)
-    return f"find answered {[hex(a) for a in found]}".encode()
+    return f"find answered {[hex(a) for a in found]}"
 
 
 def gdbserver_x(gdb, target, addr):
@@ -82,7 +82,8 @@ def test_mmio_without_access_is_never_read(gdb, target, tool):
     except Refused as refused:
         print(f"refused as it must be: {refused}")
         return
-    pytest.fail(f"{tool} read device memory that has no ->access, at {addr:#x}: {got.hex(' ')}")
+    shown = got.hex(" ") if isinstance(got, bytes) else got
+    pytest.fail(f"{tool} read device memory that has no ->access, at {addr:#x}: {shown}")
 
 
 @pytest.mark.parametrize("tool", WRITES)
