@@ -19,10 +19,11 @@ export IODBG_OUT := $(abspath $(OUT))
 BUILD := $(IODBG_OUT)/build
 PROGS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(wildcard tests/progs/*.c))
 # The user ABI: the core's and each reference driver's header; the tests' view adds the
-# test-only module's, which stays out of what ships.
+# test-only modules', which stay out of what ships.
 UAPI_HEADERS := include/uapi/linux/iodbg.h include/uapi/linux/gpu_sim.h \
 	include/uapi/linux/spu_sim.h
-UAPI_TEST_HEADERS := $(UAPI_HEADERS) kernel/tests/uapi/linux/iodbg_test.h
+UAPI_TEST_HEADERS := $(UAPI_HEADERS) kernel/tests/uapi/linux/iodbg_test.h \
+	kernel/tests/uapi/linux/pfnmap_shapes.h
 UAPI_PYTHON := $(BUILD)/python/iodbg_uapi.py
 UAPI_TEST_PYTHON := $(BUILD)/python/iodbg_test_uapi.py
 LIBIODBG_HEADER := libiodbg/include/iodbg/iodbg.h
