@@ -34,8 +34,11 @@ def test_vvar_reads_as_the_process_sees_it(gdb, target, tool):
     got = READS[tool][0](gdb, target)
     snaps += [target.own_vvar(0, PAGE) for _ in range(SNAPSHOTS)]
     stable = {i for i in range(PAGE) if len({s[i] for s in snaps}) == 1}
-    assert sum(1 for i in stable if snaps[0][i]) >= 16, \
-        "the [vvar] page holds too few steady bytes to judge a read by"
+    # Most of the page is zeros (and the clock's fields that do not change, its mask, mult,
+    # shift and mode): a read that gave zeros must not pass for a right one.
+    nonzero = sum(1 for i in stable if snaps[0][i])
+    assert nonzero >= 4, f"[vvar] holds {nonzero} steady bytes that are not 0: too few to " \
+        "judge a read by"
     if len(got) != PAGE:
         raise WrongBytes(f"{tool}: {len(got)} bytes of [vvar], {PAGE} asked for")
     bad = [i for i in stable if got[i] != snaps[0][i]]
