@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The framing of the "Overview" of the GDB manual's "Remote Protocol" appendix, as a state
+ * machine: $ or % starts a payload, # ends it, two hex digits follow. A '$' inside a payload
+ * starts it over, as gdbserver takes it: binary data escapes its '$', '#' and '}', so a raw
+ * '$' means the sender gave up on a packet and began another.
+ */
+#include "framer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "rsp.h"
+
+enum { IDLE, PAYLOAD, SUM_HI, SUM_LO };
+
+int rsp_framer_init(struct rsp_framer *framer, size_t max)
+{
+	*framer = (struct rsp_framer){ .max = max };
+	framer->buf = malloc(max + 1);
+	return framer->buf ? 0 : -ENOMEM;
+}
+
+void rsp_framer_free(struct rsp_framer *framer)
+{
+	free(framer->buf);
+	framer->buf = NULL;
+}
+
+bool rsp_framer_busy(const struct rsp_framer *framer)
+{
+	return framer->state != IDLE;
+}
+
+static void start_payload(struct rsp_framer *framer, bool notify)
+{
+	framer->state = PAYLOAD;
+	framer->notify = notify;
+	framer->len = 0;
+	framer->sum = 0;
+	framer->too_long = false;
+}
+
+/* The event between packets that byte @c is, or RSP_EV_NONE for line noise. */
+static enum rsp_event_kind idle_byte(struct rsp_framer *framer, char c)
+{
+	switch (c) {
+	case '$':
+		start_payload(framer, false);
+		break;
+	case '%':
+		start_payload(framer, true);
+		break;
+	case '+':
+		return RSP_EV_ACK;
+	case '-':
+		return RSP_EV_NAK;
+	case 0x03:
+		return RSP_EV_INTERRUPT;
+	}
+	return RSP_EV_NONE;
+}
+
+static enum rsp_event_kind complete(struct rsp_framer *framer, int lo)
+{
+	int hi = framer->sum_hi;
+
+	framer->state = IDLE;
+	framer->buf[framer->len] = '\0';
+	if (framer->too_long)
+		return RSP_EV_TOO_LONG;
+	if (hi < 0 || lo < 0 || (hi << 4 | lo) != framer->sum)
+		return RSP_EV_BAD_CHECKSUM;
+	return framer->notify ? RSP_EV_NOTIFY : RSP_EV_PACKET;
+}
+
+size_t rsp_framer_feed(struct rsp_framer *framer, const char *data, size_t len,
+		       struct rsp_event *event)
+{
+	size_t i;
+
+	*event = (struct rsp_event){ .kind = RSP_EV_NONE };
+	for (i = 0; i < len && event->kind == RSP_EV_NONE; i++) {
+		char c = data[i];
+
+		switch (framer->state) {
+		case IDLE:
+			event->kind = idle_byte(framer, c);
+			break;
+		case PAYLOAD:
+			if (c == '#') {
+				framer->state = SUM_HI;
+			} else if (c == '$') {
+				start_payload(framer, false);
+			} else if (framer->len < framer->max) {
+				framer->buf[framer->len++] = c;
+				framer->sum += (unsigned char)c;
+			} else {
+				framer->too_long = true;
+			}
+			break;
+		case SUM_HI:
+			framer->sum_hi = rsp_hex_digit((unsigned char)c);
+			framer->state = SUM_LO;
+			break;
+		case SUM_LO:
+			event->kind = complete(framer, rsp_hex_digit((unsigned char)c));
+			break;
+		}
+	}
+	if (event->kind == RSP_EV_PACKET || event->kind == RSP_EV_NOTIFY) {
+		event->payload = framer->buf;
+		event->len = framer->len;
+	}
+	return i;
+}
+
+ssize_t rsp_expand_rle(const char *in, size_t len, char *out, size_t room)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] != '*') {
+			if (n == room)
+				return -1;
+			out[n++] = in[i];
+			continue;
+		}
+		if (!n || ++i == len || (unsigned char)in[i] < 29 + 3)
+			return -1;
+		for (int repeat = (unsigned char)in[i] - 29; repeat > 0; repeat--) {
+			if (n == room)
+				return -1;
+			out[n] = out[n - 1];
+			n++;
+		}
+	}
+	return (ssize_t)n;
+}

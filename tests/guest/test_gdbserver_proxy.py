@@ -1,0 +1,126 @@
+"""iodbg-gdbserver in front of the stock gdbserver, driven by the real gdb: device mappings that
+gdbserver refuses (no ->access, or an ->access that refuses) read and written with gdb's own
+x, dump, find and set; GPU objects across evictions; the monitor commands; and the same
+sessions against the stock gdbserver alone, which cannot."""
+import os
+import subprocess
+
+import pytest
+
+import iodbg_test_uapi as uapi
+from targets import GpuTarget, Target, gdb_words, gpu_pattern, scratch_pattern
+
+PROXY = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext",
+                     "iodbg-gdbserver")
+VRAM, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_SYSTEM
+PAGE = 4096
+NOBODY = 65534
+
+
+def remote_gdb(pid, *commands, stock=False, user=None):
+    """gdb on 'target remote |' the proxy (or the stock gdbserver) attached to pid: its output."""
+    server = "gdbserver" if stock else PROXY
+    # The guest's files are the host's: gdb reads them here, not over the slow remote link.
+    args = ["gdb", "-nx", "-batch", "-iex", "set auto-solib-add off", "-iex", "set sysroot /",
+            "-ex", f"target remote | {server} --attach - {pid}"]
+    for c in commands:
+        args += ["-ex", c]
+    args += ["-ex", "detach"]
+    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=120, user=user, group=user,
+                          extra_groups=[] if user is not None else None).stdout
+
+
+@pytest.fixture(autouse=True)
+def proxy_built():
+    if not os.access(PROXY, os.X_OK):
+        pytest.fail(f"{PROXY} is missing: make -C gdbserver-ext (or make build)")
+
+
+@pytest.fixture(params=["noaccess", "refuse"])
+def refused(request, start):
+    """A mapping of RAM pages whose driver has no ->access, or one that refuses: ptrace,
+    /proc/PID/mem and so gdbserver cannot read it."""
+    return start(Target, "scratch_map", "4", request.param)
+
+
+def test_stock_gdbserver_cannot_read_it(refused):
+    out = remote_gdb(refused.pid, f"x/2gx {refused.addr:#x}", stock=True)
+    assert f"Cannot access memory at address {refused.addr:#x}" in out
+
+
+def test_x_reads_it_through_the_proxy(refused):
+    out = remote_gdb(refused.pid, f"x/8gx {refused.addr + PAGE - 32:#x}")
+    expect = scratch_pattern(PAGE - 32, 64)
+    assert gdb_words(out) == [int.from_bytes(expect[i:i + 8], "little")
+                              for i in range(0, 64, 8)], out
+
+
+def test_dump_and_find_through_the_proxy(refused, tmp_path):
+    path = tmp_path / "dump.bin"
+    size = refused.size
+    needle = int.from_bytes(scratch_pattern(3 * PAGE + 8, 8), "little")
+    out = remote_gdb(refused.pid,
+                     f"dump binary memory {path} {refused.addr:#x} {refused.addr + size:#x}",
+                     f"find /g {refused.addr:#x}, +{size:#x}, {needle:#x}")
+    assert path.read_bytes() == scratch_pattern(0, size), out
+    assert f"{refused.addr + 3 * PAGE + 8:#x}" in out and "1 pattern found." in out, out
+
+
+def test_set_writes_through_the_proxy(refused):
+    out = remote_gdb(refused.pid, f"set {{long}}{refused.addr + 16:#x} = 0x1122334455667788",
+                     f"x/1gx {refused.addr + 16:#x}")
+    assert "Cannot access" not in out, out
+    assert gdb_words(out) == [0x1122334455667788], out
+    assert refused.read_own(16, 8) == (0x1122334455667788).to_bytes(8, "little")
+
+
+def test_gpu_object_before_and_after_eviction(start):
+    t = start(GpuTarget, 1, 4, VRAM)
+    bo = t.bos[0]
+    commands = (f"x/2gx {bo['addr'] + 0x1008:#x}", "monitor iodbg objects")
+    before = remote_gdb(t.pid, *commands)
+    t.move(0, SYSTEM)
+    after = remote_gdb(t.pid, *commands)
+    expect = [int.from_bytes(gpu_pattern(bo["id"], 0x1008 + 8 * i, 8), "little")
+              for i in range(2)]
+    for out, placement in ((before, "device"), (after, "system")):
+        assert gdb_words(out) == expect, out
+        row = next(line.split() for line in out.splitlines()
+                   if line.split()[:2] == [str(bo["id"]), "gpu_bo"])
+        assert row[3] == placement and int(row[4], 16) == bo["addr"], out
+
+
+def test_monitor_commands(refused):
+    out = remote_gdb(refused.pid, "monitor iodbg pid", f"monitor iodbg path {refused.addr:#x}",
+                     "monitor iodbg maps", "monitor iodbg allow-mmio maybe",
+                     "monitor iodbg nonsense", "monitor iodbg help")
+    lines = out.splitlines()
+    assert str(refused.pid) in lines, out
+    assert f"{refused.addr:#x}: ioctl" in lines, out
+    assert any(line.split()[:1] == [f"{refused.addr:#x}"] and line.split()[2] == "io"
+               for line in lines), out
+    assert 'error: allow-mmio takes on or off, not "maybe"' in lines, out
+    assert 'error: unknown command "iodbg nonsense"; "monitor iodbg help" lists them' in lines
+    assert out.count("Protocol error with Rcmd") == 2, out
+    assert any(line.startswith("monitor iodbg objects") for line in lines), out
+
+
+def test_as_a_plain_user(start):
+    """nobody debugs its own program through the proxy, and reads its device mapping."""
+    scope = "/proc/sys/kernel/yama/ptrace_scope"
+    saved = open(scope).read() if os.path.exists(scope) else None
+    if saved is not None:
+        # gdbserver --attach is no ancestor of the program: Yama 1 would refuse it, as stock.
+        open(scope, "w").write("0")
+    try:
+        t = start(Target, "scratch_map", "4", "noaccess", user=NOBODY)
+        out = remote_gdb(t.pid, f"x/2gx {t.addr:#x}", user=NOBODY)
+        expect = scratch_pattern(0, 16)
+        assert gdb_words(out) == [int.from_bytes(expect[:8], "little"),
+                                  int.from_bytes(expect[8:], "little")], out
+        stock = remote_gdb(t.pid, f"x/2gx {t.addr:#x}", stock=True, user=NOBODY)
+        assert "Cannot access memory" in stock, stock
+    finally:
+        if saved is not None:
+            open(scope, "w").write(saved)

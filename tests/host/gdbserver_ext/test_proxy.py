@@ -1,0 +1,252 @@
+"""iodbg-gdbserver on the host, in front of the real gdbserver: ordinary memory exactly as the
+stock gdbserver gives it (in packets far larger than gdbserver's), its command line, and its
+packet layer byte by byte under malformed, garbled, oversized and interrupting input, built
+plain and with ASan and UBSan. There is no iodbg module here: the guest suite
+(tests/guest/test_gdbserver_proxy.py) has the device memory."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import PROJECT
+from spu_stub_rsp import Rsp, gdb_batch, packet
+
+PROXY_PACKET_SIZE = 0x40000
+SLEEP = "/bin/sleep"
+
+
+@pytest.fixture(params=["plain", "asan"])
+def proxy(build, request):
+    return str(build / ("asan" if request.param == "asan" else "") / "iodbg-gdbserver")
+
+
+@pytest.fixture
+def session(proxy):
+    """The proxy on a pipe with gdbserver behind it running sleep: start(*args) -> Rsp."""
+    started = []
+
+    def start(*args):
+        started.append(Rsp([proxy, *args, "-", SLEEP, "600"]))
+        return started[-1]
+    yield start
+    for r in started:
+        r.close()
+
+
+def remote(proxy, *commands, server_args=()):
+    return gdb_batch("set sysroot /",
+                     f"target remote | {proxy} {' '.join(server_args)} - {SLEEP} 600",
+                     *commands, "kill")
+
+
+# ---- with the real gdb ----
+
+def test_reads_as_the_stock_gdbserver_in_larger_packets(proxy, tmp_path):
+    """Ordinary memory through the proxy is byte for byte what gdbserver alone gives, and gdb
+    gets it in the proxy's packet size, which the proxy splits into gdbserver's."""
+    window = "$pc-0x8000 $pc+0x8000"      # ld.so's text around its entry: 64 KiB
+    stock = gdb_batch("set sysroot /", f"target remote | gdbserver - {SLEEP} 600",
+                      f"dump binary memory {tmp_path}/stock.bin {window}", "kill")
+    out = remote(proxy, f"dump binary memory {tmp_path}/proxy.bin {window}",
+                 "show remote memory-read-packet-size", server_args=["--iodbg-debug"])
+    assert (tmp_path / "stock.bin").read_bytes() == (tmp_path / "proxy.bin").read_bytes(), \
+        stock + out
+    assert len((tmp_path / "proxy.bin").read_bytes()) == 0x10000
+    assert f"gdbserver's packet size 0x47ff, gdb's {PROXY_PACKET_SIZE:#x}" in out, out
+    # Not one byte needed libiodbg: gdbserver read it all.
+    assert not re.search(r"through libiodbg: [1-9]", out), out
+
+
+def test_large_writes_are_split_and_read_back(proxy, tmp_path):
+    data = os.urandom(0x10000)
+    (tmp_path / "in.bin").write_bytes(data)
+    # Below the stack pointer at the program's first instruction: stack nobody uses yet.
+    out = remote(proxy, "set $base = ((unsigned long)$sp - 0x18000) & ~0xfff",
+                 f"restore {tmp_path}/in.bin binary $base",
+                 f"dump binary memory {tmp_path}/out.bin $base $base+0x10000",
+                 f"find /b $base, +0x10000, {data[0x9000]}, {data[0x9001]}, {data[0x9002]}, "
+                 f"{data[0x9003]}, {data[0x9004]}, {data[0x9005]}")
+    assert (tmp_path / "out.bin").read_bytes() == data, out
+    assert "pattern" in out and "Pattern not found" not in out, out
+
+
+def test_monitor_commands_of_gdbserver_pass_through(proxy):
+    out = remote(proxy, "monitor help", "monitor iodbg pid", "monitor iodbg path $sp")
+    assert "The following monitor commands are supported" in out, out     # gdbserver's
+    pid = int(re.search(r"^(\d+)$", out, re.M)[1])
+    assert f"(process {pid}) killed" in out, out
+    assert 'error: path takes an address, not "$sp"' in out, out
+
+
+def test_tcp_listen_and_attach(proxy):
+    target = subprocess.Popen([SLEEP, "600"])
+    server = subprocess.Popen([proxy, "--attach", ":0", str(target.pid)],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline()
+        while line and not line.startswith("Listening on port"):
+            line = server.stderr.readline()
+        port = int(line.split()[-1])
+        out = gdb_batch("set sysroot /", f"target remote :{port}", "monitor iodbg pid",
+                        "x/2gx $sp", "detach")
+        assert f"{target.pid}\n" in out and "Cannot access" not in out, out
+        assert server.wait(timeout=30) == 0
+        assert target.poll() is None, "detached, the program must live on"
+    finally:
+        server.kill()
+        target.kill()
+        target.wait()
+
+
+# ---- the command line ----
+
+@pytest.mark.parametrize("args,message", [
+    ([], "no COMM"),
+    (["/dev/ttyS0", SLEEP], 'COMM "/dev/ttyS0": a serial device is not supported'),
+    (["--attach", "-", "x1"], 'bad process id "x1"'),
+    (["--connect=localhost:1", "-", SLEEP], "--connect takes no gdbserver arguments"),
+])
+def test_bad_command_lines(proxy, args, message):
+    res = subprocess.run([proxy, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, timeout=30)
+    assert res.returncode == 2 and message in res.stderr, res.stderr
+    assert "usage: iodbg-gdbserver" in res.stderr
+
+
+def test_gdbserver_that_cannot_start(proxy):
+    res = subprocess.run([proxy, "--gdbserver=/nonexistent/gdbserver", ":0", SLEEP],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert res.returncode == 127, res.stderr
+    assert "cannot run /nonexistent/gdbserver" in res.stderr
+    assert "gdbserver ended before gdb connected" in res.stderr
+
+
+def test_program_that_cannot_start(proxy):
+    res = subprocess.run([proxy, ":0", "/nonexistent/program"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, timeout=30)
+    assert res.returncode != 0 and "gdbserver ended before gdb connected" in res.stderr
+
+
+# ---- the packet layer, byte by byte ----
+
+def stopped(reply):
+    return reply.startswith(b"T") and b"thread:" in reply
+
+
+def test_garbled_packets_are_refused_and_the_session_goes_on(session):
+    r = session()
+    assert stopped(r.ask(b"?"))
+    r.send(b"$?#00")                            # bad checksum
+    assert r.read(1) == b"-"
+    r.send(b"$?#zz")                            # not hex
+    assert r.read(1) == b"-"
+    r.send(b"noise+\x00\xff$gar$?#3f")          # noise, and a packet begun over
+    assert r.read(1) == b"+" and stopped(r.reply())
+    r.send(packet(b"m" + b"0" * (PROXY_PACKET_SIZE + 16)))    # longer than the proxy takes
+    assert r.read(1) == b"-"
+    assert stopped(r.ask(b"?"))
+
+
+@pytest.mark.parametrize("payload", [b"m", b"mzz,4", b"m10", b"m10,", b"M10,2:zz",
+                                     b"M10,4:00", b"X10,4:\x01", b"X10,1:}",
+                                     b"m1,ffffffffffffffffff", b"mffffffffffffffff,10",
+                                     b"qSearch:memory:10;4", b"qSearch:memory:10;4;}",
+                                     b"qRcmd,6", b"qRcmd,zz", b"qRcmd,696f64626700"])
+def test_malformed_requests_get_errors(session, payload):
+    r = session()
+    reply = r.ask(payload)
+    while reply.startswith(b"O") and reply != b"OK":    # console output of a monitor command
+        reply = r.reply()
+    assert reply.startswith(b"E") or reply == b"", reply
+    assert stopped(r.ask(b"?"))
+
+
+def test_unreadable_memory_is_gdbservers_error(session):
+    r = session()
+    assert r.ask(b"m0,10") == b"E01"
+    assert r.ask(b"M0,1:00") == b"E01"
+    assert r.ask(b"qSearch:memory:0;100;" + b"ab") == b"E01"
+
+
+def test_interrupt_stops_the_running_program(session):
+    r = session()
+    r.ask(b"?")
+    r.send(packet(b"vCont;c"))
+    assert r.read(1) == b"+"
+    assert r.quiet(0.5)
+    r.send(b"\x03")
+    reply = r.reply()
+    assert reply.startswith(b"T02"), reply
+
+
+def test_no_ack_mode(session):
+    r = session()
+    assert r.ask(b"QStartNoAckMode") == b"OK"
+    r.send(packet(b"?"))                        # no '+' comes any more
+    assert r.read(1) == b"$"
+    reply = b""
+    while not reply.endswith(b"#"):
+        reply += r.read(1)
+    r.read(2)
+    assert stopped(reply[:-1])
+
+
+def test_gdb_going_away_ends_gdbserver_and_its_program(proxy):
+    r = Rsp([proxy, "-", SLEEP, "600"])
+    try:
+        reply = r.ask(b"qC")
+        pid = int(re.match(rb"QC(?:p([0-9a-f]+)\.)?([0-9a-f]+)", reply)[2], 16)
+        r.proc.stdin.close()
+        assert r.proc.wait(timeout=30) == 0
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{pid}"):
+                break
+            time.sleep(0.1)
+        assert not os.path.exists(f"/proc/{pid}"), "gdbserver kills the program it started"
+    finally:
+        r.close()
+
+
+def test_gdbserver_dying_ends_the_session(proxy):
+    r = Rsp([proxy, "-", SLEEP, "600"])
+    try:
+        r.ask(b"?")
+        gdbserver = int(subprocess.run(["pgrep", "-P", str(r.proc.pid), "gdbserver"],
+                                       stdout=subprocess.PIPE, text=True).stdout.split()[0])
+        os.kill(gdbserver, signal.SIGKILL)
+        assert r.proc.wait(timeout=30) == 128 + signal.SIGKILL
+        assert r.proc.stdout.read() == b""
+    finally:
+        r.close()
+
+
+# ---- the fuzzer ----
+
+def test_fuzz_the_packet_layer(build, tmp_path):
+    """libFuzzer on the framer and the run-length expansion, for IODBG_FUZZ_SECONDS (20)."""
+    if not (shutil.which("clang-14") or shutil.which("clang")):
+        pytest.skip("no clang: install clang-14 and libclang-rt-14-dev for the fuzzer")
+    res = subprocess.run(["make", "--no-print-directory", "-C", str(PROJECT / "gdbserver-ext"),
+                          f"O={build}", "fuzz"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    assert res.returncode == 0, res.stdout
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "session").write_bytes(b"\x00\x3f$qSupported:multiprocess+#c9+$?#3f-\x03"
+                                     b"%Stop:T05thread:p1.1;#00$m10,4#fb}")
+    (corpus / "rle").write_bytes(b"\x01" + b"0*\"12*#")
+    seconds = int(os.environ.get("IODBG_FUZZ_SECONDS", "20"))
+    res = subprocess.run(
+        [str(build / "fuzz" / "framer_fuzz"), f"-max_total_time={seconds}", "-timeout=10",
+         "-max_len=4096", f"-artifact_prefix={tmp_path}/", "-print_final_stats=1", corpus],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="halt_on_error=1"))
+    assert res.returncode == 0, res.stdout[-4000:]
+    runs = re.search(r"stat::number_of_executed_units: (\d+)", res.stdout)
+    assert runs and int(runs[1]) > 1000, res.stdout[-2000:]
+    print(f"framer_fuzz: {runs[1]} executions in {seconds} s")
+    assert not list(tmp_path.glob("crash-*")) and not list(tmp_path.glob("leak-*"))
