@@ -2,6 +2,7 @@
 lookup and completion, tables, and turning failures into GDB errors."""
 import contextlib
 import functools
+import os
 
 import gdb
 
@@ -48,15 +49,29 @@ def gdb_errors(fn):
     return wrapper
 
 
+# 'target remote | PROGRAM ...' of these: gdbserver on a pipe, so on this machine.
+LOCAL_SERVERS = ("gdbserver", "iodbg-gdbserver")
+
+
+def local_connection(connection):
+    """Whether @connection debugs processes of this machine: the native target, or a
+    gdbserver that gdb started on a pipe ('iodbg attach'). The pid of another remote
+    inferior (such as 'spu attach' makes) names no process here."""
+    if connection is None or connection.type == "native":
+        return True
+    words = (connection.details or "").split()
+    return (connection.type in ("remote", "extended-remote") and len(words) > 1 and
+            words[0] == "|" and os.path.basename(words[1]) in LOCAL_SERVERS)
+
+
 def inferior_pid():
-    """The pid of the selected inferior, which must be a live process gdb debugs natively:
-    the pid of a remote inferior (such as 'spu attach' makes) or of a core file names no
-    process of this machine that we could read."""
+    """The pid of the selected inferior, which must be a live process of this machine (see
+    local_connection): a core file's names none."""
     inferior = gdb.selected_inferior()
     if inferior.pid <= 0:
         raise gdb.GdbError("The program is not being run.")
     connection = inferior.connection
-    if connection is not None and connection.type != "native":
+    if not local_connection(connection):
         raise gdb.GdbError(f"Inferior {inferior.num} is not a process of this machine "
                            f"(its target is {connection.type}): select the program with "
                            "'inferior N'.")

@@ -1,5 +1,5 @@
 """Where the package finds what the build or an installation put elsewhere: libiodbg and
-the iodbg-spu-stub program."""
+the iodbg-spu-stub and iodbg-gdbserver programs."""
 import os
 import shutil
 

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import GpuTarget, Target, gdb_words, gpu_pattern, scratch_pattern
+from targets import (GpuTarget, Target, gdb_batch, gdb_table, gdb_words, gpu_pattern,
+                     scratch_pattern)
 
 PROXY = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext",
                      "iodbg-gdbserver")
@@ -124,3 +125,23 @@ def test_as_a_plain_user(start):
     finally:
         if saved is not None:
             open(scope, "w").write(saved)
+
+
+def test_iodbg_attach_gives_gdb_and_the_iodbg_commands_every_mapping(start):
+    """'iodbg attach': gdb's own x reads a mapping without ->access, and the package's
+    commands give the same tables as over a native attach."""
+    t = start(Target, "scratch_map", "4", "noaccess")
+    gpu = start(GpuTarget, 2, 1, VRAM)
+    tables = ("info gpu-objects", "echo \\n", "info iodbg-maps", "echo \\n")
+    native = gdb_batch(gpu.pid, *tables, iodbg=True)
+    over_proxy = gdb_batch(None, f"iodbg attach {gpu.pid}", *tables, "detach", iodbg=True)
+    assert gdb_table(over_proxy, "Handle") == gdb_table(native, "Handle"), over_proxy
+    assert gdb_table(over_proxy, "Start") == gdb_table(native, "Start"), over_proxy
+    out = gdb_batch(None, f"iodbg attach {t.pid}", f"x/2gx {t.addr:#x}", "detach", iodbg=True)
+    expect = scratch_pattern(0, 16)
+    assert gdb_words(out) == [int.from_bytes(expect[:8], "little"),
+                              int.from_bytes(expect[8:], "little")], out
+    assert "Cannot access memory" in gdb_batch(t.pid, f"x/2gx {t.addr:#x}"), \
+        "a native attach reads it: the test shows nothing"
+    err = gdb_batch(None, "iodbg attach", "iodbg attach 999999999", iodbg=True)
+    assert "Usage: iodbg attach PID" in err and "No process 999999999." in err, err
