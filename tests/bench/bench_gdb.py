@@ -48,7 +48,8 @@ DUMP = "/tmp/bench-gdb.bin"
 
 # Run inside gdb: time a group of commands over @runs rounds, each command once per round (so
 # that a slow spell of the machine falls on every figure of a ratio alike); print each best.
-# A command "=EXPR" is an expression whose value is the nanoseconds the target measured itself.
+# A command "=EXPR" is an expression whose value is the nanoseconds the target measured itself;
+# another may be several lines, timed together.
 TIMER = """python
 import time
 def iodbg_bench(group, runs, *pairs):
@@ -59,7 +60,8 @@ def iodbg_bench(group, runs, *pairs):
             if command.startswith("="):
                 seconds = int(gdb.parse_and_eval(command[1:])) / 1e9
             else:
-                gdb.execute(command, to_string=True)
+                for line in command.split("\\n"):
+                    gdb.execute(line, to_string=True)
                 seconds = time.perf_counter() - start
             times[label].append(seconds)
     for label, t in times.items():
@@ -69,10 +71,10 @@ end"""
 
 def gdb_times(pid, *groups, setup=(), after=()):
     """[{label: best seconds}] for groups of (runs, [(label, command), ...]), each group timed
-    by iodbg_bench(), one after the other in one gdb session, between the setup commands and
-    the after commands."""
-    args = ["gdb", "-nx", "-batch", "-iex", "set auto-solib-add off", "-p", str(pid),
-            "-ex", f"source {GDB_PACKAGE}"]
+    by iodbg_bench(), one after the other in one gdb session attached to @pid (to nothing if
+    None), between the setup commands and the after commands."""
+    args = ["gdb", "-nx", "-batch", "-iex", "set auto-solib-add off",
+            *(["-p", str(pid)] if pid is not None else []), "-ex", f"source {GDB_PACKAGE}"]
     script = TIMER + "\n" + "".join(f"{c}\n" for c in setup)
     script += "".join(f"python iodbg_bench({i}, {runs}, *{pairs!r})\n"
                       for i, (runs, pairs) in enumerate(groups))
