@@ -27,10 +27,13 @@ static const char usage_text[] =
 	"  objects PID                   the iodbg objects PID maps or holds open (needs the\n"
 	"                                iodbg module)\n"
 	"  info                          the library and the kernel side\n"
+	"  core PID [-o FILE]            an ELF core of PID with its device memory\n"
 	"\n"
 	"ADDR is hexadecimal (0x optional); LEN is decimal or 0x hexadecimal, with an optional\n"
 	"k, M or G suffix (powers of 1024). With read and write --object=ID, ADDR is an offset\n"
-	"in iodbg object ID of PID. 'iodbg COMMAND --help' describes each command.\n"
+	"in iodbg object ID of PID. 'iodbg objects --core FILE' and 'iodbg read --core FILE\n"
+	"ADDR LEN' read a core file that 'iodbg core' wrote instead of PID. 'iodbg COMMAND\n"
+	"--help' describes each command.\n"
 	"\n"
 	"Exit status: 0 success; 1 failure (nothing transferred, or the target or the kernel\n"
 	"side could not be read); 2 bad usage; 3 partial transfer (the bytes before the first\n"
@@ -38,6 +41,7 @@ static const char usage_text[] =
 
 static const struct command *const commands[] = {
 	&maps_command, &read_command, &write_command, &objects_command, &info_command,
+	&core_command,
 };
 
 static int run(const struct command *c, int argc, char **argv)
@@ -77,6 +81,9 @@ static int run(const struct command *c, int argc, char **argv)
 				return error(EXIT_USAGE, "bad --width '%s' (1, 2, 4 or 8)", optarg);
 			o.width = *optarg - '0';
 			break;
+		case 'C':
+			o.core = optarg;
+			break;
 		case 'O':
 			if (!parse_id(optarg, &o.id))
 				return error(EXIT_USAGE, "bad object ID '%s' (decimal)", optarg);
@@ -90,7 +97,7 @@ static int run(const struct command *c, int argc, char **argv)
 	if (o.path == IODBG_PATH_OBJECT && !o.object)
 		return error(EXIT_USAGE, "--path=object needs --object=ID");
 	nargs = argc - optind;
-	if (c->nargs >= 0 ? nargs != c->nargs : nargs < 2 || nargs > 3) {
+	if (c->nargs >= 0 ? nargs != c->nargs - !!o.core : nargs < 2 || nargs > 3) {
 		fputs(c->help, stderr);
 		return EXIT_USAGE;
 	}

@@ -32,13 +32,15 @@ struct options {
 	unsigned int width;	/* --width: the MMIO access width, 0 for the default */
 	uint64_t id;
 	int path;
-	const char *file;	/* read -o, write -f */
+	const char *file;	/* read -o, write -f, core -o */
+	const char *core;	/* --core: a core file instead of a live PID */
 };
 
 struct command {
 	const char *name;
 	int (*run)(struct options *o, int argc, char **argv);
-	int nargs;		/* positional arguments: exactly this many, or -1 for 2 or 3 */
+	int nargs;		/* positional arguments: exactly this many (one fewer, the PID,
+				 * with --core), or -1 for 2 or 3 */
 	const char *shortopts;
 	const struct option *longopts;
 	const char *help;
@@ -50,6 +52,7 @@ extern const struct command read_command;
 extern const struct command write_command;
 extern const struct command objects_command;
 extern const struct command info_command;
+extern const struct command core_command;
 
 /* The long options the subcommands share; main.c's run() parses them all. */
 #define OPT_HELP	{ "help", no_argument, NULL, 'h' }
@@ -60,6 +63,7 @@ extern const struct command info_command;
 #define OPT_MMIO	{ "allow-mmio", no_argument, NULL, 'm' }
 #define OPT_OBJECT	{ "object", required_argument, NULL, 'O' }
 #define OPT_WIDTH	{ "width", required_argument, NULL, 'w' }
+#define OPT_CORE	{ "core", required_argument, NULL, 'C' }
 #define OPT_END		{ NULL, 0, NULL, 0 }
 
 /* The help text of the options read and write share. */
@@ -114,6 +118,7 @@ void report_end(struct report_printer *rp);
 void progress(bool show, const char *verb, uint64_t done, uint64_t len);
 
 /* transfer.c: chunked reads and writes, shared by read and write */
+bool write_out(FILE *out, uint64_t addr, const unsigned char *buf, size_t n);
 int transfer(struct options *o, struct iodbg_target *t, bool write, uint64_t addr,
 	     unsigned char *data, uint64_t len, FILE *out);
 

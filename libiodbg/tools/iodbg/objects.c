@@ -27,26 +27,11 @@ static const char *object_flags(uint32_t f, char *buf, size_t size)
 	return off ? buf : "-";
 }
 
-static int do_objects(struct options *o, int argc, char **argv)
+static void print_objects(struct options *o, const struct iodbg_objects *objs)
 {
-	struct iodbg_objects *objs;
-	struct iodbg_target *t;
+	size_t n = iodbg_objects_count(objs);
 	char flags[64];
-	pid_t pid;
-	size_t n;
 
-	(void)argc;
-	buffer_listing();
-	if (!parse_pid(argv[0], &pid))
-		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
-	if (open_target(o, pid, &t))
-		return 1;
-	if (iodbg_objects(t, &objs)) {
-		error(1, "%s", iodbg_errmsg(t));
-		close_target(o, t);
-		return 1;
-	}
-	n = iodbg_objects_count(objs);
 	if (o->json)
 		printf("[");
 	else
@@ -71,19 +56,63 @@ static int do_objects(struct options *o, int argc, char **argv)
 	}
 	if (o->json)
 		printf("%s]\n", n ? "\n" : "");
+}
+
+/* The objects as the core's iodbg notes describe them at dump time. */
+static int core_objects(struct options *o)
+{
+	struct iodbg_objects *objs;
+	struct iodbg_core *core;
+
+	if (iodbg_core_open(o->core, &core))
+		return error(1, "%s", iodbg_errmsg(NULL));
+	if (iodbg_core_objects(core, &objs)) {
+		error(1, "%s: %s", o->core, iodbg_errmsg(NULL));
+		iodbg_core_close(core);
+		return 1;
+	}
+	print_objects(o, objs);
+	iodbg_objects_free(objs);
+	iodbg_core_close(core);
+	return 0;
+}
+
+static int do_objects(struct options *o, int argc, char **argv)
+{
+	struct iodbg_objects *objs;
+	struct iodbg_target *t;
+	pid_t pid;
+
+	(void)argc;
+	buffer_listing();
+	if (o->core)
+		return core_objects(o);
+	if (!parse_pid(argv[0], &pid))
+		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
+	if (open_target(o, pid, &t))
+		return 1;
+	if (iodbg_objects(t, &objs)) {
+		error(1, "%s", iodbg_errmsg(t));
+		close_target(o, t);
+		return 1;
+	}
+	print_objects(o, objs);
 	iodbg_objects_free(objs);
 	close_target(o, t);
 	return 0;
 }
 
-static const struct option objects_opts[] = { OPT_HELP, OPT_JSON, OPT_END };
+static const struct option objects_opts[] = { OPT_HELP, OPT_JSON, OPT_CORE, OPT_END };
 
 const struct command objects_command = {
 	"objects", do_objects, 1, "hj", objects_opts,
 	"usage: iodbg objects [--json] PID\n"
+	"       iodbg objects [--json] --core FILE\n"
 	"The iodbg objects of PID (needs the iodbg module): one line per mapping, then one per\n"
 	"object PID holds a file of but maps nowhere (\"held, not mapped\"; JSON: \"mapped\":\n"
 	"false): mapping, object id, kind, placement now (device, gart, system, saved), size,\n"
 	"offset in the object, device unit, owner and flags.\n"
+	"  --core=FILE the objects of the process a core of 'iodbg core' was taken from, at\n"
+	"              the time of the dump\n"
 	"  --json      one JSON array of objects\n"
 };

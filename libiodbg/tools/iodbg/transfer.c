@@ -9,7 +9,7 @@
 #include "main.h"
 
 /* @n bytes read at @addr: raw to @out, or to stdout as a hexdump. false if that failed. */
-static bool write_out(FILE *out, uint64_t addr, const unsigned char *buf, size_t n)
+bool write_out(FILE *out, uint64_t addr, const unsigned char *buf, size_t n)
 {
 	if (out)
 		return fwrite(buf, 1, n, out) == n && !fflush(out);
