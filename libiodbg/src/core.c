@@ -163,6 +163,9 @@ static int read_headers(struct iodbg_core *c, Elf *e, const char *path, uint64_t
 			   gelf_getclass(e), eh.e_machine);
 	if (elf_getphdrnum(e, &phnum))
 		return bad(-EBADMSG, path, "bad program headers: %s", elf_errmsg(-1));
+	/* libelf counts only the headers that fit in the file: the ELF header's count is due. */
+	if (eh.e_phnum != PN_XNUM)
+		phnum = eh.e_phnum;
 	if (eh.e_phoff > file_size || phnum * sizeof(Elf64_Phdr) > file_size - eh.e_phoff)
 		return bad(-EBADMSG, path, "the program headers run past the end of the file "
 			   "(a truncated core)");
