@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Reading the cores `iodbg core` writes (and any x86-64 ELF core): the dumped memory from the
- * PT_LOAD segments, the iodbg objects from the NT_IODBG_OBJECT notes.
+ * PT_LOAD segments, the iodbg objects from the IODBG_NT_OBJECT notes.
  *
  * A core file is input from anywhere: every offset and size in it is checked against the file
  * before it is used, so that a truncated or corrupted core gives -EBADMSG with a message
@@ -100,14 +100,14 @@ static int read_notes(struct iodbg_core *c, Elf *e, const GElf_Phdr *ph, const c
 		if (nh.n_namesz == sizeof(IODBG_NOTE_NAME) &&
 		    !memcmp(name, IODBG_NOTE_NAME, sizeof(IODBG_NOTE_NAME))) {
 			c->iodbg_notes = true;
-			if (nh.n_type == NT_IODBG_CORE) {
+			if (nh.n_type == IODBG_NT_CORE) {
 				struct iodbg_core_info ci;
 
 				if (nh.n_descsz < sizeof(ci))
 					goto bad_size;
 				memcpy(&ci, desc, sizeof(ci));
 				c->listed = ci.flags & IODBG_CORE_OBJECTS_LISTED;
-			} else if (nh.n_type == NT_IODBG_OBJECT) {
+			} else if (nh.n_type == IODBG_NT_OBJECT) {
 				struct iodbg_core_object co;
 				uint32_t hdr_size;
 
@@ -120,7 +120,7 @@ static int read_notes(struct iodbg_core *c, Elf *e, const GElf_Phdr *ph, const c
 				memcpy(&co, desc, sizeof(co));
 				if (add_object(c, &co))
 					return iodbg__error(NULL, -ENOMEM, "out of memory");
-			} else if (nh.n_type == NT_IODBG_DATA) {
+			} else if (nh.n_type == IODBG_NT_DATA) {
 				struct iodbg_core_data cd;
 
 				if (nh.n_descsz < sizeof(cd))

@@ -316,29 +316,27 @@ int iodbg_object_fd(struct iodbg_target *target, uint64_t id);
  * the contents of every device mapping as ordinary PT_LOAD segments at their addresses, plus
  * these notes of owner IODBG_NOTE_NAME, little endian, 8-byte aligned fields:
  *
- *  - NT_IODBG_CORE, first: struct iodbg_core_info (whether objects were listed);
- *  - NT_IODBG_OBJECT, one per entry of iodbg_objects() at dump time (in its order):
+ *  - IODBG_NT_CORE, first: struct iodbg_core_info (whether objects were listed);
+ *  - IODBG_NT_OBJECT, one per entry of iodbg_objects() at dump time (in its order):
  *    struct iodbg_core_object;
- *  - NT_IODBG_DATA, for each object the process holds but maps nowhere: struct
+ *  - IODBG_NT_DATA, for each object the process holds but maps nowhere: struct
  *    iodbg_core_data, then its @length bytes (the first @valid of them read, the rest zero).
  *
  * SPU contexts are also written as Cell Linux wrote them: one note per context file, type
- * NT_SPU, name "SPU/<fd>/<file>" (<fd>: the descriptor of the context's local store file),
+ * NT_SPU (IODBG_NT_SPU), name "SPU/<fd>/<file>" (<fd>: the descriptor of the context's local store file),
  * "mem" the local store, the scalars ("npc", "signal1", ...) as "0x%.16llx" text.
  */
 #define IODBG_NOTE_NAME		"IODBG"
-#define NT_IODBG_CORE		0x10db0000
-#define NT_IODBG_OBJECT		0x10db0001
-#define NT_IODBG_DATA		0x10db0002
-#ifndef NT_SPU
-#define NT_SPU			1
-#endif
+#define IODBG_NT_CORE		0x10db0000
+#define IODBG_NT_OBJECT		0x10db0001
+#define IODBG_NT_DATA		0x10db0002
+#define IODBG_NT_SPU		1	/* Cell Linux's NT_SPU */
 #define IODBG_CORE_SPU_NOTE_PREFIX	"SPU/"
 
 /* struct iodbg_core_object.stored: where the object's bytes are in the core */
 #define IODBG_CORE_STORED_NONE		0	/* not in the core (could not be read) */
 #define IODBG_CORE_STORED_LOAD		1	/* in the PT_LOAD at @start, @length bytes */
-#define IODBG_CORE_STORED_NOTE		2	/* in an NT_IODBG_DATA note */
+#define IODBG_CORE_STORED_NOTE		2	/* in an IODBG_NT_DATA note */
 
 /* struct iodbg_core_info.flags */
 #define IODBG_CORE_OBJECTS_LISTED	(1U << 0)	/* the iodbg module listed the objects */
@@ -386,7 +384,7 @@ void iodbg_core_close(struct iodbg_core *core);
 /* The pid the core was taken from (NT_PRPSINFO), or 0 if it has none. */
 pid_t iodbg_core_pid(const struct iodbg_core *core);
 /*
- * The iodbg objects of the core (its NT_IODBG_OBJECT notes), as iodbg_objects() listed them
+ * The iodbg objects of the core (its IODBG_NT_OBJECT notes), as iodbg_objects() listed them
  * at dump time; freed with iodbg_objects_free(). -ENOENT if the core has no iodbg notes (not
  * written by iodbg core), -ENODEV if the iodbg module was not loaded when it was.
  */

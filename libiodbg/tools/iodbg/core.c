@@ -38,7 +38,7 @@
 #endif
 #define XSTATE_MAX	(64U << 10)	/* more than any x86 XSAVE area */
 #define NOTE_ALIGN	4		/* as Linux and gcore align core notes */
-#define DATA_NOTE_MAX	(1ULL << 30)	/* bytes of an object per NT_IODBG_DATA note */
+#define DATA_NOTE_MAX	(1ULL << 30)	/* bytes of an object per IODBG_NT_DATA note */
 
 struct thread {
 	pid_t tid;
@@ -63,7 +63,7 @@ struct segment {
 	uint64_t filesz;	/* planned, then cut to what was read */
 };
 
-/* An NT_IODBG_DATA note streamed after the notes section: a piece of an unmapped object. */
+/* An IODBG_NT_DATA note streamed after the notes section: a piece of an unmapped object. */
 struct data_note {
 	const struct iodbg_object *ob;
 	uint64_t obj_offset, length;
@@ -470,7 +470,7 @@ static void object_note(struct dump *d, struct notes *n, const struct iodbg_obje
 
 	/* Planned: the segments' and data notes' bytes are read later; corrected if short. */
 	c.stored = ob->length ? IODBG_CORE_STORED_LOAD : IODBG_CORE_STORED_NOTE;
-	note_add(n, IODBG_NOTE_NAME, NT_IODBG_OBJECT, &c, sizeof(c));
+	note_add(n, IODBG_NOTE_NAME, IODBG_NT_OBJECT, &c, sizeof(c));
 }
 
 /* Cell's text scalars: "0x%.16llx" and its NUL, 19 bytes. */
@@ -479,7 +479,7 @@ static void spu_scalar(struct notes *n, const char *name, uint64_t v)
 	char text[19];
 
 	snprintf(text, sizeof(text), "0x%.16llx", (unsigned long long)v);
-	note_add(n, name, NT_SPU, text, sizeof(text));
+	note_add(n, name, IODBG_NT_SPU, text, sizeof(text));
 }
 
 /*
@@ -509,7 +509,7 @@ static void spu_notes(struct dump *d, struct notes *n, const struct iodbg_object
 	}
 	if (iodbg_object_read(d->t, ls->id, 0, mem, SPU_SIM_LS_SIZE, NULL) == SPU_SIM_LS_SIZE) {
 		snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/mem", fd);
-		note_add(n, name, NT_SPU, mem, SPU_SIM_LS_SIZE);
+		note_add(n, name, IODBG_NT_SPU, mem, SPU_SIM_LS_SIZE);
 	} else {
 		error(0, "core: SPU context %d/: local store: %s", fd, iodbg_errmsg(d->t));
 		d->partial = true;
@@ -527,13 +527,13 @@ static void spu_notes(struct dump *d, struct notes *n, const struct iodbg_object
 	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/lslr", fd);
 	spu_scalar(n, name, SPU_SIM_LS_SIZE - 1);
 	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/signal1", fd);
-	note_add(n, name, NT_SPU, &regs.signal1, sizeof(regs.signal1));
+	note_add(n, name, IODBG_NT_SPU, &regs.signal1, sizeof(regs.signal1));
 	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/signal2", fd);
-	note_add(n, name, NT_SPU, &regs.signal2, sizeof(regs.signal2));
+	note_add(n, name, IODBG_NT_SPU, &regs.signal2, sizeof(regs.signal2));
 	/* mbox_info: the entry the PPU would read next; wbox_info: the inbound entries. */
 	if (regs.out_mbox_count) {
 		snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/mbox_info", fd);
-		note_add(n, name, NT_SPU, &regs.out_mbox[regs.out_mbox_head %
+		note_add(n, name, IODBG_NT_SPU, &regs.out_mbox[regs.out_mbox_head %
 			 SPU_SIM_OUT_MBOX_DEPTH], sizeof(uint32_t));
 	}
 	if (regs.in_mbox_count) {
@@ -544,7 +544,7 @@ static void spu_notes(struct dump *d, struct notes *n, const struct iodbg_object
 		for (uint32_t i = 0; i < count; i++)
 			w[i] = regs.in_mbox[(regs.in_mbox_head + i) % SPU_SIM_IN_MBOX_DEPTH];
 		snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/wbox_info", fd);
-		note_add(n, name, NT_SPU, w, count * sizeof(uint32_t));
+		note_add(n, name, IODBG_NT_SPU, w, count * sizeof(uint32_t));
 	}
 	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/object-id", fd);
 	spu_scalar(n, name, ls->id);
@@ -557,7 +557,7 @@ static void iodbg_notes(struct dump *d, struct notes *n)
 					.flags = d->objs ? IODBG_CORE_OBJECTS_LISTED : 0 };
 
 	snprintf((char *)info.version, sizeof(info.version), "%s", iodbg_version());
-	note_add(n, IODBG_NOTE_NAME, NT_IODBG_CORE, &info, sizeof(info));
+	note_add(n, IODBG_NOTE_NAME, IODBG_NT_CORE, &info, sizeof(info));
 
 	for (size_t i = 0; i < count; i++)
 		object_note(d, n, iodbg_objects_get(d->objs, i));
@@ -832,7 +832,7 @@ static int write_data_note(struct dump *d, const struct data_note *dn, int *werr
 {
 	struct iodbg_core_data h = { .id = dn->ob->id, .offset = dn->obj_offset,
 				     .length = dn->length };
-	Elf64_Nhdr nh = { .n_namesz = sizeof(IODBG_NOTE_NAME), .n_type = NT_IODBG_DATA,
+	Elf64_Nhdr nh = { .n_namesz = sizeof(IODBG_NOTE_NAME), .n_type = IODBG_NT_DATA,
 			  .n_descsz = sizeof(h) + dn->length };
 	char name[pad(sizeof(IODBG_NOTE_NAME))];
 	uint64_t desc = dn->file_offset + sizeof(nh) + sizeof(name);
@@ -904,7 +904,7 @@ static int fix_headers(struct dump *d, uint64_t notes_off, const struct notes *n
 
 		memcpy(&h, n->buf + off, sizeof(h));
 		desc = off + sizeof(h) + pad(h.n_namesz);
-		if (h.n_type == NT_IODBG_OBJECT && h.n_namesz == sizeof(IODBG_NOTE_NAME) &&
+		if (h.n_type == IODBG_NT_OBJECT && h.n_namesz == sizeof(IODBG_NOTE_NAME) &&
 		    !memcmp(n->buf + off + sizeof(h), IODBG_NOTE_NAME, h.n_namesz)) {
 			struct iodbg_core_object c;
 
