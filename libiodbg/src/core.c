@@ -35,6 +35,7 @@ struct iodbg_core {
 	struct core_load *loads;	/* sorted by vaddr */
 	size_t nloads;
 	struct iodbg_object *objs;
+	uint32_t *stored;		/* each object's IODBG_CORE_STORED_* */
 	size_t nobjs;
 	bool iodbg_notes;
 	bool listed;		/* the module listed the objects at dump time */
@@ -64,10 +65,16 @@ static int by_vaddr(const void *a, const void *b)
 static int add_object(struct iodbg_core *c, const struct iodbg_core_object *co)
 {
 	struct iodbg_object *bigger = reallocarray(c->objs, c->nobjs + 1, sizeof(*bigger));
+	uint32_t *stored;
 
 	if (!bigger)
 		return -ENOMEM;
 	c->objs = bigger;
+	stored = reallocarray(c->stored, c->nobjs + 1, sizeof(*stored));
+	if (!stored)
+		return -ENOMEM;
+	c->stored = stored;
+	c->stored[c->nobjs] = co->stored;
 	c->objs[c->nobjs++] = (struct iodbg_object){
 		.id = co->id, .size = co->size, .start = co->start, .length = co->length,
 		.offset = co->offset, .owner = co->owner, .kind = co->kind,
@@ -257,6 +264,7 @@ IODBG_API void iodbg_core_close(struct iodbg_core *c)
 		close(c->fd);
 	free(c->loads);
 	free(c->objs);
+	free(c->stored);
 	free(c);
 }
 
@@ -309,6 +317,19 @@ static const struct core_load *load_at(const struct iodbg_core *c, uint64_t addr
 	return NULL;
 }
 
+/* The object mapped at @addr at dump time whose bytes are not in the core, or NULL. */
+static const struct iodbg_object *lost_object(const struct iodbg_core *c, uint64_t addr)
+{
+	for (size_t i = 0; i < c->nobjs; i++) {
+		const struct iodbg_object *ob = &c->objs[i];
+
+		if (c->stored[i] != IODBG_CORE_STORED_LOAD && ob->length &&
+		    addr >= ob->start && addr - ob->start < ob->length)
+			return ob;
+	}
+	return NULL;
+}
+
 IODBG_API ssize_t iodbg_core_read(struct iodbg_core *c, uint64_t addr, void *buf, size_t len)
 {
 	unsigned char *p = buf;
@@ -323,9 +344,17 @@ IODBG_API ssize_t iodbg_core_read(struct iodbg_core *c, uint64_t addr, void *buf
 		ssize_t r;
 
 		if (!l || at - l->vaddr >= l->filesz) {
-			iodbg__error(NULL, -EFAULT, "0x%" PRIx64 ": %s", at, !l ?
-				     "not mapped in the core" : "mapped, but its bytes were not "
-				     "dumped");
+			const struct iodbg_object *ob = lost_object(c, at);
+
+			if (ob)
+				iodbg__error(NULL, -EFAULT, "0x%" PRIx64 ": iodbg object %" PRIu64
+					     " (%s) was mapped there, but could not be read when "
+					     "the core was written", at, ob->id,
+					     iodbg_object_kind_name(ob->kind));
+			else
+				iodbg__error(NULL, -EFAULT, "0x%" PRIx64 ": %s", at, !l ?
+					     "not mapped in the core" : "mapped, but its bytes were "
+					     "not dumped");
 			break;
 		}
 		in = at - l->vaddr;

@@ -17,8 +17,8 @@ import pytest
 
 import iodbg_test_uapi as uapi
 import libiodbg_api as api
-from targets import (IODBG, PROGS, GpuTarget, SpuTarget, gdb_words, gpu_pattern, iodbg,
-                     spu_pattern)
+from targets import (IODBG, PROGS, GpuTarget, SpuTarget, Target, gdb_words, gpu_pattern,
+                     iodbg, scratch_pattern, spu_pattern)
 
 NOBODY = 65534
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -210,3 +210,31 @@ def test_plain_user_cores_own_process_only(start):
         assert listed("--core", path)[0]["id"] == c["ls_id"]
         res = iodbg("read", "--core", path, "-o", "-", hex(c["ls"]), 256)
         assert res.returncode == 0 and res.stdout == spu_pattern(c["ls_id"], 0, 256)
+
+
+def test_unreadable_mapping_does_not_cost_the_core(start, tmp_path):
+    """A device mapping no allowed path can read (no ->access, the ioctl path not allowed) is
+    left without bytes, with a message and exit status 3; the rest of the core is whole, its
+    object note says the bytes are not in it, and gdb says it cannot read them rather than
+    show zeros. By the whole chain, the same mapping is dumped."""
+    t = start(Target, "scratch_map", "4", "noaccess")
+    core = tmp_path / "partial.core"
+    res = iodbg("core", "--path=proc_mem", "-o", core, t.pid)
+    err = res.stderr.decode()
+    assert res.returncode == 3, err
+    assert f"core: {t.addr:012x}-{t.addr + t.size:012x} " in err
+    assert f"0 of {t.size} bytes dumped" in err and f"written to {core}" in err
+    [obj] = [api.iodbg_core_object.from_buffer_copy(d) for n, ty, d in notes(core)
+             if n == api.IODBG_NOTE_NAME and ty == api.IODBG_NT_OBJECT]
+    assert obj.start == t.addr and obj.stored == api.IODBG_CORE_STORED_NONE
+    res = iodbg("read", "--core", core, hex(t.addr), 16)
+    assert res.returncode == 1
+    assert (f"{t.addr:#x}: iodbg object {obj.id} (scratch) was mapped there, but could not be "
+            "read when the core was written") in res.stderr.decode()
+    out = gdb_core(os.path.join(PROGS, "scratch_map"), core, "bt", f"x/2gx {t.addr:#x}")
+    assert f"Cannot access memory at address {t.addr:#x}" in out, out
+    assert re.search(r"^#\d+ .*\bmain \(", out, re.M), out
+    res = iodbg("core", "-o", core, t.pid)
+    assert res.returncode == 0, res.stderr
+    res = iodbg("read", "--core", core, "-o", "-", hex(t.addr), t.size)
+    assert res.returncode == 0 and res.stdout == scratch_pattern(0, t.size)

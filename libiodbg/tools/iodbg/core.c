@@ -866,10 +866,12 @@ werr:
 }
 
 /*
- * What could not be read: each short segment's p_filesz cut to the bytes read, and the object
- * notes of objects no longer whole in the core marked IODBG_CORE_STORED_NONE. The program
- * headers are translated to the file's form by libelf and written in place: elf_update() on
- * the file would cut it at the end of its sections, before the segments.
+ * What could not be read: each short segment cut to the bytes read (p_filesz and p_memsz:
+ * readers take the bytes between them for zeros), one with none made PT_NULL, which readers
+ * skip, so that gdb says it cannot read them rather than show zeros; and the object notes of
+ * objects no longer whole in the core marked IODBG_CORE_STORED_NONE. The program headers are
+ * translated to the file's form by libelf and written in place: elf_update() on the file
+ * would cut it at the end of its sections, before the segments.
  */
 static int fix_headers(struct dump *d, uint64_t notes_off, const struct notes *n)
 {
@@ -879,9 +881,9 @@ static int fix_headers(struct dump *d, uint64_t notes_off, const struct notes *n
 	for (size_t i = 0; i < d->nsegs; i++) {
 		const struct segment *s = &d->segs[i];
 		Elf64_Phdr ph = {
-			.p_type = PT_LOAD, .p_flags = phdr_flags(s->map->flags),
+			.p_type = s->filesz ? PT_LOAD : PT_NULL, .p_flags = phdr_flags(s->map->flags),
 			.p_offset = s->offset, .p_vaddr = s->map->start, .p_filesz = s->filesz,
-			.p_memsz = s->map->end - s->map->start, .p_align = sysconf(_SC_PAGESIZE),
+			.p_memsz = s->filesz, .p_align = sysconf(_SC_PAGESIZE),
 		};
 		Elf64_Phdr file;
 		Elf_Data src = { .d_buf = &ph, .d_type = ELF_T_PHDR, .d_size = sizeof(ph),
