@@ -63,10 +63,16 @@ struct segment {
 	uint64_t filesz;	/* planned, then cut to what was read */
 };
 
-/* An IODBG_NT_DATA note streamed after the notes section: a piece of an unmapped object. */
+/*
+ * A note of an object's bytes, streamed after the notes section rather than held in memory:
+ * IODBG_NT_DATA (a piece of an object mapped nowhere, after a struct iodbg_core_data) or
+ * Cell's "SPU/<fd>/mem" (a local store, bytes alone; what cannot be read stays zero, as
+ * Cell's coredump.c padded it).
+ */
 struct data_note {
-	const struct iodbg_object *ob;
-	uint64_t obj_offset, length;
+	char name[32];
+	uint32_t type;
+	uint64_t id, obj_offset, length;
 	uint64_t file_offset;	/* of its header */
 };
 
@@ -473,6 +479,20 @@ static void object_note(struct dump *d, struct notes *n, const struct iodbg_obje
 	note_add(n, IODBG_NOTE_NAME, IODBG_NT_OBJECT, &c, sizeof(c));
 }
 
+static int add_data_note(struct dump *d, const char *name, uint32_t type, uint64_t id,
+			 uint64_t offset, uint64_t length)
+{
+	struct data_note *bigger = realloc(d->data, (d->ndata + 1) * sizeof(*bigger));
+
+	if (!bigger)
+		return -ENOMEM;
+	d->data = bigger;
+	d->data[d->ndata] = (struct data_note){ .type = type, .id = id, .obj_offset = offset,
+						.length = length };
+	snprintf(d->data[d->ndata++].name, sizeof(bigger->name), "%s", name);
+	return 0;
+}
+
 /* Cell's text scalars: "0x%.16llx" and its NUL, 19 bytes. */
 static void spu_scalar(struct notes *n, const char *name, uint64_t v)
 {
@@ -490,8 +510,7 @@ static void spu_scalar(struct notes *n, const char *name, uint64_t v)
 static void spu_notes(struct dump *d, struct notes *n, const struct iodbg_object *ls)
 {
 	struct spu_sim_regs regs;
-	unsigned char *mem;
-	char name[64];
+	char name[32];
 	int fd;
 
 	fd = iodbg_object_fd(d->t, ls->id);
@@ -502,19 +521,11 @@ static void spu_notes(struct dump *d, struct notes *n, const struct iodbg_object
 		      "no file of it (its mappings are in the core)", ls->id, (int)d->pid);
 		return;
 	}
-	mem = malloc(SPU_SIM_LS_SIZE);
-	if (!mem) {
+	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/mem", fd);
+	if (add_data_note(d, name, IODBG_NT_SPU, ls->id, 0, SPU_SIM_LS_SIZE)) {
 		n->failed = true;
 		return;
 	}
-	if (iodbg_object_read(d->t, ls->id, 0, mem, SPU_SIM_LS_SIZE, NULL) == SPU_SIM_LS_SIZE) {
-		snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/mem", fd);
-		note_add(n, name, IODBG_NT_SPU, mem, SPU_SIM_LS_SIZE);
-	} else {
-		error(0, "core: SPU context %d/: local store: %s", fd, iodbg_errmsg(d->t));
-		d->partial = true;
-	}
-	free(mem);
 	if (!ls->owner || iodbg_object_read(d->t, ls->owner, 0, &regs, sizeof(regs), NULL) !=
 	    sizeof(regs)) {
 		error(0, "core: SPU context %d/: registers: %s", fd, ls->owner ?
@@ -559,8 +570,17 @@ static void iodbg_notes(struct dump *d, struct notes *n)
 	snprintf((char *)info.version, sizeof(info.version), "%s", iodbg_version());
 	note_add(n, IODBG_NOTE_NAME, IODBG_NT_CORE, &info, sizeof(info));
 
-	for (size_t i = 0; i < count; i++)
-		object_note(d, n, iodbg_objects_get(d->objs, i));
+	for (size_t i = 0; i < count; i++) {
+		const struct iodbg_object *ob = iodbg_objects_get(d->objs, i);
+
+		object_note(d, n, ob);
+		/* An object mapped nowhere: its bytes in notes of their own. */
+		for (uint64_t off = 0; !ob->length && off < ob->size; off += DATA_NOTE_MAX)
+			if (add_data_note(d, IODBG_NOTE_NAME, IODBG_NT_DATA, ob->id, off,
+					  ob->size - off < DATA_NOTE_MAX ? ob->size - off :
+					  DATA_NOTE_MAX))
+				n->failed = true;
+	}
 	for (size_t i = 0; i < count; i++) {
 		const struct iodbg_object *ob = iodbg_objects_get(d->objs, i);
 
@@ -673,29 +693,17 @@ static int plan_segments(struct dump *d, uint64_t *cursor)
 	return 0;
 }
 
-static int plan_data_notes(struct dump *d, uint64_t *cursor)
+/* Where each streamed note goes. */
+static void plan_data_notes(struct dump *d, uint64_t *cursor)
 {
-	size_t count = d->objs ? iodbg_objects_count(d->objs) : 0;
-	size_t hdr = sizeof(Elf64_Nhdr) + pad(sizeof(IODBG_NOTE_NAME));
+	for (size_t i = 0; i < d->ndata; i++) {
+		struct data_note *dn = &d->data[i];
+		uint64_t desc = dn->length + (dn->type == IODBG_NT_DATA ?
+					      sizeof(struct iodbg_core_data) : 0);
 
-	for (size_t i = 0; i < count; i++) {
-		const struct iodbg_object *ob = iodbg_objects_get(d->objs, i);
-
-		if (ob->length)
-			continue;
-		for (uint64_t off = 0; off < ob->size; off += DATA_NOTE_MAX) {
-			struct data_note *bigger = realloc(d->data, (d->ndata + 1) * sizeof(*bigger));
-			uint64_t len = ob->size - off < DATA_NOTE_MAX ? ob->size - off : DATA_NOTE_MAX;
-
-			if (!bigger)
-				return error(1, "out of memory");
-			d->data = bigger;
-			d->data[d->ndata++] = (struct data_note){ .ob = ob, .obj_offset = off,
-				.length = len, .file_offset = *cursor };
-			*cursor += hdr + pad(sizeof(struct iodbg_core_data) + len);
-		}
+		dn->file_offset = *cursor;
+		*cursor += sizeof(Elf64_Nhdr) + pad(strlen(dn->name) + 1) + pad(desc);
 	}
-	return 0;
 }
 
 /* ---- writing ---- */
@@ -830,35 +838,36 @@ static uint64_t write_segment(struct dump *d, struct segment *s, int *werr)
 
 static int write_data_note(struct dump *d, const struct data_note *dn, int *werr)
 {
-	struct iodbg_core_data h = { .id = dn->ob->id, .offset = dn->obj_offset,
+	struct iodbg_core_data h = { .id = dn->id, .offset = dn->obj_offset,
 				     .length = dn->length };
-	Elf64_Nhdr nh = { .n_namesz = sizeof(IODBG_NOTE_NAME), .n_type = IODBG_NT_DATA,
-			  .n_descsz = sizeof(h) + dn->length };
-	char name[pad(sizeof(IODBG_NOTE_NAME))];
-	uint64_t desc = dn->file_offset + sizeof(nh) + sizeof(name);
+	size_t hsize = dn->type == IODBG_NT_DATA ? sizeof(h) : 0;
+	size_t namesz = strlen(dn->name) + 1;
+	Elf64_Nhdr nh = { .n_namesz = namesz, .n_type = dn->type,
+			  .n_descsz = hsize + dn->length };
+	char name[sizeof(dn->name) + NOTE_ALIGN] = { 0 };
+	uint64_t desc = dn->file_offset + sizeof(nh) + pad(namesz);
 
-	memset(name, 0, sizeof(name));
-	memcpy(name, IODBG_NOTE_NAME, sizeof(IODBG_NOTE_NAME));
+	memcpy(name, dn->name, namesz);
 	while (h.valid < dn->length) {
 		size_t want = dn->length - h.valid < CHUNK ? dn->length - h.valid : CHUNK;
 		ssize_t got = iodbg_object_read(d->t, h.id, h.offset + h.valid, d->buf, want,
 						NULL);
 
-		if (got > 0 && !put(d, desc + sizeof(h) + h.valid, d->buf, got, true))
+		if (got > 0 && !put(d, desc + hsize + h.valid, d->buf, got, true))
 			goto werr;
 		if (got > 0)
 			h.valid += got;
 		if (got < (ssize_t)want) {
-			error(0, "core: object %" PRIu64 " (held, not mapped): %" PRIu64 " of %"
-			      PRIu64 " bytes at offset %" PRIu64 " dumped: %s", h.id, h.valid,
+			error(0, "core: object %" PRIu64 " (note %s): %" PRIu64 " of %" PRIu64
+			      " bytes at offset %" PRIu64 " dumped: %s", h.id, dn->name, h.valid,
 			      dn->length, dn->obj_offset, iodbg_errmsg(d->t));
 			d->partial = true;
 			break;
 		}
 	}
 	if (put(d, dn->file_offset, &nh, sizeof(nh), false) &&
-	    put(d, dn->file_offset + sizeof(nh), name, sizeof(name), false) &&
-	    put(d, desc, &h, sizeof(h), false))
+	    put(d, dn->file_offset + sizeof(nh), name, pad(namesz), false) &&
+	    (!hsize || put(d, desc, &h, hsize, false)))
 		return 0;
 werr:
 	*werr = errno;
@@ -943,8 +952,7 @@ static int dump_core(struct dump *d)
 	shoff = (notes_off + n.len + 7) & ~7ULL;
 	data_off = shoff + 2 * sizeof(Elf64_Shdr);
 	cursor = data_off;
-	if (plan_data_notes(d, &cursor))
-		goto out_fail;
+	plan_data_notes(d, &cursor);
 	{
 		uint64_t data_end = cursor;
 

@@ -214,3 +214,32 @@ def test_plain_user_cores_only_their_own(iodbg, build, target, tmp_path):
     finally:
         own.close()
         shutil.rmtree(folder)
+
+
+def test_core_memory_stays_bounded(iodbg, tmp_path):
+    """The segments stream: coring a process with ten times the memory takes no more memory
+    in iodbg (peak RSS, each measured in a process of its own)."""
+    rss, sizes = {}, {}
+    for mib in (16, 160):
+        proc = subprocess.Popen(["/usr/bin/python3", "-c", "import os, sys\n"
+                                 f"b = bytearray(os.urandom({mib} << 20))\n"
+                                 "print('ready', flush=True)\nsys.stdin.read()"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline() == "ready\n"
+            core = tmp_path / f"{mib}.core"
+            out = subprocess.run(["/usr/bin/python3", "-c", "import resource, subprocess, sys\n"
+                                  "r = subprocess.run(sys.argv[1:]).returncode\n"
+                                  "print(r, resource.getrusage(resource.RUSAGE_CHILDREN)"
+                                  ".ru_maxrss)", iodbg, "core", "-o", str(core),
+                                  str(proc.pid)], stdout=subprocess.PIPE, text=True,
+                                 timeout=300).stdout.split()
+            assert out[0] == "0"
+            rss[mib] = int(out[1]) << 10
+            sizes[mib] = core.stat().st_size
+            core.unlink()
+        finally:
+            proc.kill()
+            proc.wait()
+    assert sizes[160] - sizes[16] >= 144 << 20
+    assert rss[160] - rss[16] < 8 << 20, rss
