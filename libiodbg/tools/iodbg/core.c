@@ -991,6 +991,7 @@ out_fail:
 static int do_core(struct options *o, int argc, char **argv)
 {
 	struct dump d = { .fd = -1 };
+	struct stat st = { 0 };
 	char name[64];
 	int status = 1, err;
 
@@ -1028,9 +1029,18 @@ static int do_core(struct options *o, int argc, char **argv)
 		error(1, "%s", iodbg_errmsg(d.t));
 		goto out;
 	}
-	d.fd = open(d.file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* 0600: a core holds whatever secrets the process had. */
+	d.fd = open(d.file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (d.fd < 0) {
 		error(1, "cannot create %s: %m", d.file);
+		goto out;
+	}
+	/* The segments are written where the layout put them: only a file takes that. */
+	if (fstat(d.fd, &st) || !S_ISREG(st.st_mode) || ftruncate(d.fd, 0)) {
+		error(1, "cannot write %s: %s", d.file, S_ISREG(st.st_mode) ? strerror(errno) :
+		      "not a regular file (a core is written out of order)");
+		close(d.fd);
+		d.fd = -1;
 		goto out;
 	}
 	status = dump_core(&d);

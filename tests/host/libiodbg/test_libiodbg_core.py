@@ -188,6 +188,12 @@ def test_core_usage(iodbg, target, tmp_path):
     # A core that cannot be created leaves nothing behind and says why.
     res = run(iodbg, "core", "-o", tmp_path / "no" / "core", target.pid)
     assert res.returncode == 1 and "cannot create" in res.stderr.decode()
+    # Nor into a pipe, which is left alone.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    res = run(iodbg, "core", "-o", fifo, target.pid)
+    assert res.returncode == 1 and "not a regular file" in res.stderr.decode()
+    assert fifo.exists()
     assert target.peek(target.addr("two"), 4) == target.expect("two", 0, 4)
 
 
