@@ -130,6 +130,12 @@ def test_stock_elfutils_read_the_core(start, tmp_path):
                          timeout=120)
     assert re.search(rf"^TID {t.pid}:", res.stdout, re.M), res.stdout
     assert re.search(r"^#\d+\s+0x[0-9a-f]+ main$", res.stdout, re.M), res.stdout
+    # The modules with their build ids, from the ELF headers the core keeps.
+    out = subprocess.run(["eu-unstrip", "-n", "--core", str(core)], stdout=subprocess.PIPE,
+                         text=True).stdout
+    assert re.search(r"^0x[0-9a-f]+\+0x[0-9a-f]+ [0-9a-f]{40}@\S+ \S+ \S+ \S*gpu_bo$", out,
+                     re.M), out
+    assert re.search(r" [0-9a-f]{40}@.* libc\.so\.6$", out, re.M), out
 
 
 def test_core_of_spu_contexts(start, tmp_path):

@@ -108,6 +108,21 @@ def test_stock_gdb_reads_the_core(build, target, core):
     assert "too small" not in out and "Cannot access memory" not in out, out
 
 
+@pytest.mark.skipif(not (shutil.which("eu-unstrip") and shutil.which("gdb")),
+                    reason="no eu-unstrip (elfutils) or gdb")
+def test_eu_unstrip_finds_the_modules_gcore_shows(target, core, tmp_path):
+    """The modules and build ids in the core are those of gdb's gcore of the same process."""
+    gcore = tmp_path / "gcore"
+    subprocess.run(["gdb", "-nx", "-batch", "-p", str(target.pid), "-ex", f"gcore {gcore}"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    ours = subprocess.run(["eu-unstrip", "-n", "--core", str(core)], stdout=subprocess.PIPE,
+                          text=True).stdout
+    theirs = subprocess.run(["eu-unstrip", "-n", "--core", str(gcore)],
+                            stdout=subprocess.PIPE, text=True).stdout
+    assert re.search(r"^0x[0-9a-f]+\+0x[0-9a-f]+ [0-9a-f]{40}@.* libc\.so\.6$", ours, re.M), ours
+    assert ours == theirs
+
+
 @pytest.mark.skipif(not shutil.which("eu-readelf"), reason="no eu-readelf (elfutils)")
 def test_eu_readelf_lists_the_notes(core):
     out = subprocess.run(["eu-readelf", "-n", str(core)], stdout=subprocess.PIPE,
