@@ -323,8 +323,12 @@ int iodbg_object_fd(struct iodbg_target *target, uint64_t id);
  *    iodbg_core_data, then its @length bytes (the first @valid of them read, the rest zero).
  *
  * SPU contexts are also written as Cell Linux wrote them: one note per context file, type
- * NT_SPU (IODBG_NT_SPU), name "SPU/<fd>/<file>" (<fd>: the descriptor of the context's local store file),
- * "mem" the local store, the scalars ("npc", "signal1", ...) as "0x%.16llx" text.
+ * NT_SPU (IODBG_NT_SPU), name "SPU/<fd>/<file>" (<fd>: the descriptor of the context's local
+ * store file), "mem" the local store, the scalars ("npc", "lslr", "object-id") as
+ * "0x%.16llx" text, "signal1"/"signal2" and the mailboxes as 32-bit words. A context whose
+ * files the process no longer holds has no such notes (its mappings are in the segments).
+ * Notes of objects' bytes (IODBG_NT_DATA, "SPU/<fd>/mem") are in a PT_NOTE segment of their
+ * own, after the other notes.
  */
 #define IODBG_NOTE_NAME		"IODBG"
 #define IODBG_NT_CORE		0x10db0000
