@@ -284,8 +284,9 @@ IODBG_API int iodbg_core_objects(struct iodbg_core *c, struct iodbg_objects **ou
 		return iodbg__error(NULL, -ENOENT, "the core has no iodbg notes (it was not "
 				    "written by iodbg core)");
 	if (!c->listed)
-		return iodbg__error(NULL, -ENODEV, "the iodbg module was not loaded when the core "
-				    "was written: it lists no iodbg objects");
+		return iodbg__error(NULL, -ENODEV, "the iodbg objects were not listed when the core "
+				    "was written (the iodbg module was not loaded, or would not list "
+				    "them)");
 	v = malloc((c->nobjs ? c->nobjs : 1) * sizeof(*v));
 	if (!v)
 		return iodbg__error(NULL, -ENOMEM, "out of memory");

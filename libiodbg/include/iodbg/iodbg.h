@@ -390,7 +390,7 @@ pid_t iodbg_core_pid(const struct iodbg_core *core);
 /*
  * The iodbg objects of the core (its IODBG_NT_OBJECT notes), as iodbg_objects() listed them
  * at dump time; freed with iodbg_objects_free(). -ENOENT if the core has no iodbg notes (not
- * written by iodbg core), -ENODEV if the iodbg module was not loaded when it was.
+ * written by iodbg core), -ENODEV if the objects were not listed when it was (no module).
  */
 int iodbg_core_objects(struct iodbg_core *core, struct iodbg_objects **objects);
 /*

@@ -1022,12 +1022,11 @@ static int do_core(struct options *o, int argc, char **argv)
 		error(1, "%s", iodbg_errmsg(d.t));
 		goto out;
 	}
+	/* Without the module: ordinary memory, and device mappings where a path reads them. */
 	err = iodbg_objects(d.t, &d.objs);
-	if (err == -ENODEV) {
-		d.objs = NULL;	/* no module: ordinary memory, device mappings as readable */
-	} else if (err) {
-		error(1, "%s", iodbg_errmsg(d.t));
-		goto out;
+	if (err && err != -ENODEV) {
+		error(0, "core: without iodbg object notes: %s", iodbg_errmsg(d.t));
+		d.partial = true;
 	}
 	/* 0600: a core holds whatever secrets the process had. */
 	d.fd = open(d.file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
