@@ -175,8 +175,9 @@ static int stop_all(struct dump *d)
 	if (err) {
 		errno = err;
 		return error(1, "cannot attach to %d: %m%s", (int)d->pid, err == EPERM ?
-			     " (ptrace: a plain user can core only their own processes, and "
-			     "only where Yama's ptrace_scope allows it)" : "");
+			     " (ptrace: a plain user can core only their own processes, where "
+			     "Yama's ptrace_scope allows it, and no process another tracer holds)"
+			     : "");
 	}
 	d->threads = calloc(1, sizeof(*d->threads));
 	if (!d->threads)

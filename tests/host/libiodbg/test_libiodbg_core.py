@@ -265,3 +265,12 @@ def test_core_memory_stays_bounded(iodbg, tmp_path):
             proc.wait()
     assert sizes[160] - sizes[16] >= 144 << 20
     assert rss[160] - rss[16] < 8 << 20, rss
+
+
+def test_core_of_a_process_another_tracer_holds(iodbg, target, tracee, tmp_path):
+    """ptrace allows one tracer: the message says so, and the tracer keeps its tracee."""
+    res = run(iodbg, "core", "-o", tmp_path / "core", target.pid)
+    err = res.stderr.decode()
+    assert res.returncode == 1 and "no process another tracer holds" in err, err
+    assert not (tmp_path / "core").exists()
+    assert target.peek(target.addr("two"), 4) == target.expect("two", 0, 4)
