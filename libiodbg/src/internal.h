@@ -134,6 +134,8 @@ void iodbg__rw_target(const struct iodbg_target *t, struct iodbg_rw *rw);
 struct iodbg_object_info;
 void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k);
 /* The iodbg mappings of @t, or a negative errno with the message set on @t. */
+/* A list of @count objects that takes @v (malloc'd), or NULL (out of memory: @v stays the caller's). */
+struct iodbg_objects *iodbg__objects_new(struct iodbg_object *v, size_t count);
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **v, size_t *n);
 struct iodbg_vma_info;
 /*

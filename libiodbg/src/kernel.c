@@ -464,6 +464,17 @@ IODBG_API int iodbg_objects(struct iodbg_target *t, struct iodbg_objects **out)
 	return 0;
 }
 
+struct iodbg_objects *iodbg__objects_new(struct iodbg_object *v, size_t count)
+{
+	struct iodbg_objects *o = calloc(1, sizeof(*o));
+
+	if (o) {
+		o->v = v;
+		o->count = count;
+	}
+	return o;
+}
+
 IODBG_API size_t iodbg_objects_count(const struct iodbg_objects *o)
 {
 	return o ? o->count : 0;

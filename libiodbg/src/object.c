@@ -258,6 +258,24 @@ static const struct iodbg__held *held_find(struct iodbg_target *t, uint64_t id)
 	return NULL;
 }
 
+IODBG_API int iodbg_object_fd(struct iodbg_target *t, uint64_t id)
+{
+	const struct iodbg__held *h;
+	int err;
+
+	if (!t)
+		return iodbg__error(NULL, -EINVAL, "iodbg_object_fd: no target handle");
+	err = iodbg__held_scan(t);
+	if (err)
+		return err;
+	/* Sorted by descriptor: the first found is the lowest. */
+	h = held_find(t, id);
+	if (!h)
+		return iodbg__error(t, -ENOENT, "process %d holds no file of iodbg object %" PRIu64,
+				    (int)t->pid, id);
+	return h->tfd;
+}
+
 int iodbg__held_info(struct iodbg_target *t, const struct iodbg__held *h, struct iodbg_object *o)
 {
 	struct iodbg_object_info info = { 0 };

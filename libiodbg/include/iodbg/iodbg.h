@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define IODBG_VERSION_STRING "0.3.0"
+#define IODBG_VERSION_STRING "0.4.0"
 
 /* The version of the library actually loaded, e.g. "0.3.0". */
 const char *iodbg_version(void);
@@ -300,6 +300,107 @@ ssize_t iodbg_object_read(struct iodbg_target *target, uint64_t id, uint64_t off
 			  size_t len, struct iodbg_report *report);
 ssize_t iodbg_object_write(struct iodbg_target *target, uint64_t id, uint64_t offset,
 			   const void *buf, size_t len, struct iodbg_report *report);
+
+/*
+ * The descriptor number under which the target holds a file of iodbg object @id (the lowest,
+ * if several), or a negative errno: -ENOENT if it holds none,
+ * -EPERM without the right to ptrace it (pidfd_getfd); without the module, no file is one
+ * of an object (-ENOENT). For core files, which name SPU
+ * contexts by descriptor as Cell Linux did.
+ */
+int iodbg_object_fd(struct iodbg_target *target, uint64_t id);
+
+/*
+ * Core files. `iodbg core` writes an ELF core of a live process as gcore does (ordinary
+ * memory, threads' registers, NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE), plus
+ * the contents of every device mapping as ordinary PT_LOAD segments at their addresses, plus
+ * these notes of owner IODBG_NOTE_NAME, little endian, 8-byte aligned fields:
+ *
+ *  - IODBG_NT_CORE, first: struct iodbg_core_info (whether objects were listed);
+ *  - IODBG_NT_OBJECT, one per entry of iodbg_objects() at dump time (in its order):
+ *    struct iodbg_core_object;
+ *  - IODBG_NT_DATA, for each object the process holds but maps nowhere: struct
+ *    iodbg_core_data, then its @length bytes (the first @valid of them read, the rest zero).
+ *
+ * SPU contexts are also written as Cell Linux wrote them: one note per context file, type
+ * NT_SPU (IODBG_NT_SPU), name "SPU/<fd>/<file>" (<fd>: the descriptor of the context's local
+ * store file), "mem" the local store, the scalars ("npc", "lslr", "object-id") as
+ * "0x%.16llx" text, "signal1"/"signal2" and the mailboxes as 32-bit words. A context whose
+ * files the process no longer holds has no such notes (its mappings are in the segments).
+ * Notes of objects' bytes (IODBG_NT_DATA, "SPU/<fd>/mem") are in a PT_NOTE segment of their
+ * own, after the other notes.
+ */
+#define IODBG_NOTE_NAME		"IODBG"
+#define IODBG_NT_CORE		0x10db0000
+#define IODBG_NT_OBJECT		0x10db0001
+#define IODBG_NT_DATA		0x10db0002
+#define IODBG_NT_SPU		1	/* Cell Linux's NT_SPU */
+#define IODBG_CORE_SPU_NOTE_PREFIX	"SPU/"
+
+/* struct iodbg_core_object.stored: where the object's bytes are in the core */
+#define IODBG_CORE_STORED_NONE		0	/* not in the core (could not be read) */
+#define IODBG_CORE_STORED_LOAD		1	/* in the PT_LOAD at @start, @length bytes */
+#define IODBG_CORE_STORED_NOTE		2	/* in an IODBG_NT_DATA note */
+
+/* struct iodbg_core_info.flags */
+#define IODBG_CORE_OBJECTS_LISTED	(1U << 0)	/* the iodbg module listed the objects */
+
+struct iodbg_core_info {
+	uint32_t hdr_size;	/* sizeof(struct iodbg_core_info) as the writer knew it */
+	uint32_t flags;		/* IODBG_CORE_* */
+	uint8_t version[16];	/* of the libiodbg that wrote it, NUL-terminated text */
+};
+
+struct iodbg_core_object {
+	uint32_t hdr_size;	/* sizeof(struct iodbg_core_object) as the writer knew it */
+	uint32_t kind;		/* struct iodbg_object's fields, at dump time */
+	uint32_t placement;
+	uint32_t flags;
+	int32_t unit;
+	uint32_t stored;	/* IODBG_CORE_STORED_* */
+	uint64_t id;
+	uint64_t size;
+	uint64_t start;
+	uint64_t length;
+	uint64_t offset;
+	uint64_t owner;
+	uint32_t map_flags;	/* IODBG_MAP_* of the mapping at @start, 0 if none */
+	uint32_t pad;
+};
+
+struct iodbg_core_data {
+	uint64_t id;
+	uint64_t offset;	/* in the object, of the first byte that follows */
+	uint64_t length;	/* bytes that follow */
+	uint64_t valid;		/* of those, the first @valid were read; the others are zero */
+};
+
+struct iodbg_core;
+
+/*
+ * Open the ELF core @path. Checks what the reading functions rely on (the ELF and program
+ * headers, every note header, the iodbg notes' sizes, segments inside the file) and fails
+ * with -ENOEXEC (not a core of this machine), -EBADMSG (a corrupted or truncated core: the
+ * message says where), or the errno of open(); the message is iodbg_errmsg(NULL).
+ */
+int iodbg_core_open(const char *path, struct iodbg_core **core);
+void iodbg_core_close(struct iodbg_core *core);
+/* The pid the core was taken from (NT_PRPSINFO), or 0 if it has none. */
+pid_t iodbg_core_pid(const struct iodbg_core *core);
+/*
+ * The iodbg objects of the core (its IODBG_NT_OBJECT notes), as iodbg_objects() listed them
+ * at dump time; freed with iodbg_objects_free(). -ENOENT if the core has no iodbg notes (not
+ * written by iodbg core), -ENODEV if the objects were not listed when it was (no module).
+ */
+int iodbg_core_objects(struct iodbg_core *core, struct iodbg_objects **objects);
+/*
+ * Read @len bytes at @addr of the dumped process: from the PT_LOAD segments that hold them.
+ * Returns the bytes read from @addr on (fewer where no segment holds the next byte, or its
+ * bytes were not dumped), or a negative errno if none: -EFAULT (with a message saying
+ * whether the address was mapped but not dumped), -EINVAL (no buffer, zero length, past
+ * 2^64), -EIO (the file could not be read). The message is iodbg_errmsg(NULL).
+ */
+ssize_t iodbg_core_read(struct iodbg_core *core, uint64_t addr, void *buf, size_t len);
 
 #ifdef __cplusplus
 }

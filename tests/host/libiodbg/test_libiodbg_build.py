@@ -34,7 +34,9 @@ def test_soname(build):
 # The names each version node of libiodbg.map added; every other API name is LIBIODBG_0.1's.
 VERSION_NODES = {"LIBIODBG_0.2": ["iodbg_maps_objects_error", "iodbg_open_pidfd",
                                   "iodbg_set_mmio_width"],
-                 "LIBIODBG_0.3": ["iodbg_probe"]}
+                 "LIBIODBG_0.3": ["iodbg_probe"],
+                 "LIBIODBG_0.4": ["iodbg_core_close", "iodbg_core_objects", "iodbg_core_open",
+                                  "iodbg_core_pid", "iodbg_core_read", "iodbg_object_fd"]}
 
 
 def test_exports_exactly_the_api_at_its_version(build):
@@ -48,7 +50,8 @@ def test_exports_exactly_the_api_at_its_version(build):
     assert others == []
     script = (LIBIODBG / "libiodbg.map").read_text()
     assert sorted(re.findall(r"^\t\t(iodbg_\w+);", script, re.M)) == api_functions()
-    assert "} LIBIODBG_0.1;" in script and "} LIBIODBG_0.2;" in script  # each inherits
+    for node in ["LIBIODBG_0.1", "LIBIODBG_0.2", "LIBIODBG_0.3"]:   # each inherits
+        assert "} " + node + ";" in script
 
 
 def test_static_library_namespace(build):
@@ -145,7 +148,7 @@ def test_source_folder_stays_clean():
 def test_man_pages_match_the_code(iodbg):
     """Every option of every command is in iodbg(1); every API function in iodbg(3)."""
     man1 = (LIBIODBG / "man" / "iodbg.1").read_text().replace("\\-", "-")
-    for cmd in ["maps", "read", "write", "objects", "info"]:
+    for cmd in ["maps", "read", "write", "objects", "info", "core"]:
         help_text = subprocess.run([iodbg, cmd, "--help"], stdout=subprocess.PIPE,
                                    text=True).stdout
         for opt in re.findall(r"(--[a-z]+)", help_text):

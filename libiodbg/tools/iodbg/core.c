@@ -1,0 +1,1087 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * iodbg core: an ELF core of a live process, as gdb's gcore writes it, plus its device memory.
+ *
+ * The process is stopped under ptrace (every thread, PTRACE_SEIZE and PTRACE_INTERRUPT) for
+ * the dump. libelf writes the ELF header, the program headers and the notes (registers,
+ * NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE, iodbg's object notes, Cell's SPU notes); the
+ * segments' bytes are then streamed into the places that layout reserved, a chunk at a time,
+ * through libiodbg's chain (so device mappings are read wherever their objects live now).
+ * What could not be read is cut from its segment afterwards (p_filesz), with a message: one
+ * unreadable mapping never costs the rest of the core.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/procfs.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/iodbg.h>
+#include <linux/spu_sim.h>
+
+#include "main.h"
+
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE	0x202
+#endif
+#define XSTATE_MAX	(64U << 10)	/* more than any x86 XSAVE area */
+#define NOTE_ALIGN	4		/* as Linux and gcore align core notes */
+#define DATA_NOTE_MAX	(1ULL << 30)	/* bytes of an object per IODBG_NT_DATA note */
+
+struct thread {
+	pid_t tid;
+	struct user_regs_struct regs;
+	struct user_fpregs_struct fpregs;
+	bool fpvalid;
+	unsigned char *xstate;
+	size_t xstate_len;
+};
+
+/* A note section being built: the notes are small but for SPU local stores. */
+struct notes {
+	unsigned char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+struct segment {
+	const struct iodbg_map *map;
+	uint64_t offset;	/* in the file */
+	uint64_t planned;	/* bytes to dump */
+	uint64_t filesz;	/* planned, then cut to what was read */
+};
+
+/*
+ * A note of an object's bytes, streamed after the notes section rather than held in memory:
+ * IODBG_NT_DATA (a piece of an object mapped nowhere, after a struct iodbg_core_data) or
+ * Cell's "SPU/<fd>/mem" (a local store, bytes alone; what cannot be read stays zero, as
+ * Cell's coredump.c padded it).
+ */
+struct data_note {
+	char name[32];
+	uint32_t type;
+	uint64_t id, obj_offset, length;
+	uint64_t file_offset;	/* of its header */
+};
+
+struct dump {
+	pid_t pid;
+	struct iodbg_target *t;
+	struct iodbg_maps *maps;
+	struct iodbg_objects *objs;	/* NULL without the module */
+	struct thread *threads;
+	size_t nthreads;
+	struct segment *segs;
+	size_t nsegs;
+	struct data_note *data;
+	size_t ndata;
+	int fd;
+	const char *file;
+	uint64_t *anon;			/* starts of the mappings with anonymous pages, sorted */
+	size_t nanon;
+	bool partial;
+	unsigned char *buf;		/* CHUNK bytes */
+};
+
+static size_t pad(size_t n)
+{
+	return (n + NOTE_ALIGN - 1) & ~(size_t)(NOTE_ALIGN - 1);
+}
+
+static void note_add(struct notes *n, const char *name, uint32_t type, const void *desc,
+		     size_t size)
+{
+	size_t namesz = strlen(name) + 1;
+	size_t need = sizeof(Elf64_Nhdr) + pad(namesz) + pad(size);
+	Elf64_Nhdr h = { .n_namesz = namesz, .n_descsz = size, .n_type = type };
+
+	if (n->failed || size > UINT32_MAX)
+		goto fail;
+	if (n->len + need > n->cap) {
+		size_t cap = n->cap ? n->cap : 65536;
+		unsigned char *bigger;
+
+		while (cap < n->len + need)
+			cap *= 2;
+		bigger = realloc(n->buf, cap);
+		if (!bigger)
+			goto fail;
+		n->buf = bigger;
+		n->cap = cap;
+	}
+	memset(n->buf + n->len, 0, need);
+	memcpy(n->buf + n->len, &h, sizeof(h));
+	memcpy(n->buf + n->len + sizeof(h), name, namesz);
+	if (size)
+		memcpy(n->buf + n->len + sizeof(h) + pad(namesz), desc, size);
+	n->len += need;
+	return;
+fail:
+	n->failed = true;
+}
+
+/* ---- stopping the process ---- */
+
+static bool attached(const struct dump *d, pid_t tid)
+{
+	for (size_t i = 0; i < d->nthreads; i++)
+		if (d->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+/* Seize thread @tid and wait for its interrupt stop. 0, or an errno. */
+static int stop_thread(pid_t tid)
+{
+	int status;
+
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) || ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
+		return errno;
+	for (;;) {
+		if (waitpid(tid, &status, __WALL) < 0)
+			return errno;
+		if (!WIFSTOPPED(status))
+			return ESRCH;
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal arrived first: deliver it, the interrupt stop follows. */
+		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)WSTOPSIG(status));
+	}
+}
+
+/*
+ * Stop every thread of the process, the main one first; threads started meanwhile are found
+ * by listing the tasks again until a pass finds none.
+ */
+static int stop_all(struct dump *d)
+{
+	char path[64];
+	bool more = true;
+	int err;
+
+	err = stop_thread(d->pid);
+	if (err) {
+		errno = err;
+		return error(1, "cannot attach to %d: %m%s", (int)d->pid, err == EPERM ?
+			     " (ptrace: a plain user can core only their own processes, where "
+			     "Yama's ptrace_scope allows it, and no process another tracer holds)"
+			     : "");
+	}
+	d->threads = calloc(1, sizeof(*d->threads));
+	if (!d->threads)
+		return error(1, "out of memory");
+	d->threads[0].tid = d->pid;
+	d->nthreads = 1;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)d->pid);
+	while (more) {
+		DIR *dir = opendir(path);
+		struct dirent *de;
+
+		if (!dir)
+			return error(1, "cannot list the threads of %d: %m", (int)d->pid);
+		more = false;
+		while ((de = readdir(dir))) {
+			pid_t tid = atoi(de->d_name);
+			struct thread *bigger;
+
+			if (tid <= 0 || attached(d, tid))
+				continue;
+			if (stop_thread(tid))
+				continue;	/* it ended meanwhile */
+			bigger = realloc(d->threads, (d->nthreads + 1) * sizeof(*bigger));
+			if (!bigger) {
+				ptrace(PTRACE_DETACH, tid, NULL, NULL);
+				closedir(dir);
+				return error(1, "out of memory");
+			}
+			d->threads = bigger;
+			memset(&d->threads[d->nthreads], 0, sizeof(*bigger));
+			d->threads[d->nthreads++].tid = tid;
+			more = true;
+		}
+		closedir(dir);
+	}
+	return 0;
+}
+
+static void resume_all(struct dump *d)
+{
+	for (size_t i = 0; i < d->nthreads; i++)
+		ptrace(PTRACE_DETACH, d->threads[i].tid, NULL, NULL);
+}
+
+/*
+ * gdb sizes a core's XSAVE note by the XCR0 the kernel leaves at offset 464 of it, in the
+ * standard format's layout (X86_XSTATE_SIZE in gdb), and refuses a smaller one. gcore pads
+ * the kernel's XSAVE area to that size with zeros; so does this (the XSAVE header's
+ * xstate_bv marks what is missing as in its initial state).
+ */
+static size_t xstate_gdb_size(const unsigned char *xsave)
+{
+	uint64_t xcr0;
+
+	memcpy(&xcr0, xsave + 464, sizeof(xcr0));
+	if (xcr0 & (1ULL << 9))
+		return 2696;	/* PKRU */
+	if (xcr0 & (7ULL << 5))
+		return 2688;	/* AVX-512 */
+	if (xcr0 & (3ULL << 3))
+		return 1088;	/* MPX */
+	if (xcr0 & (1ULL << 2))
+		return 832;	/* AVX */
+	return 576;
+}
+
+static int read_registers(struct dump *d)
+{
+	for (size_t i = 0; i < d->nthreads; i++) {
+		struct thread *th = &d->threads[i];
+		struct iovec iov;
+
+		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &th->regs))
+			return error(1, "cannot read the registers of thread %d: %m", (int)th->tid);
+		th->fpvalid = !ptrace(PTRACE_GETFPREGS, th->tid, NULL, &th->fpregs);
+		th->xstate = calloc(1, XSTATE_MAX);
+		if (!th->xstate)
+			return error(1, "out of memory");
+		iov.iov_base = th->xstate;
+		iov.iov_len = XSTATE_MAX;
+		th->xstate_len = ptrace(PTRACE_GETREGSET, th->tid, (void *)NT_X86_XSTATE, &iov) ?
+				 0 : iov.iov_len;
+		if (th->xstate_len && th->xstate_len < xstate_gdb_size(th->xstate))
+			th->xstate_len = xstate_gdb_size(th->xstate);
+	}
+	return 0;
+}
+
+/* ---- the notes gcore writes ---- */
+
+/* Fields of /proc/PID/task/TID/stat after the command: field 3 (state) is @f[0]. */
+static int read_stat(pid_t pid, pid_t tid, char *comm, size_t comm_size, char **f, char *buf,
+		     size_t size)
+{
+	char path[64], *open_paren, *close_paren, *save = NULL;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');	/* the command may hold ')' */
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EIO;
+	*close_paren = '\0';
+	if (comm)
+		snprintf(comm, comm_size, "%s", open_paren + 1);
+	for (i = 0; i < 50; i++) {
+		f[i] = strtok_r(i ? NULL : close_paren + 1, " \n", &save);
+		if (!f[i])
+			f[i] = "0";
+	}
+	return 0;
+}
+
+static void timeval_of_ticks(struct timeval *tv, const char *ticks)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long long t = strtoull(ticks, NULL, 10);
+
+	tv->tv_sec = t / hz;
+	tv->tv_usec = t % hz * (1000000 / hz);
+}
+
+static void prstatus(struct dump *d, struct notes *n, const struct thread *th)
+{
+	struct elf_prstatus pr;
+	char buf[1024], *f[50];
+
+	memset(&pr, 0, sizeof(pr));
+	pr.pr_pid = th->tid;
+	if (!read_stat(d->pid, th->tid, NULL, 0, f, buf, sizeof(buf))) {
+		/* f[0] is field 3: ppid 4, pgrp 5, session 6, utime 14, stime 15, cutime 16, ... */
+		pr.pr_ppid = atoi(f[1]);
+		pr.pr_pgrp = atoi(f[2]);
+		pr.pr_sid = atoi(f[3]);
+		timeval_of_ticks(&pr.pr_utime, f[11]);
+		timeval_of_ticks(&pr.pr_stime, f[12]);
+		timeval_of_ticks(&pr.pr_cutime, f[13]);
+		timeval_of_ticks(&pr.pr_cstime, f[14]);
+	}
+	memcpy(&pr.pr_reg, &th->regs, sizeof(pr.pr_reg));
+	pr.pr_fpvalid = th->fpvalid;
+	note_add(n, "CORE", NT_PRSTATUS, &pr, sizeof(pr));
+}
+
+static void prpsinfo(struct dump *d, struct notes *n)
+{
+	static const char states[] = "RSDTZW";
+	struct elf_prpsinfo ps;
+	char buf[1024], *f[50], path[64], comm[64];
+	struct stat st;
+	ssize_t len;
+	int fd;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.pr_pid = d->pid;
+	if (!read_stat(d->pid, d->pid, comm, sizeof(comm), f, buf, sizeof(buf))) {
+		const char *s = strchr(states, f[0][0]);
+
+		ps.pr_sname = f[0][0];
+		ps.pr_state = s ? s - states : 0;
+		ps.pr_zomb = f[0][0] == 'Z';
+		ps.pr_ppid = atoi(f[1]);
+		ps.pr_pgrp = atoi(f[2]);
+		ps.pr_sid = atoi(f[3]);
+		ps.pr_flag = strtoul(f[6], NULL, 10);
+		ps.pr_nice = atoi(f[16]);
+		/* The kernel cuts the command to 15 bytes too. */
+		memcpy(ps.pr_fname, comm, strnlen(comm, sizeof(ps.pr_fname) - 1));
+	}
+	snprintf(path, sizeof(path), "/proc/%d", (int)d->pid);
+	if (!stat(path, &st)) {
+		ps.pr_uid = st.st_uid;
+		ps.pr_gid = st.st_gid;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)d->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		len = read(fd, ps.pr_psargs, sizeof(ps.pr_psargs) - 1);
+		for (ssize_t i = 0; i < len; i++)
+			if (!ps.pr_psargs[i])
+				ps.pr_psargs[i] = ' ';
+		while (len > 0 && ps.pr_psargs[len - 1] == ' ')
+			ps.pr_psargs[--len] = '\0';
+		close(fd);
+	}
+	note_add(n, "CORE", NT_PRPSINFO, &ps, sizeof(ps));
+}
+
+static void auxv(struct dump *d, struct notes *n)
+{
+	unsigned char buf[4096];
+	char path[64];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)d->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	len = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (len > 0)
+		note_add(n, "CORE", NT_AUXV, buf, len);
+}
+
+/* NT_FILE: count, page size, then (start, end, offset in pages) per file mapping, then names. */
+static void file_note(struct dump *d, struct notes *n)
+{
+	size_t count = 0, names = 0, nmaps = iodbg_maps_count(d->maps);
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *buf;
+	uint64_t *w;
+	char *p;
+
+	for (size_t i = 0; i < nmaps; i++) {
+		const struct iodbg_map *m = iodbg_maps_get(d->maps, i);
+
+		if (m->path[0] == '/') {
+			count++;
+			names += strlen(m->path) + 1 +
+				 (m->flags & IODBG_MAP_DELETED ? strlen(" (deleted)") : 0);
+		}
+	}
+	buf = calloc(1, 16 + count * 24 + names);
+	if (!buf) {
+		n->failed = true;
+		return;
+	}
+	w = (uint64_t *)buf;
+	*w++ = count;
+	*w++ = page;
+	p = (char *)(buf + 16 + count * 24);
+	for (size_t i = 0; i < nmaps; i++) {
+		const struct iodbg_map *m = iodbg_maps_get(d->maps, i);
+
+		if (m->path[0] != '/')
+			continue;
+		*w++ = m->start;
+		*w++ = m->end;
+		*w++ = m->offset / page;
+		p = stpcpy(p, m->path);
+		if (m->flags & IODBG_MAP_DELETED)
+			p = stpcpy(p, " (deleted)");
+		p++;
+	}
+	note_add(n, "CORE", NT_FILE, buf, 16 + count * 24 + names);
+	free(buf);
+}
+
+static void thread_notes(struct dump *d, struct notes *n, const struct thread *th, bool main)
+{
+	siginfo_t si;
+
+	prstatus(d, n, th);
+	if (main) {
+		prpsinfo(d, n);
+		if (!ptrace(PTRACE_GETSIGINFO, th->tid, NULL, &si))
+			note_add(n, "CORE", NT_SIGINFO, &si, sizeof(si));
+		auxv(d, n);
+		file_note(d, n);
+	}
+	if (th->fpvalid)
+		note_add(n, "CORE", NT_FPREGSET, &th->fpregs, sizeof(th->fpregs));
+	if (th->xstate_len)
+		note_add(n, "LINUX", NT_X86_XSTATE, th->xstate, th->xstate_len);
+}
+
+/* ---- iodbg's notes ---- */
+
+static bool segment_whole(const struct dump *d, uint64_t start, uint64_t length)
+{
+	for (size_t i = 0; i < d->nsegs; i++)
+		if (d->segs[i].map->start <= start && start - d->segs[i].map->start +
+		    length <= d->segs[i].filesz)
+			return true;
+	return false;
+}
+
+static void object_note(struct dump *d, struct notes *n, const struct iodbg_object *ob)
+{
+	const struct iodbg_map *m = ob->length ? iodbg_maps_find(d->maps, ob->start) : NULL;
+	struct iodbg_core_object c = {
+		.hdr_size = sizeof(c), .kind = ob->kind, .placement = ob->placement,
+		.flags = ob->flags, .unit = ob->unit, .id = ob->id, .size = ob->size,
+		.start = ob->start, .length = ob->length, .offset = ob->offset,
+		.owner = ob->owner, .map_flags = m ? m->flags : 0,
+	};
+
+	/* Planned: the segments' and data notes' bytes are read later; corrected if short. */
+	c.stored = ob->length ? IODBG_CORE_STORED_LOAD : IODBG_CORE_STORED_NOTE;
+	note_add(n, IODBG_NOTE_NAME, IODBG_NT_OBJECT, &c, sizeof(c));
+}
+
+static int add_data_note(struct dump *d, const char *name, uint32_t type, uint64_t id,
+			 uint64_t offset, uint64_t length)
+{
+	struct data_note *bigger = realloc(d->data, (d->ndata + 1) * sizeof(*bigger));
+
+	if (!bigger)
+		return -ENOMEM;
+	d->data = bigger;
+	d->data[d->ndata] = (struct data_note){ .type = type, .id = id, .obj_offset = offset,
+						.length = length };
+	snprintf(d->data[d->ndata++].name, sizeof(bigger->name), "%s", name);
+	return 0;
+}
+
+/* Cell's text scalars: "0x%.16llx" and its NUL, 19 bytes. */
+static void spu_scalar(struct notes *n, const char *name, uint64_t v)
+{
+	char text[19];
+
+	snprintf(text, sizeof(text), "0x%.16llx", (unsigned long long)v);
+	note_add(n, name, IODBG_NT_SPU, text, sizeof(text));
+}
+
+/*
+ * One SPU context as Cell Linux's coredump.c wrote it: a note "SPU/<fd>/<file>" per context
+ * file, <fd> the descriptor of the context (here: of its local store file). The files
+ * spu_sim has no state for (regs, fpcr, decr, event_*, dma_info, proxydma_info) are left out.
+ */
+static void spu_notes(struct dump *d, struct notes *n, const struct iodbg_object *ls)
+{
+	struct spu_sim_regs regs;
+	char name[32];
+	int fd;
+
+	fd = iodbg_object_fd(d->t, ls->id);
+	if (fd < 0 && ls->owner)
+		fd = iodbg_object_fd(d->t, ls->owner);
+	if (fd < 0) {
+		error(0, "core: SPU context of local store %" PRIu64 ": no SPU/ notes, %d holds "
+		      "no file of it (its mappings are in the core)", ls->id, (int)d->pid);
+		return;
+	}
+	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/mem", fd);
+	if (add_data_note(d, name, IODBG_NT_SPU, ls->id, 0, SPU_SIM_LS_SIZE)) {
+		n->failed = true;
+		return;
+	}
+	if (!ls->owner || iodbg_object_read(d->t, ls->owner, 0, &regs, sizeof(regs), NULL) !=
+	    sizeof(regs)) {
+		error(0, "core: SPU context %d/: registers: %s", fd, ls->owner ?
+		      iodbg_errmsg(d->t) : "no register object");
+		d->partial = true;
+		return;
+	}
+	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/npc", fd);
+	spu_scalar(n, name, regs.npc);
+	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/lslr", fd);
+	spu_scalar(n, name, SPU_SIM_LS_SIZE - 1);
+	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/signal1", fd);
+	note_add(n, name, IODBG_NT_SPU, &regs.signal1, sizeof(regs.signal1));
+	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/signal2", fd);
+	note_add(n, name, IODBG_NT_SPU, &regs.signal2, sizeof(regs.signal2));
+	/* mbox_info: the entry the PPU would read next; wbox_info: the inbound entries. */
+	if (regs.out_mbox_count) {
+		snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/mbox_info", fd);
+		note_add(n, name, IODBG_NT_SPU, &regs.out_mbox[regs.out_mbox_head %
+			 SPU_SIM_OUT_MBOX_DEPTH], sizeof(uint32_t));
+	}
+	if (regs.in_mbox_count) {
+		uint32_t w[SPU_SIM_IN_MBOX_DEPTH];
+		uint32_t count = regs.in_mbox_count < SPU_SIM_IN_MBOX_DEPTH ?
+				 regs.in_mbox_count : SPU_SIM_IN_MBOX_DEPTH;
+
+		for (uint32_t i = 0; i < count; i++)
+			w[i] = regs.in_mbox[(regs.in_mbox_head + i) % SPU_SIM_IN_MBOX_DEPTH];
+		snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/wbox_info", fd);
+		note_add(n, name, IODBG_NT_SPU, w, count * sizeof(uint32_t));
+	}
+	snprintf(name, sizeof(name), IODBG_CORE_SPU_NOTE_PREFIX "%d/object-id", fd);
+	spu_scalar(n, name, ls->id);
+}
+
+static void iodbg_notes(struct dump *d, struct notes *n)
+{
+	size_t count = d->objs ? iodbg_objects_count(d->objs) : 0;
+	struct iodbg_core_info info = { .hdr_size = sizeof(info),
+					.flags = d->objs ? IODBG_CORE_OBJECTS_LISTED : 0 };
+
+	snprintf((char *)info.version, sizeof(info.version), "%s", iodbg_version());
+	note_add(n, IODBG_NOTE_NAME, IODBG_NT_CORE, &info, sizeof(info));
+
+	for (size_t i = 0; i < count; i++) {
+		const struct iodbg_object *ob = iodbg_objects_get(d->objs, i);
+
+		object_note(d, n, ob);
+		/* An object mapped nowhere: its bytes in notes of their own. */
+		for (uint64_t off = 0; !ob->length && off < ob->size; off += DATA_NOTE_MAX)
+			if (add_data_note(d, IODBG_NOTE_NAME, IODBG_NT_DATA, ob->id, off,
+					  ob->size - off < DATA_NOTE_MAX ? ob->size - off :
+					  DATA_NOTE_MAX))
+				n->failed = true;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct iodbg_object *ob = iodbg_objects_get(d->objs, i);
+
+		/* One set of SPU notes per context: at the first entry of its local store. */
+		if (ob->kind == IODBG_KIND_SPU_LS && iodbg_objects_find(d->objs, ob->id) == ob)
+			spu_notes(d, n, ob);
+	}
+}
+
+/* ---- the layout ---- */
+
+static bool special(const struct iodbg_map *m)
+{
+	/* The kernel's, not the process's: gcore and the kernel leave them out too. */
+	return !strncmp(m->path, "[vvar", 5) || !strcmp(m->path, "[vsyscall]");
+}
+
+/*
+ * The mappings that hold anonymous pages (/proc/PID/smaps "Anonymous:"): a file's private
+ * mapping that was written to (relocations, .dynamic's DT_DEBUG) is dumped like memory, as
+ * the kernel and gcore dump it; the rest of a file is in the file.
+ */
+static void read_anonymous(struct dump *d)
+{
+	char path[64], line[512];
+	uint64_t start = 0;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)d->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b, kb;
+		char perms[5];
+
+		if (sscanf(line, "%llx-%llx %4s ", &a, &b, perms) == 3) {
+			start = a;
+		} else if (sscanf(line, "Anonymous: %llu kB", &kb) == 1 && kb) {
+			if (d->nanon == cap) {
+				uint64_t *bigger = realloc(d->anon, (cap = cap ? 2 * cap : 64) *
+							   sizeof(*bigger));
+
+				if (!bigger)
+					break;
+				d->anon = bigger;
+			}
+			d->anon[d->nanon++] = start;
+		}
+	}
+	fclose(f);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+static bool anonymous(const struct dump *d, uint64_t start)
+{
+	return d->nanon && bsearch(&start, d->anon, d->nanon, sizeof(*d->anon), cmp_u64);
+}
+
+/* How much of mapping @m to dump, as the kernel's default coredump_filter (0x33) would. */
+static uint64_t plan_filesz(struct dump *d, const struct iodbg_map *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char magic[4];
+
+	if (m->flags & (IODBG_MAP_IO | IODBG_MAP_PFNMAP))
+		return m->end - m->start;	/* device memory: what this command is for */
+	if (m->flags & IODBG_MAP_DONTDUMP)
+		return 0;
+	if (!(m->flags & IODBG_MAP_READ))
+		return 0;
+	/*
+	 * A file's read-only mappings not written to are in the file: only an ELF header, for
+	 * the build ids eu-unstrip and eu-stack look for.
+	 */
+	if (m->path[0] == '/' && !(m->flags & IODBG_MAP_WRITE) && !anonymous(d, m->start))
+		return m->offset == 0 && iodbg_read(d->t, m->start, magic, 4, NULL) == 4 &&
+		       !memcmp(magic, ELFMAG, SELFMAG) ? (uint64_t)page : 0;
+	return m->end - m->start;
+}
+
+static int plan_segments(struct dump *d, uint64_t *cursor)
+{
+	size_t nmaps = iodbg_maps_count(d->maps);
+	long page = sysconf(_SC_PAGESIZE);
+
+	d->segs = calloc(nmaps ? nmaps : 1, sizeof(*d->segs));
+	if (!d->segs)
+		return error(1, "out of memory");
+	for (size_t i = 0; i < nmaps; i++) {
+		const struct iodbg_map *m = iodbg_maps_get(d->maps, i);
+		struct segment *s;
+
+		if (special(m))
+			continue;
+		s = &d->segs[d->nsegs++];
+		s->map = m;
+		s->filesz = s->planned = plan_filesz(d, m);
+		*cursor = (*cursor + page - 1) & ~(uint64_t)(page - 1);
+		s->offset = *cursor;
+		*cursor += s->filesz;
+	}
+	return 0;
+}
+
+/* Where each streamed note goes. */
+static void plan_data_notes(struct dump *d, uint64_t *cursor)
+{
+	for (size_t i = 0; i < d->ndata; i++) {
+		struct data_note *dn = &d->data[i];
+		uint64_t desc = dn->length + (dn->type == IODBG_NT_DATA ?
+					      sizeof(struct iodbg_core_data) : 0);
+
+		dn->file_offset = *cursor;
+		*cursor += sizeof(Elf64_Nhdr) + pad(strlen(dn->name) + 1) + pad(desc);
+	}
+}
+
+/* ---- writing ---- */
+
+static uint32_t phdr_flags(uint32_t f)
+{
+	return (f & IODBG_MAP_READ ? PF_R : 0) | (f & IODBG_MAP_WRITE ? PF_W : 0) |
+	       (f & IODBG_MAP_EXEC ? PF_X : 0);
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	return !n || (!p[0] && !memcmp(p, p + 1, n - 1));
+}
+
+/* Write @n bytes at @off of the core; zero chunks stay holes (the file is sparse). */
+static bool put(struct dump *d, uint64_t off, const void *p, size_t n, bool skip_zero)
+{
+	const unsigned char *b = p;
+
+	if (skip_zero && all_zero(b, n))
+		return true;
+	while (n) {
+		ssize_t w = pwrite(d->fd, b, n, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		b += w;
+		off += w;
+		n -= w;
+	}
+	return true;
+}
+
+/* Layout, headers and notes through libelf; the segments' bytes follow. */
+static int write_headers(struct dump *d, struct notes *n, uint64_t notes_off, uint64_t shoff,
+			 uint64_t data_off, uint64_t data_end)
+{
+	size_t nphdr = 1 + (d->ndata ? 1 : 0) + d->nsegs, k = 0;
+	GElf_Ehdr eh;
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	Elf_Data *data;
+	Elf *e;
+
+	e = elf_begin(d->fd, ELF_C_WRITE, NULL);
+	if (!e)
+		return error(1, "libelf: %s", elf_errmsg(-1));
+	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
+	if (!gelf_newehdr(e, ELFCLASS64) || !gelf_getehdr(e, &eh))
+		goto fail;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = sizeof(Elf64_Ehdr);
+	eh.e_shoff = shoff;
+	eh.e_shstrndx = SHN_UNDEF;
+	if (!gelf_update_ehdr(e, &eh) || !gelf_newphdr(e, nphdr))
+		goto fail;
+	/* The notes: one section, so that libelf writes them. */
+	scn = elf_newscn(e);
+	data = scn ? elf_newdata(scn) : NULL;
+	if (!data || !gelf_getshdr(scn, &sh))
+		goto fail;
+	data->d_buf = n->buf;
+	data->d_size = n->len;
+	data->d_type = ELF_T_NHDR;
+	data->d_align = NOTE_ALIGN;
+	sh.sh_type = SHT_NOTE;
+	sh.sh_offset = notes_off;
+	sh.sh_size = n->len;
+	sh.sh_addralign = NOTE_ALIGN;
+	if (!gelf_update_shdr(scn, &sh))
+		goto fail;
+	if (!gelf_update_phdr(e, k++, &(GElf_Phdr){ .p_type = PT_NOTE, .p_offset = notes_off,
+					.p_filesz = n->len, .p_align = NOTE_ALIGN }))
+		goto fail;
+	if (d->ndata && !gelf_update_phdr(e, k++, &(GElf_Phdr){ .p_type = PT_NOTE,
+					  .p_offset = data_off, .p_filesz = data_end - data_off,
+					  .p_align = NOTE_ALIGN }))
+		goto fail;
+	for (size_t i = 0; i < d->nsegs; i++) {
+		const struct segment *s = &d->segs[i];
+		GElf_Phdr ph = {
+			.p_type = PT_LOAD, .p_flags = phdr_flags(s->map->flags),
+			.p_offset = s->offset, .p_vaddr = s->map->start, .p_filesz = s->filesz,
+			.p_memsz = s->map->end - s->map->start, .p_align = sysconf(_SC_PAGESIZE),
+		};
+
+		if (!gelf_update_phdr(e, k++, &ph))
+			goto fail;
+	}
+	if (elf_update(e, ELF_C_WRITE) < 0)
+		goto fail;
+	elf_end(e);
+	return 0;
+fail:
+	error(1, "cannot write %s: libelf: %s", d->file, elf_errmsg(-1));
+	elf_end(e);
+	return 1;
+}
+
+/* Stream segment @s; returns the bytes read from its start (the rest is cut). */
+static uint64_t write_segment(struct dump *d, struct segment *s, int *werr)
+{
+	uint64_t done = 0;
+
+	while (done < s->filesz) {
+		size_t want = s->filesz - done < CHUNK ? s->filesz - done : CHUNK;
+		ssize_t got = iodbg_read(d->t, s->map->start + done, d->buf, want, NULL);
+
+		if (got > 0 && !put(d, s->offset + done, d->buf, got, true)) {
+			*werr = errno;
+			return done;
+		}
+		if (got > 0)
+			done += got;
+		if (got < (ssize_t)want) {
+			error(0, "core: %012" PRIx64 "-%012" PRIx64 " %s: %" PRIu64 " of %" PRIu64
+			      " bytes dumped: %s", s->map->start, s->map->end, s->map->path,
+			      done, s->filesz, iodbg_errmsg(d->t));
+			d->partial = true;
+			break;
+		}
+	}
+	return done;
+}
+
+static int write_data_note(struct dump *d, const struct data_note *dn, int *werr)
+{
+	struct iodbg_core_data h = { .id = dn->id, .offset = dn->obj_offset,
+				     .length = dn->length };
+	size_t hsize = dn->type == IODBG_NT_DATA ? sizeof(h) : 0;
+	size_t namesz = strlen(dn->name) + 1;
+	Elf64_Nhdr nh = { .n_namesz = namesz, .n_type = dn->type,
+			  .n_descsz = hsize + dn->length };
+	char name[sizeof(dn->name) + NOTE_ALIGN] = { 0 };
+	uint64_t desc = dn->file_offset + sizeof(nh) + pad(namesz);
+
+	memcpy(name, dn->name, namesz);
+	while (h.valid < dn->length) {
+		size_t want = dn->length - h.valid < CHUNK ? dn->length - h.valid : CHUNK;
+		ssize_t got = iodbg_object_read(d->t, h.id, h.offset + h.valid, d->buf, want,
+						NULL);
+
+		if (got > 0 && !put(d, desc + hsize + h.valid, d->buf, got, true))
+			goto werr;
+		if (got > 0)
+			h.valid += got;
+		if (got < (ssize_t)want) {
+			error(0, "core: object %" PRIu64 " (note %s): %" PRIu64 " of %" PRIu64
+			      " bytes at offset %" PRIu64 " dumped: %s", h.id, dn->name, h.valid,
+			      dn->length, dn->obj_offset, iodbg_errmsg(d->t));
+			d->partial = true;
+			break;
+		}
+	}
+	if (put(d, dn->file_offset, &nh, sizeof(nh), false) &&
+	    put(d, dn->file_offset + sizeof(nh), name, pad(namesz), false) &&
+	    (!hsize || put(d, desc, &h, hsize, false)))
+		return 0;
+werr:
+	*werr = errno;
+	return -1;
+}
+
+/*
+ * What could not be read: each short segment cut to the bytes read (p_filesz and p_memsz:
+ * readers take the bytes between them for zeros), one with none made PT_NULL, which readers
+ * skip, so that gdb says it cannot read them rather than show zeros; and the object notes of
+ * objects no longer whole in the core marked IODBG_CORE_STORED_NONE. The program headers are
+ * translated to the file's form by libelf and written in place: elf_update() on the file
+ * would cut it at the end of its sections, before the segments.
+ */
+static int fix_headers(struct dump *d, uint64_t notes_off, const struct notes *n)
+{
+	size_t k = 1 + (d->ndata ? 1 : 0);
+	size_t off = 0;
+
+	for (size_t i = 0; i < d->nsegs; i++) {
+		const struct segment *s = &d->segs[i];
+		Elf64_Phdr ph = {
+			.p_type = s->filesz ? PT_LOAD : PT_NULL, .p_flags = phdr_flags(s->map->flags),
+			.p_offset = s->offset, .p_vaddr = s->map->start, .p_filesz = s->filesz,
+			.p_memsz = s->filesz, .p_align = sysconf(_SC_PAGESIZE),
+		};
+		Elf64_Phdr file;
+		Elf_Data src = { .d_buf = &ph, .d_type = ELF_T_PHDR, .d_size = sizeof(ph),
+				 .d_version = EV_CURRENT };
+		Elf_Data dst = { .d_buf = &file, .d_type = ELF_T_PHDR, .d_size = sizeof(file),
+				 .d_version = EV_CURRENT };
+
+		if (s->filesz == s->planned)
+			continue;
+		if (!elf64_xlatetof(&dst, &src, ELFDATA2LSB))
+			return error(1, "cannot update %s: libelf: %s", d->file, elf_errmsg(-1));
+		if (!put(d, sizeof(Elf64_Ehdr) + (k + i) * sizeof(Elf64_Phdr), &file,
+			 sizeof(file), false))
+			return error(1, "cannot write %s: %m", d->file);
+	}
+	/* The object notes' stored fields, in place (their sizes are unchanged). */
+	while (off + sizeof(Elf64_Nhdr) <= n->len) {
+		Elf64_Nhdr h;
+		size_t desc;
+
+		memcpy(&h, n->buf + off, sizeof(h));
+		desc = off + sizeof(h) + pad(h.n_namesz);
+		if (h.n_type == IODBG_NT_OBJECT && h.n_namesz == sizeof(IODBG_NOTE_NAME) &&
+		    !memcmp(n->buf + off + sizeof(h), IODBG_NOTE_NAME, h.n_namesz)) {
+			struct iodbg_core_object c;
+
+			memcpy(&c, n->buf + desc, sizeof(c));
+			if (c.stored == IODBG_CORE_STORED_LOAD &&
+			    !segment_whole(d, c.start, c.length)) {
+				c.stored = IODBG_CORE_STORED_NONE;
+				if (!put(d, notes_off + desc, &c, sizeof(c), false))
+					return error(1, "cannot write %s: %m", d->file);
+			}
+		}
+		off = desc + pad(h.n_descsz);
+	}
+	return 0;
+}
+
+static int dump_core(struct dump *d)
+{
+	struct notes n = { 0 };
+	uint64_t notes_off, shoff, data_off, cursor;
+	int werr = 0, status;
+
+	if (read_registers(d))
+		return 1;
+	for (size_t i = 0; i < d->nthreads; i++)
+		thread_notes(d, &n, &d->threads[i], i == 0);
+	iodbg_notes(d, &n);
+	if (n.failed) {
+		free(n.buf);
+		return error(1, "out of memory for the notes");
+	}
+	/* ehdr, phdrs, notes, section headers (null and notes), data notes, then segments. */
+	notes_off = sizeof(Elf64_Ehdr) + (1 + 1 + iodbg_maps_count(d->maps)) * sizeof(Elf64_Phdr);
+	shoff = (notes_off + n.len + 7) & ~7ULL;
+	data_off = shoff + 2 * sizeof(Elf64_Shdr);
+	cursor = data_off;
+	plan_data_notes(d, &cursor);
+	{
+		uint64_t data_end = cursor;
+
+		if (plan_segments(d, &cursor))
+			goto out_fail;
+		/* The phdr table was sized for every mapping; fewer segments leave a gap. */
+		if (write_headers(d, &n, notes_off, shoff, data_off, data_end))
+			goto out_fail;
+	}
+	for (size_t i = 0; i < d->nsegs && !werr; i++) {
+		struct segment *s = &d->segs[i];
+
+		if (s->filesz)
+			s->filesz = write_segment(d, s, &werr);
+	}
+	for (size_t i = 0; i < d->ndata && !werr; i++)
+		write_data_note(d, &d->data[i], &werr);
+	if (werr) {
+		errno = werr;
+		error(1, "cannot write %s: %m", d->file);
+		goto out_fail;
+	}
+	/* A sparse file ends where its last segment does, written or a hole. */
+	if (ftruncate(d->fd, cursor))
+		goto out_errno;
+	status = fix_headers(d, notes_off, &n);
+	free(n.buf);
+	return status ? status : d->partial ? EXIT_PARTIAL : 0;
+out_errno:
+	error(1, "cannot write %s: %m", d->file);
+out_fail:
+	free(n.buf);
+	return 1;
+}
+
+static int do_core(struct options *o, int argc, char **argv)
+{
+	struct dump d = { .fd = -1 };
+	struct stat st = { 0 };
+	char name[64];
+	int status = 1, err;
+
+	(void)argc;
+	if (!parse_pid(argv[0], &d.pid))
+		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
+	if (!o->file) {
+		snprintf(name, sizeof(name), "core.%d", (int)d.pid);
+		o->file = name;
+	}
+	d.file = o->file;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return error(1, "libelf: %s", elf_errmsg(-1));
+	d.buf = malloc(CHUNK);
+	if (!d.buf)
+		return error(1, "out of memory");
+	if (iodbg_open(d.pid, 0, &d.t)) {
+		free(d.buf);
+		return error(1, "%s", iodbg_errmsg(NULL));
+	}
+	iodbg_set_path(d.t, o->path);
+	iodbg_set_allow_mmio(d.t, o->allow_mmio);
+	if (stop_all(&d))
+		goto out;
+	/* Stopped: the mappings and objects cannot change under us (but for the drivers). */
+	read_anonymous(&d);
+	if (iodbg_maps_read(d.t, &d.maps)) {
+		error(1, "%s", iodbg_errmsg(d.t));
+		goto out;
+	}
+	/* Without the module: ordinary memory, and device mappings where a path reads them. */
+	err = iodbg_objects(d.t, &d.objs);
+	if (err && err != -ENODEV) {
+		error(0, "core: without iodbg object notes: %s", iodbg_errmsg(d.t));
+		d.partial = true;
+	}
+	/* 0600: a core holds whatever secrets the process had. */
+	d.fd = open(d.file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (d.fd < 0) {
+		error(1, "cannot create %s: %m", d.file);
+		goto out;
+	}
+	/* The segments are written where the layout put them: only a file takes that. */
+	if (fstat(d.fd, &st) || !S_ISREG(st.st_mode) || ftruncate(d.fd, 0)) {
+		error(1, "cannot write %s: %s", d.file, S_ISREG(st.st_mode) ? strerror(errno) :
+		      "not a regular file (a core is written out of order)");
+		close(d.fd);
+		d.fd = -1;
+		goto out;
+	}
+	status = dump_core(&d);
+	if (close(d.fd) && status != 1)
+		status = error(1, "cannot write %s: %m", d.file);
+	d.fd = -1;
+	if (status == 1)
+		unlink(d.file);
+	else
+		fprintf(stderr, "iodbg: core of %d (%zu threads, %zu segments, %zu iodbg objects)"
+			" written to %s\n", (int)d.pid, d.nthreads, d.nsegs,
+			d.objs ? iodbg_objects_count(d.objs) : 0, d.file);
+out:
+	resume_all(&d);
+	for (size_t i = 0; i < d.nthreads; i++)
+		free(d.threads[i].xstate);
+	free(d.threads);
+	free(d.segs);
+	free(d.data);
+	free(d.anon);
+	iodbg_objects_free(d.objs);
+	iodbg_maps_free(d.maps);
+	iodbg_close(d.t);
+	free(d.buf);
+	return status;
+}
+
+static const struct option core_opts[] = {
+	OPT_HELP, OPT_PATH, OPT_MMIO, { "output", required_argument, NULL, 'o' }, OPT_END
+};
+
+const struct command core_command = {
+	"core", do_core, 1, "hp:mo:", core_opts,
+	"usage: iodbg core [-o FILE] [--path=P] [--allow-mmio] PID\n"
+	"Write an ELF core of PID, as gcore does (threads' registers, ordinary memory), plus\n"
+	"the contents of every device mapping as ordinary segments at their addresses (which\n"
+	"stock gdb -c reads with x), a note per iodbg object (kind, size, placement now, the\n"
+	"mapping it backs) with the bytes of the objects PID holds but maps nowhere, and each\n"
+	"SPU context as Cell Linux's \"SPU/<fd>/<file>\" notes. PID is stopped under ptrace\n"
+	"while it is dumped. What cannot be read is left out with a message (exit status 3).\n"
+	"  -o, --output=FILE  the core file (default: core.PID)\n"
+	"  --path=P    read by that path only (auto, process_vm, proc_mem, ptrace, ioctl)\n"
+	"  --allow-mmio  allow device side effects (see iodbg read --help)\n"
+};
