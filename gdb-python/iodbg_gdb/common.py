@@ -137,13 +137,16 @@ def complete_ids(text, kinds):
 def print_table(headers, rows, notes=None):
     """Rows of strings under headers, columns as wide as their widest cell; the last column
     is not padded. A non-empty note of a row follows it on a line of its own, indented.
-    Written at once: a program may have tens of thousands of rows."""
-    rows = [[str(cell) for cell in row] for row in rows]
-    widths = [max(map(len, col)) for col in zip(headers, *rows)]
-    line = "  ".join([f"{{:<{w}}}" for w in widths[:-1]] + ["{}"])
+    Cells are strings. Written at once: a program may have tens of thousands of rows."""
+    rows = [headers, *rows]
+    widths = [max(map(len, col)) for col in zip(*rows)]
+    line = "  ".join([f"{{:<{w}}}" for w in widths[:-1]] + ["{}"]).format
+    if not notes or not any(notes):
+        gdb.write("".join([line(*row).rstrip() + "\n" for row in rows]))
+        return
     out = []
-    for row, note in zip([headers, *rows], ["", *(notes or [""] * len(rows))]):
-        out.append(line.format(*row).rstrip() + "\n")
+    for row, note in zip(rows, ["", *notes]):
+        out.append(line(*row).rstrip() + "\n")
         if note:
             out.append(f"    {note}\n")
     gdb.write("".join(out))

@@ -4,10 +4,12 @@ The structures come from libiodbg_api, which the build generates from libiodbg's
 (scripts/gen-uapi-python) and checks against the C compiler; nothing here retypes a layout.
 Every failure is an IodbgError carrying the library's own message.
 """
+import collections
 import ctypes
 import errno
 import functools
 import os
+import struct
 
 import libiodbg_api as api
 
@@ -54,11 +56,12 @@ _PROTOTYPES = {
     "iodbg_map_kind": (ctypes.c_char_p, [ctypes.POINTER(api.iodbg_map)]),
     "iodbg_maps_read": (ctypes.c_int, [_VOIDP, ctypes.POINTER(_VOIDP)]),
     "iodbg_maps_count": (ctypes.c_size_t, [_VOIDP]),
-    "iodbg_maps_get": (ctypes.POINTER(api.iodbg_map), [_VOIDP, ctypes.c_size_t]),
+    # The listings' entries come back as addresses, for _Layout to unpack at once.
+    "iodbg_maps_get": (_VOIDP, [_VOIDP, ctypes.c_size_t]),
     "iodbg_maps_free": (None, [_VOIDP]),
     "iodbg_objects": (ctypes.c_int, [_VOIDP, ctypes.POINTER(_VOIDP)]),
     "iodbg_objects_count": (ctypes.c_size_t, [_VOIDP]),
-    "iodbg_objects_get": (ctypes.POINTER(api.iodbg_object), [_VOIDP, ctypes.c_size_t]),
+    "iodbg_objects_get": (_VOIDP, [_VOIDP, ctypes.c_size_t]),
     "iodbg_objects_free": (None, [_VOIDP]),
     "iodbg_object_kind_name": (ctypes.c_char_p, [ctypes.c_uint32]),
     "iodbg_placement_name": (ctypes.c_char_p, [ctypes.c_uint32]),
@@ -70,6 +73,8 @@ _PROTOTYPES = {
     "iodbg_write": (_SSIZE, [_VOIDP, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
     "iodbg_object_read": (_SSIZE, [_VOIDP, _U64, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
     "iodbg_object_write": (_SSIZE, [_VOIDP, _U64, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
+    "iodbg_probe": (ctypes.c_int, [_VOIDP, ctypes.POINTER(_U64), ctypes.c_size_t,
+                                   ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]),
 }
 
 
@@ -108,12 +113,21 @@ def path_from_name(name):
     return rc
 
 
+# The names below are asked for each of tens of thousands of entries, of a handful of values.
+@functools.lru_cache(maxsize=None)
 def kind_name(kind):
     return _text(lib().iodbg_object_kind_name(kind))
 
 
+@functools.lru_cache(maxsize=None)
 def placement_name(placement):
     return _text(lib().iodbg_placement_name(placement))
+
+
+@functools.lru_cache(maxsize=None)
+def _map_kind(flags):
+    """iodbg_map_kind() of a mapping with @flags, which is all it looks at."""
+    return _text(lib().iodbg_map_kind(ctypes.byref(api.iodbg_map(flags=flags))))
 
 
 def kernel_info():
@@ -125,16 +139,47 @@ def kernel_info():
     return bool(info.loaded), info.abi_version, info.features
 
 
-class Object:
+class _Layout:
+    """The fields of a generated ctypes structure, unpacked from its bytes at an address in one
+    call (pointers as addresses): a listing has tens of thousands of entries, and reading
+    them field by field through ctypes costs several times more."""
+
+    _CODES = {ctypes.c_uint64: "Q", ctypes.c_int64: "q", ctypes.c_uint32: "I",
+              ctypes.c_int32: "i"}
+
+    def __init__(self, cls):
+        fmt, pos = "=", 0
+        for name, ctype in cls._fields_:
+            field = getattr(cls, name)
+            code = self._CODES.get(ctype)
+            if code is None:    # a pointer, which this unpacks as an address
+                assert ctype is ctypes.c_char_p or issubclass(ctype, ctypes._Pointer), ctype
+                code = {8: "Q", 4: "I"}[ctypes.sizeof(ctypes.c_void_p)]
+            fmt += "x" * (field.offset - pos) + code
+            pos = field.offset + field.size
+        self.names = tuple(name for name, _ in cls._fields_)
+        self.size = ctypes.sizeof(cls)
+        self.unpack = struct.Struct(fmt + "x" * (self.size - pos)).unpack
+        assert struct.calcsize(fmt + "x" * (self.size - pos)) == self.size
+
+    def at(self, address):
+        return self.unpack(ctypes.string_at(address, self.size))
+
+
+_OBJECT = _Layout(api.iodbg_object)
+_MAP = _Layout(api.iodbg_map)
+
+
+class Object(collections.namedtuple("ObjectFields", _OBJECT.names)):
     """One entry of iodbg_objects(): an iodbg object and one mapping of it (start 0 if the
-    process holds the object without mapping it)."""
+    process holds the object without mapping it), with the fields of struct iodbg_object."""
 
-    FIELDS = ("id", "size", "start", "length", "offset", "owner", "kind", "placement",
-              "flags", "unit")
+    __slots__ = ()
 
-    def __init__(self, c_object):
-        for name in self.FIELDS:
-            setattr(self, name, getattr(c_object, name))
+    @classmethod
+    def at(cls, address):
+        """The entry at @address, a struct iodbg_object of the library."""
+        return cls._make(_OBJECT.at(address))
 
     @property
     def kind_name(self):
@@ -156,22 +201,36 @@ class Object:
         return None
 
 
-class Map:
-    """One mapping of the process (a line of /proc/PID/maps) as libiodbg classifies it."""
+@functools.lru_cache(maxsize=None)
+def _perms(flags):
+    """"rw-p" and the like, as /proc/PID/maps prints them."""
+    bits = ((api.IODBG_MAP_READ, "r"), (api.IODBG_MAP_WRITE, "w"), (api.IODBG_MAP_EXEC, "x"))
+    return "".join(c if flags & bit else "-" for bit, c in bits) + \
+        ("s" if flags & api.IODBG_MAP_SHARED else "p")
 
-    def __init__(self, c_map):
-        self.start, self.end, self.flags = c_map.start, c_map.end, c_map.flags
-        self.offset, self.inode = c_map.offset, c_map.inode
-        self.path = _text(c_map.path)
-        self.kind = _text(lib().iodbg_map_kind(ctypes.byref(c_map)))
-        self.object = Object(c_map.object.contents) if c_map.object else None
+
+class Map:
+    """One mapping of the process (a line of /proc/PID/maps) as libiodbg classifies it. Made
+    from the address of its struct iodbg_map, whose fields come in this order."""
+
+    __slots__ = ("start", "end", "offset", "inode", "flags", "path", "kind", "object")
+    FIELDS = ("start", "end", "offset", "inode", "dev_major", "dev_minor", "flags", "path",
+              "object")
+
+    def __init__(self, address):
+        self.start, self.end, self.offset, self.inode, _, _, self.flags, path, obj = \
+            _MAP.at(address)
+        self.path = _text(ctypes.string_at(path))
+        self.kind = _map_kind(self.flags)
+        self.object = Object.at(obj) if obj else None
+
 
     @property
     def perms(self):
-        bits = ((api.IODBG_MAP_READ, "r"), (api.IODBG_MAP_WRITE, "w"),
-                (api.IODBG_MAP_EXEC, "x"))
-        return "".join(c if self.flags & bit else "-" for bit, c in bits) + \
-            ("s" if self.flags & api.IODBG_MAP_SHARED else "p")
+        return _perms(self.flags)
+
+
+assert _MAP.names == Map.FIELDS, "struct iodbg_map changed: update Map.__init__"
 
 
 class Segment:
@@ -243,7 +302,7 @@ class Target:
         self._check(getattr(lib(), read)(self._handle, ctypes.byref(handle)))
         count, get = getattr(lib(), f"{kind}_count"), getattr(lib(), f"{kind}_get")
         try:
-            return [wrap(get(handle, i).contents) for i in range(count(handle))]
+            return [wrap(get(handle, i)) for i in range(count(handle))]
         finally:
             getattr(lib(), f"{kind}_free")(handle)
 
@@ -257,7 +316,7 @@ class Target:
     def objects(self, fresh=False):
         """The iodbg objects, listed once per target as maps() unless @fresh."""
         if self._objects is None or fresh:
-            self._objects = self._listing("iodbg_objects", "iodbg_objects", Object)
+            self._objects = self._listing("iodbg_objects", "iodbg_objects", Object.at)
         return self._objects
 
     def _transfer(self, fn, where, buf, length):
@@ -299,6 +358,18 @@ class Target:
             return path_name(lib().iodbg_report_get(report, 0).contents.path)
         finally:
             lib().iodbg_report_free(report)
+
+    def first_paths(self, addrs):
+        """[(path name or None, positive errno or 0)] for each of @addrs: first_path() of
+        each, in one library call that reads the ordinary ones together. Where no path
+        reads, first_path() of that address says why."""
+        n = len(addrs)
+        paths, errors = (ctypes.c_int * max(n, 1))(), (ctypes.c_int * max(n, 1))()
+        rc = lib().iodbg_probe(self._handle, (_U64 * max(n, 1))(*addrs), n, paths, errors)
+        if rc < 0:
+            raise IodbgError(-rc, _text(lib().iodbg_errmsg(self._handle)))
+        return [(None if p == api.IODBG_PATH_NONE else path_name(p), -e)
+                for p, e in zip(paths[:n], errors[:n])]
 
     def read(self, addr, length):
         return self._read(functools.partial(lib().iodbg_read, self._handle), (addr,), length)

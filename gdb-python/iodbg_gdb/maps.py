@@ -1,5 +1,4 @@
 """'info iodbg-maps': every mapping of the program, what it is, and which path reads it."""
-import ctypes
 import errno
 
 import gdb
@@ -20,6 +19,10 @@ SHORT_REASONS = {errno.EIO: "not present", errno.EFAULT: "not present",
                  errno.ENODEV: "needs the iodbg module"}
 
 
+def short_reason(err):
+    return SHORT_REASONS.get(err, errno.errorcode.get(err, "failed"))
+
+
 def may_be_mmio(m):
     """Whether reading mapping @m may read a device register: a VM_IO or VM_PFNMAP mapping
     that no iodbg object backs (a PCI BAR, /dev/mem), which /proc/PID/mem reads through the
@@ -28,45 +31,28 @@ def may_be_mmio(m):
     return m.object is None and m.kind in ("io", "pfnmap")
 
 
-def probe(target, m):
-    """(path, reason, why): the path that read the first byte of mapping @m, or "none", a short
-    reason and the library's explanation. A mapping that may be MMIO is read only with 'set
-    iodbg allow-mmio on'."""
-    if may_be_mmio(m) and not settings.allow_mmio():
-        return "none", MMIO, MMIO_WHY
-    try:
-        return target.first_path(m.start), "", ""
-    except IodbgError as e:
-        return "none", SHORT_REASONS.get(e.errno, errno.errorcode.get(e.errno, "failed")), str(e)
-
-
-class _IoVec(ctypes.Structure):
-    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.process_vm_readv.restype = ctypes.c_ssize_t
-IOV_MAX = 1024
-
-
-def read_by_process_vm(pid, maps):
-    """The mappings of @maps whose first byte process_vm_readv reads now, the first path of
-    the chain: a few calls for tens of thousands of mappings, where a library read of each
-    would cost far more than the listing. A call stops at the first byte it cannot read:
-    the next starts after it."""
-    readable, i = set(), 0
-    while i < len(maps):
-        batch = maps[i:i + IOV_MAX]
-        local = ctypes.create_string_buffer(len(batch))
-        lvec = _IoVec(ctypes.cast(local, ctypes.c_void_p), len(batch))
-        rvec = (_IoVec * len(batch))(*(_IoVec(m.start, 1) for m in batch))
-        n = _libc.process_vm_readv(pid, ctypes.byref(lvec), 1, rvec, len(batch), 0)
-        if n < 0 and ctypes.get_errno() != errno.EFAULT:
-            break       # no such path, or no right: probe() says why, mapping by mapping
-        n = max(n, 0)
-        readable.update(m.start for m in batch[:n])
-        i += n + 1 if n < len(batch) else n
-    return readable
+def probe(target, maps):
+    """[(path, reason, why)] for each mapping of @maps: the path that read its first byte, or
+    "none", a short reason and the library's explanation. All in one library call (which
+    reads the ordinary mappings together); a mapping that may be MMIO is read only with
+    'set iodbg allow-mmio on'."""
+    allow_mmio = settings.allow_mmio()
+    probed = [m for m in maps if allow_mmio or not may_be_mmio(m)]
+    found = dict(zip((m.start for m in probed), target.first_paths([m.start for m in probed])))
+    results = []
+    for m in maps:
+        if m.start not in found:
+            results.append(("none", MMIO, MMIO_WHY))
+            continue
+        path, _ = found[m.start]
+        if path:
+            results.append((path, "", ""))
+            continue
+        try:    # for the library's explanation; a mapping may have become readable since
+            results.append((target.first_path(m.start), "", ""))
+        except IodbgError as e:
+            results.append(("none", short_reason(e.errno), str(e)))
+    return results
 
 
 def object_text(obj):
@@ -75,18 +61,17 @@ def object_text(obj):
     return f"{obj.kind_name} {obj.id} ({obj.placement_name})"
 
 
+# The fields of a row: the MI command's names; the command prints them as a table.
+ROW_FIELDS = ("start", "end", "perms", "kind", "object", "read-by", "reason", "why", "file")
+
+
 def rows():
+    """A tuple of ROW_FIELDS per mapping: tuples, not dicts, for tens of thousands of rows."""
     target = common.target()
     maps = target.maps()
-    by_process_vm = set()
-    if settings.path() in ("auto", "process_vm"):
-        by_process_vm = read_by_process_vm(target.pid, [m for m in maps if m.kind == "ordinary"])
-    for m in maps:
-        path, reason, why = (("process_vm", "", "") if m.start in by_process_vm else
-                             probe(target, m))
-        yield {"start": f"{m.start:#x}", "end": f"{m.end:#x}", "perms": m.perms,
-               "kind": m.kind, "object": object_text(m.object), "read-by": path,
-               "reason": reason, "why": why, "file": m.path}
+    return [(f"{m.start:#x}", f"{m.end:#x}", m.perms, m.kind, object_text(m.object), path,
+             reason, why, m.path)
+            for m, (path, reason, why) in zip(maps, probe(target, maps))]
 
 
 class InfoIodbgMaps(gdb.Command):
@@ -114,11 +99,10 @@ read."""
         if words not in ([], ["--verbose"]):
             raise gdb.GdbError("Usage: info iodbg-maps [--verbose]")
         table, whys = [], []
-        for r in rows():
-            read_by = f"{r['read-by']}: {r['reason']}" if r["reason"] else r["read-by"]
-            table.append((r["start"], r["end"], r["perms"], r["kind"], r["object"] or "-",
-                          r["file"] or "-", read_by))
-            whys.append(r["why"] if words else "")
+        for start, end, perms, kind, obj, path, reason, why, file in rows():
+            table.append((start, end, perms, kind, obj or "-", file or "-",
+                          f"{path}: {reason}" if reason else path))
+            whys.append(why if words else "")
         common.print_table(("Start", "End", "Perm", "Kind", "Object", "File", "Read by"), table,
                            notes=whys)
 
@@ -135,7 +119,7 @@ class MapsMiCommand(getattr(gdb, "MICommand", object)):
 
     @gdb_errors
     def invoke(self, argv):
-        return {"maps": list(rows())}
+        return {"maps": [dict(zip(ROW_FIELDS, row)) for row in rows()]}
 
 
 InfoIodbgMaps()

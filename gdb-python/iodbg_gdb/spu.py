@@ -146,7 +146,7 @@ maps its local store and its registers."""
         if arg.strip():
             raise gdb.GdbError(f"Undefined info spu command: \"{arg.strip()}\". "
                                "Try \"help info spu\".")
-        rows = [(ctx.id, ctx.where, npc_text(regs), regs_status_text(regs),
+        rows = [(str(ctx.id), ctx.where, npc_text(regs), regs_status_text(regs),
                  address_text(ctx.ls), address_text(ctx.regs)) for ctx, regs in snapshot()]
         if not rows:
             gdb.write("No SPU contexts.\n")
@@ -251,7 +251,7 @@ simulated MFC has no DMA lists, so LstAddr and LstSize stay empty."""
         rows = []
         for slot in ring(range(uapi.SPU_SIM_DMA_DEPTH), regs.dma_head, regs.dma_count):
             opcode = regs.dma_opcode[slot]
-            rows.append((MFC_OPCODES.get(opcode, str(opcode)), regs.dma_tag[slot], 0, 0,
+            rows.append((MFC_OPCODES.get(opcode, str(opcode)), str(regs.dma_tag[slot]), "0", "0",
                          f"0x{regs.dma_ea[slot]:016x}", f"0x{regs.dma_lsa[slot]:05x}",
                          f"0x{regs.dma_size[slot]:05x}", "", "", ""))
         common.print_table(("Opcode", "Tag", "TId", "RId", "EA", "LSA", "Size", "LstAddr",

@@ -1,5 +1,7 @@
 """The tests of the VM runner itself. They run on the host and boot the test VM once per case
-and kernel; IODBG_KERNELS (set by scripts/run-tests) names the kernels, default 6.1."""
+and kernel; IODBG_KERNELS (set by scripts/run-tests) names the kernels, default 6.1. Tests
+marked debug_kernel run only on the debug kernels among them (6.12-debug, whose release ends
+in -iodbg-debug): they need its checkers."""
 import os
 import subprocess
 from pathlib import Path
@@ -10,9 +12,19 @@ PROJECT = Path(__file__).resolve().parents[2]
 VM_RUN = PROJECT / "scripts" / "vm-run"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "debug_kernel: needs the debug kernel's checkers")
+
+
 def pytest_generate_tests(metafunc):
-    if "kernel" in metafunc.fixturenames:
-        metafunc.parametrize("kernel", os.environ.get("IODBG_KERNELS", "6.1").split())
+    if "kernel" not in metafunc.fixturenames:
+        return
+    kernels = os.environ.get("IODBG_KERNELS", "6.1").split()
+    if metafunc.definition.get_closest_marker("debug_kernel"):
+        kernels = [k for k in kernels if k.endswith("-debug")] or [pytest.param(
+            None, id="no-debug-kernel",
+            marks=pytest.mark.skip(reason="no debug kernel in IODBG_KERNELS"))]
+    metafunc.parametrize("kernel", kernels)
 
 
 class VmResult:

@@ -1,5 +1,7 @@
 """The VM runner must never pass silently: every way a guest can go wrong fails the run with
 the reason shown, and a healthy run brings back the job's own status and output."""
+import pytest
+
 EXIT_TIMEOUT, EXIT_GUEST_FAILED = 124, 125
 FAULT_MODULE = "iodbg_harness_fault fault={}"
 
@@ -54,3 +56,26 @@ def test_module_that_fails_to_load_fails_the_run(vm_run):
     res = vm_run("-m", FAULT_MODULE.format("no-such-fault"), "--", "true")
     assert res.status == EXIT_GUEST_FAILED
     assert "cannot load" in res.stderr
+
+
+# The debug kernel's checkers, each made to report a bug of the fault module; the first line of
+# each report. lockdep, KASAN (booted with kasan_multi_shot) and sleeping in atomic context
+# report and go on: the job then passes, and only the serial log can fail the run.
+DEBUG_REPORTS = {
+    "kasan-uaf": "BUG: KASAN: slab-use-after-free in ",
+    "kasan-oob": "BUG: KASAN: slab-out-of-bounds in ",
+    "lockdep-abba": "WARNING: possible circular locking dependency detected",
+    "sleep-in-atomic": "BUG: sleeping function called from invalid context at ",
+    "list-double-add": "list_add double add: ",
+    "vm-bug": "page dumped because: VM_BUG_ON_FOLIO(",
+}
+
+
+@pytest.mark.debug_kernel
+@pytest.mark.parametrize("fault", DEBUG_REPORTS)
+def test_debug_kernel_report_fails_the_run(vm_run, fault):
+    res = vm_run("-m", FAULT_MODULE.format(fault), "--", "true")
+    assert res.status == EXIT_GUEST_FAILED
+    assert "the guest kernel failed" in res.stderr
+    assert DEBUG_REPORTS[fault] in res.stderr
+    assert "iodbg_harness_fault" in res.stderr    # the report's stack names the culprit

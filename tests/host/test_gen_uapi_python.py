@@ -73,3 +73,6 @@ def test_libiodbg_header_gives_the_ctypes_binding_its_structures(tmp_path):
     assert ctypes.sizeof(api.iodbg_object) == c_value("sizeof(struct iodbg_object)", tmp_path,
                                                       header)
     assert api.IODBG_MAP_PFNMAP == c_value("IODBG_MAP_PFNMAP", tmp_path, header)
+    # Enumerators, negative ones included.
+    assert api.IODBG_PATH_NONE == -1
+    assert api.IODBG_PATH_IOCTL == c_value("IODBG_PATH_IOCTL", tmp_path, header)

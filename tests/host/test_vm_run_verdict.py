@@ -62,3 +62,58 @@ def test_guest_init_prints_the_line_vm_run_looks_for(vm_run):
     guest_init = (VM_RUN.parent / "guest-init").read_text()
     assert f'echo "{vm_run.MODULES_MARKER}"' in guest_init
     assert guest_init.index(vm_run.MODULES_MARKER) < guest_init.index('insmod "$root$mod"')
+
+
+# The first line of each report of the debug kernel's checkers, as 6.12 prints them: KASAN,
+# KFENCE, sleeping in atomic context, BUG_ON/VM_BUG_ON, DEBUG_VM's page dump, DEBUG_LIST, and
+# every header of kernel/locking/lockdep.c. None of lockdep's panics the guest.
+DEBUG_REPORTS = [
+    "BUG: KASAN: slab-use-after-free in harness_fault_init+0x1b2/0x1000 [iodbg_harness_fault]",
+    "BUG: KFENCE: out-of-bounds read in test_out_of_bounds_read+0x9f/0x230",
+    "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:585",
+    "BUG: scheduling while atomic: insmod/57/0x00000002",
+    "[ BUG: Invalid wait context ]",
+    "kernel BUG at include/linux/mm.h:1444!",
+    "page dumped because: VM_BUG_ON_FOLIO(((unsigned int) folio_ref_count(folio) + 127u <= 127u))",
+    "list_add double add: new=ffffffffa0002fc0, prev=ffffffffa0002020, next=ffffffffa0002fc0.",
+    "list_add corruption. prev->next should be next (ffff8880), but was 0000000000000000. "
+    "(prev=ffff8880).",
+    "list_del corruption, ffff888005e1b580->next is LIST_POISON1 (dead000000000100)",
+    "INFO: trying to register non-static key.",
+    "WARNING: possible circular locking dependency detected",
+    "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+    "WARNING: possible recursive locking detected",
+    "WARNING: chain_key collision",
+    "WARNING: inconsistent lock state",
+    "WARNING: possible irq lock inversion dependency detected",
+    "WARNING: Nested lock was not taken",
+    "WARNING: bad unlock balance detected!",
+    "WARNING: bad contention detected!",
+    "WARNING: held lock freed!",
+    "WARNING: insmod/57 still has locks held!",
+    "WARNING: lock held when returning to user space!",
+    "WARNING: suspicious RCU usage",
+]
+
+# What every boot of the debug kernel prints, and a clean run under TCG may: no fault.
+DEBUG_BOOT = """\
+[    0.770770] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar
+[    0.770880] ... MAX_LOCKDEP_SUBCLASSES:  8
+[    0.771886]  memory used by lock dependency info: 6429 kB
+[    0.000000] kasan: KernelAddressSanitizer initialized
+[    0.000000] kfence: initialized - using 2097152 bytes for 255 objects at 0x(____ptrval____)
+[    2.467187] Running RCU synchronous self tests
+[    2.419012] Callback from call_rcu_tasks() invoked.
+[  532.268608] hrtimer: interrupt took 13387158 ns
+[  583.143872] TSC found unstable after boot, most likely due to broken BIOS. Use 'tsc=unstable'.
+"""
+
+
+@pytest.mark.parametrize("line", DEBUG_REPORTS)
+def test_debug_kernel_reports_are_faults(vm_run, serial, line):
+    log = serial(BOOT + vm_run.MODULES_MARKER + "\n" + f"[    5.928282] {line}\n")
+    assert line in (vm_run.fault_report(log) or "")
+
+
+def test_a_clean_debug_kernel_boot_is_no_fault(vm_run, serial):
+    assert vm_run.fault_report(serial(DEBUG_BOOT + vm_run.MODULES_MARKER + "\n")) is None

@@ -21,9 +21,9 @@
 extern "C" {
 #endif
 
-#define IODBG_VERSION_STRING "0.2.0"
+#define IODBG_VERSION_STRING "0.3.0"
 
-/* The version of the library actually loaded, e.g. "0.2.0". */
+/* The version of the library actually loaded, e.g. "0.3.0". */
 const char *iodbg_version(void);
 
 /* The paths to another process's memory, in the order the chain tries them. Numbers are ABI. */
@@ -262,6 +262,19 @@ ssize_t iodbg_read(struct iodbg_target *target, uint64_t addr, void *buf, size_t
 		   struct iodbg_report *report);
 ssize_t iodbg_write(struct iodbg_target *target, uint64_t addr, const void *buf, size_t len,
 		    struct iodbg_report *report);
+
+/*
+ * Which path reads the first byte at each of the @n addresses @addrs now, as iodbg_read() of
+ * one byte there would report it (with the target's path policy and MMIO consent): @paths[i]
+ * receives an enum iodbg_path, or IODBG_PATH_NONE where no path could read it, and @errors[i]
+ * (if @errors is not NULL) 0 or the negative errno iodbg_read() would return there. For what
+ * listings of every mapping need: the addresses that process_vm_readv reads are probed
+ * together, a few calls for thousands of them. The bytes read are not kept. Returns 0, or a
+ * negative errno if the probe could not be made: -EINVAL (no arrays, or the "object" policy),
+ * -ESRCH once the process is gone, -ENOMEM. For the reason an address failed, iodbg_read() it.
+ */
+int iodbg_probe(struct iodbg_target *target, const uint64_t *addrs, size_t n, int *paths,
+		int *errors);
 
 /*
  * Transfer @len bytes at @offset of iodbg object @id of the target, wherever the object lives

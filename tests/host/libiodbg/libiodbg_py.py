@@ -16,6 +16,11 @@ _HERE = Path(__file__).resolve()
 # (A copy of this file elsewhere, as the test run as nobody makes, has no project around it.)
 PROJECT = _HERE.parents[3] if len(_HERE.parents) > 3 else _HERE.parent
 LIBIODBG = PROJECT / "libiodbg"
+# The library's version, as its header says (the build, the pkg-config file and the command
+# must agree with it); None in a copy of this module run away from the source tree.
+_HEADER = LIBIODBG / "include" / "iodbg" / "iodbg.h"
+VERSION = re.search(r'#define IODBG_VERSION_STRING "([^"]+)"',
+                    _HEADER.read_text()).group(1) if _HEADER.exists() else None
 O = Path(os.environ.get("IODBG_LIBIODBG_O") or
          Path(os.environ.get("IODBG_OUT") or PROJECT / "out") / "build" / "libiodbg")
 ASAN_O = O / "asan"
@@ -102,6 +107,8 @@ def _protos(lib):
                                             c.c_size_t, c.c_void_p]),
         ("iodbg_object_write", c.c_ssize_t, [c.c_void_p, c.c_uint64, c.c_uint64, c.c_void_p,
                                              c.c_size_t, c.c_void_p]),
+        ("iodbg_probe", c.c_int, [c.c_void_p, P(c.c_uint64), c.c_size_t, P(c.c_int),
+                                  P(c.c_int)]),
     ]:
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = res, args
@@ -204,6 +211,14 @@ class Target:
     def write(self, addr, data, report=False):
         buf = ctypes.create_string_buffer(bytes(data), len(data))
         return self._xfer(self.lib.c.iodbg_write, addr, buf, len(data), report)
+
+    def probe(self, addrs):
+        """(return value, [(path, error) per address]) of iodbg_probe()."""
+        n = len(addrs)
+        paths, errors = (ctypes.c_int * max(n, 1))(), (ctypes.c_int * max(n, 1))()
+        err = self.lib.c.iodbg_probe(self.h, (ctypes.c_uint64 * max(n, 1))(*addrs), n, paths,
+                                     errors)
+        return err, list(zip(paths[:n], errors[:n]))
 
     def object_read(self, obj, offset, length, report=False, fill=0xAA):
         """iodbg_object_read(), as read()."""

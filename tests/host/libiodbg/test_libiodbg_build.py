@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from libiodbg_py import LIBIODBG, O, Attempt, KernelInfo, Map, Object, Segment
+from libiodbg_py import LIBIODBG, O, VERSION, Attempt, KernelInfo, Map, Object, Segment
 
 HEADER = LIBIODBG / "include" / "iodbg" / "iodbg.h"
 
@@ -25,15 +25,16 @@ def api_functions():
 
 
 def test_soname(build):
-    dynamic = out("readelf", "-d", build / "lib" / "libiodbg.so.0.2.0")
+    dynamic = out("readelf", "-d", build / "lib" / f"libiodbg.so.{VERSION}")
     assert "Library soname: [libiodbg.so.0]" in dynamic
-    assert os.readlink(build / "lib" / "libiodbg.so.0") == "libiodbg.so.0.2.0"
+    assert os.readlink(build / "lib" / "libiodbg.so.0") == f"libiodbg.so.{VERSION}"
     assert os.readlink(build / "lib" / "libiodbg.so") == "libiodbg.so.0"
 
 
 # The names each version node of libiodbg.map added; every other API name is LIBIODBG_0.1's.
 VERSION_NODES = {"LIBIODBG_0.2": ["iodbg_maps_objects_error", "iodbg_open_pidfd",
-                                  "iodbg_set_mmio_width"]}
+                                  "iodbg_set_mmio_width"],
+                 "LIBIODBG_0.3": ["iodbg_probe"]}
 
 
 def test_exports_exactly_the_api_at_its_version(build):
@@ -47,7 +48,7 @@ def test_exports_exactly_the_api_at_its_version(build):
     assert others == []
     script = (LIBIODBG / "libiodbg.map").read_text()
     assert sorted(re.findall(r"^\t\t(iodbg_\w+);", script, re.M)) == api_functions()
-    assert "} LIBIODBG_0.1;" in script      # 0.2 inherits 0.1
+    assert "} LIBIODBG_0.1;" in script and "} LIBIODBG_0.2;" in script  # each inherits
 
 
 def test_static_library_namespace(build):
@@ -101,11 +102,12 @@ def test_install_and_build_against_it(build, tmp_path):
     files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if not p.is_dir())
     assert files == ["usr/bin/iodbg", "usr/include/iodbg/iodbg.h",
                      "usr/include/iodbg/uapi/linux/iodbg.h", "usr/lib/libiodbg.a",
-                     "usr/lib/libiodbg.so", "usr/lib/libiodbg.so.0", "usr/lib/libiodbg.so.0.2.0",
+                     "usr/lib/libiodbg.so", "usr/lib/libiodbg.so.0",
+                     f"usr/lib/libiodbg.so.{VERSION}",
                      "usr/lib/pkgconfig/libiodbg.pc", "usr/share/man/man1/iodbg.1",
                      "usr/share/man/man3/iodbg.3"]
     pc = (dest / "usr/lib/pkgconfig/libiodbg.pc").read_text()
-    assert "prefix=/usr\n" in pc and "libdir=/usr/lib\n" in pc and "Version: 0.2.0\n" in pc
+    assert "prefix=/usr\n" in pc and "libdir=/usr/lib\n" in pc and f"Version: {VERSION}\n" in pc
     assert "@" not in pc
 
     if not shutil.which("pkg-config"):
@@ -128,7 +130,7 @@ def test_install_and_build_against_it(build, tmp_path):
         exe = tmp_path / f"user-{kind}"
         subprocess.run(["cc", "-Wall", "-Werror", "-o", exe, src, *flags, *extra], check=True)
         run_env = dict(os.environ, LD_LIBRARY_PATH=str(dest / "usr/lib"))
-        assert out(exe, env=run_env) == "0.2.0 4 abc gpu_bo\n"
+        assert out(exe, env=run_env) == f"{VERSION} 4 abc gpu_bo\n"
     assert "libiodbg.so.0 =>" in out("ldd", tmp_path / "user-shared",
                                      env=dict(os.environ, LD_LIBRARY_PATH=str(dest / "usr/lib")))
 

@@ -283,3 +283,43 @@ def test_mappings_read_again_after_a_miss(handle, target):
     assert handle.errmsg().endswith(f"stopped at 0x{big + 3 * PAGE:x} after {3 * PAGE} bytes: "
                                     "nothing is mapped there" + handle.errmsg().split(
                                         "nothing is mapped there", 1)[1])
+
+
+def probe_by_reading(handle, addr):
+    """What iodbg_probe() must say of @addr: the path a one-byte read's report names."""
+    n, _, report = handle.read(addr, 1, report=True)
+    return (report[0]["path"], 0) if n == 1 else (PATH_NONE, n)
+
+
+@pytest.mark.parametrize("path", ["auto", "process_vm", "proc_mem"])
+def test_probe_agrees_with_a_read_of_each_address(handle, target, path):
+    """Readable, PROT_NONE (process_vm refuses it, proc_mem reads it), unmapped, [vvar]
+    (VM_IO without ->access): in one call, more addresses than one process_vm_readv batch
+    takes, each answered as a one-byte iodbg_read() answers."""
+    handle.set_path(path)
+    _, maps = handle.maps()
+    vvar = next(m for m in maps if m["path"] == b"[vvar]")["start"]
+    special = [target.addr("guard", PAGE), target.addr("hole", PAGE + 10), vvar]
+    big = [target.addr("big", i * PAGE) for i in range(2000)]
+    addrs = big[:700] + special + big[700:] + special
+    err, got = handle.probe(addrs)
+    assert err == 0, handle.errmsg()
+    expected = {a: probe_by_reading(handle, a) for a in set(addrs)}
+    assert got == [expected[a] for a in addrs]
+    assert expected[big[0]][0] == PATHS[path] if path != "auto" else PATH_PROCESS_VM
+    assert expected[target.addr("hole", PAGE + 10)][0] == PATH_NONE
+
+
+def test_probe_bad_arguments(lib, handle, target):
+    assert handle.probe([])[0] == 0
+    assert lib.c.iodbg_probe(handle.h, None, 1, None, None) == -errno.EINVAL
+    assert lib.c.iodbg_probe(None, None, 0, None, None) == -errno.EINVAL
+    handle.set_path("object")
+    assert handle.probe([target.addr("two")])[0] == -errno.EINVAL
+    assert "object" in handle.errmsg()
+
+
+def test_probe_of_a_process_gone(handle, target):
+    target.die(reap=True)
+    err, _ = handle.probe([target.addr("two")])
+    assert err == -errno.ESRCH, errname(err)

@@ -9,6 +9,8 @@ import subprocess
 
 import pytest
 
+from libiodbg_py import VERSION
+
 PAGE = 4096
 COMMANDS = ["maps", "read", "write", "info"]
 
@@ -30,7 +32,7 @@ def test_help(iodbg):
         res = run(iodbg, cmd, "--help")
         assert res.returncode == 0, cmd
         assert res.stdout.startswith(f"usage: iodbg {cmd}".encode())
-    assert run(iodbg, "--version").stdout == b"iodbg 0.2.0\n"
+    assert run(iodbg, "--version").stdout == f"iodbg {VERSION}\n".encode()
 
 
 @pytest.mark.parametrize("args, message", [
@@ -279,11 +281,11 @@ def test_forced_paths(iodbg, target, path):
 def test_info(iodbg):
     res = run(iodbg, "info")
     assert res.returncode == 0
-    assert res.stdout.decode().splitlines()[:2] == ["libiodbg 0.2.0",
+    assert res.stdout.decode().splitlines()[:2] == [f"libiodbg {VERSION}",
                                                     "paths: process_vm proc_mem ptrace ioctl "
                                                     "object"]
     info = json.loads(run(iodbg, "info", "--json").stdout)
-    assert info["version"] == "0.2.0" and info["paths"] == ["process_vm", "proc_mem", "ptrace",
+    assert info["version"] == VERSION and info["paths"] == ["process_vm", "proc_mem", "ptrace",
                                                            "ioctl", "object"]
     if not os.path.exists("/dev/iodbg"):
         assert info["kernel"] == {"loaded": False, "abi_version": 0, "features": [],
