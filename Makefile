@@ -34,7 +34,7 @@ LIBIODBG_PYTHON := $(BUILD)/python/libiodbg_api.py
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 
-.PHONY: all deps build modules progs libiodbg gdbserver-ext install test bench demo vm-shell clean distclean
+.PHONY: all deps build modules progs libiodbg gdbserver-ext install deb test bench demo vm-shell clean distclean
 
 all: build
 
@@ -58,6 +58,12 @@ install: libiodbg gdbserver-ext $(UAPI_PYTHON) $(LIBIODBG_PYTHON)
 	@$(MAKE) --no-print-directory -C gdbserver-ext O=$(BUILD)/gdbserver-ext \
 		LIBIODBG_O=$(BUILD)/libiodbg install
 	@$(MAKE) --no-print-directory -C gdb-python GENERATED=$(BUILD)/python install
+
+# The Debian packages (debian/) into OUT/deb, built from a copy of the sources there and
+# checked by lintian (scripts/build-deb).
+deb:
+	@scripts/install-deps --deb
+	@scripts/build-deb $(IODBG_OUT)/deb
 
 # The module is built out of tree against each kernel's Debian headers, in a copy of kernel/
 # under OUT so that the source folder stays free of build outputs.

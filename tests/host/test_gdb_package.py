@@ -101,8 +101,8 @@ def test_installed_package_loads_in_gdb(tmp_path, anon):
                           f"DESTDIR={dest}", "PREFIX=/usr", f"OUT={OUT}"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert res.returncode == 0, res.stdout
-    gdbinit = dest / "etc" / "gdb" / "gdbinit.d" / "iodbg.gdb"
-    assert gdbinit.read_text() == "source /usr/share/iodbg/gdb-python/iodbg.py\n"
+    gdbinit = dest / "etc" / "gdb" / "gdbinit.d" / "iodbg.py"
+    assert '"/usr/share/iodbg/gdb-python/iodbg.py"' in gdbinit.read_text()
     assert (dest / "usr" / "bin" / "iodbg-spu-stub").exists()
     pid, addr, _ = anon
     env = {k: v for k, v in os.environ.items() if not k.startswith("IODBG_")}
@@ -114,3 +114,30 @@ def test_installed_package_loads_in_gdb(tmp_path, anon):
                          env=env, timeout=60).stdout
     assert f"{dest}/usr/lib/libiodbg.so.0" in out, out
     assert "(read by: process_vm)" in out, out
+
+
+def test_gdbinit_loader_loads_the_package_while_it_is_there(tmp_path, anon):
+    """The file make install puts in gdb's system gdbinit directory (iodbg.py, a Python file
+    that gdb runs as it runs its own init files) gives gdb the commands while the package is
+    installed, and once the package is gone (a Debian package removed but not purged keeps
+    this conffile) gdb starts as if it were not there."""
+    prefix, gdbinit_dir = tmp_path / "prefix", tmp_path / "gdbinit.d"
+    res = subprocess.run(["make", "-s", "--no-print-directory", "-C", PROJECT, "install",
+                          f"PREFIX={prefix}", f"GDBINIT_DIR={gdbinit_dir}", f"OUT={OUT}"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert res.returncode == 0, res.stdout
+    pid, addr, _ = anon
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IODBG_")}
+
+    def gdb_with_init(*commands):
+        args = ["gdb", "-nx", "-batch", "-p", str(pid), "-x", str(gdbinit_dir / "iodbg.py")]
+        for c in commands:
+            args += ["-ex", c]
+        return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env=env, timeout=60).stdout
+
+    out = gdb_with_init(f"iodbg dump {tmp_path}/d {addr:#x} 8", "echo done\\n")
+    assert "(read by: process_vm)" in out and "Traceback" not in out, out
+    subprocess.run(["rm", "-r", str(prefix)], check=True)
+    out = gdb_with_init("echo done\\n")
+    assert "done\n" in out and "iodbg" not in out and "Traceback" not in out, out
