@@ -56,6 +56,8 @@ void proxy_free(struct proxy *proxy)
 	link_free(&proxy->server);
 	free(proxy->out);
 	free(proxy->bytes);
+	free(proxy->hex);
+	free(proxy->scratch);
 }
 
 static void set_pid(struct proxy *proxy, pid_t pid)
@@ -111,6 +113,24 @@ static unsigned char *bytes_buffer(struct proxy *proxy, size_t need)
 	if (bytes)
 		proxy->bytes = bytes;
 	return bytes;
+}
+
+static char *hex_buffer(struct proxy *proxy, size_t need)
+{
+	char *hex = grow(proxy->hex, &proxy->hex_room, need);
+
+	if (hex)
+		proxy->hex = hex;
+	return hex;
+}
+
+static unsigned char *scratch_buffer(struct proxy *proxy, size_t need)
+{
+	unsigned char *scratch = grow(proxy->scratch, &proxy->scratch_room, need);
+
+	if (scratch)
+		proxy->scratch = scratch;
+	return scratch;
 }
 
 /* ---- parsing what the packets say ---- */
@@ -256,27 +276,34 @@ static size_t server_chunk(const struct proxy *proxy)
 	return room / 2;
 }
 
+/* Whether @len characters at @text are all hex digits. */
+static bool all_hex(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (rsp_hex_digit((unsigned char)text[i]) < 0)
+			return false;
+	return true;
+}
+
 /*
- * Read @len bytes at @addr through gdbserver: the count it read (its reply may be short), 0 if
- * it refused (its error reply copied to @error), or a negative errno if the link failed.
+ * Read @len bytes at @addr through gdbserver, as hex into @hex (room for 2 * @len): gdb
+ * takes the digits as gdbserver sent them, run-length encoding undone, never decoded and
+ * encoded again. The count of bytes it read (its reply may be short), 0 if it refused (its
+ * error reply copied to @error), or a negative errno if the link failed.
  */
-static ssize_t server_read(struct proxy *proxy, uint64_t addr, unsigned char *buf, size_t len,
+static ssize_t server_read(struct proxy *proxy, uint64_t addr, char *hex, size_t len,
 			   char *error, size_t error_size)
 {
 	struct rsp_event reply;
 	char request[48];
 	int n = snprintf(request, sizeof(request), "m%" PRIx64 ",%zx", addr, len);
 	int ret = server_call(proxy, request, (size_t)n, &reply);
-
-	char *hex = out_buffer(proxy, 2 * len);
 	ssize_t hexlen;
 
 	if (ret)
 		return ret;
-	if (!hex)
-		return -ENOMEM;
 	hexlen = rsp_expand_rle(reply.payload, reply.len, hex, 2 * len);
-	if (hexlen <= 0 || hexlen % 2 || rsp_hex_decode(buf, hex, (size_t)hexlen)) {
+	if (hexlen <= 0 || hexlen % 2 || !all_hex(hex, (size_t)hexlen)) {
 		/* An error reply ("E01"), or one the proxy does not understand: both refuse. */
 		snprintf(error, error_size, "%.*s", (int)reply.len, reply.payload);
 		return 0;
@@ -307,19 +334,27 @@ static int server_write(struct proxy *proxy, uint64_t addr, const unsigned char 
 
 /* ---- memory packets ---- */
 
-/* Read what gdbserver refused at @addr through libiodbg: the count, or a negative errno. */
-static ssize_t fallback_read(struct proxy *proxy, uint64_t addr, unsigned char *buf, size_t len)
+/*
+ * Read what gdbserver refused at @addr through libiodbg, as hex into @hex (room for 2 * @len):
+ * the count of bytes, or a negative errno.
+ */
+static ssize_t fallback_read(struct proxy *proxy, uint64_t addr, char *hex, size_t len)
 {
+	unsigned char *buf = scratch_buffer(proxy, len);
 	struct iodbg_target *target;
 	ssize_t got;
 	int err;
 
+	if (!buf)
+		return -ENOMEM;
 	target = proxy_target(proxy, &err);
 	if (!target)
 		return err;
 	got = iodbg_read(target, addr, buf, len, NULL);
 	log_debug(proxy, "read %#" PRIx64 "+%zu through libiodbg: %zd%s%s\n", addr, len, got,
 		  got < (ssize_t)len ? ": " : "", got < (ssize_t)len ? iodbg_errmsg(target) : "");
+	if (got > 0)
+		rsp_hex_encode(hex, buf, (size_t)got);
 	return got;
 }
 
@@ -341,24 +376,25 @@ static ssize_t fallback_write(struct proxy *proxy, uint64_t addr, const unsigned
 }
 
 /*
- * Read what can be read of @len bytes at @addr: gdbserver reads what it can, in pieces it
- * takes whole, and libiodbg from where it stopped. The count read from @addr on (0 if not
- * even the first byte, with gdbserver's error reply in @error), or a negative errno if a
- * link failed.
+ * Read what can be read of @len bytes at @addr, as hex into @hex (room for 2 * @len):
+ * gdbserver reads what it can, in pieces it takes whole, and libiodbg from where it stopped.
+ * The count of bytes read from @addr on (0 if not even the first one, with gdbserver's error
+ * reply in @error), or a negative errno if a link failed.
  */
-static ssize_t read_range(struct proxy *proxy, uint64_t addr, unsigned char *buf, size_t len,
+static ssize_t read_range(struct proxy *proxy, uint64_t addr, char *hex, size_t len,
 			  char *error, size_t error_size)
 {
 	size_t done = 0;
 
 	while (done < len) {
 		size_t piece = len - done < server_chunk(proxy) ? len - done : server_chunk(proxy);
-		ssize_t got = server_read(proxy, addr + done, buf + done, piece, error, error_size);
+		ssize_t got = server_read(proxy, addr + done, hex + 2 * done, piece, error,
+					  error_size);
 
 		if (got < 0)
 			return got;
 		if (got == 0)
-			got = fallback_read(proxy, addr + done, buf + done, len - done);
+			got = fallback_read(proxy, addr + done, hex + 2 * done, len - done);
 		if (got <= 0)
 			break;
 		done += (size_t)got;
@@ -370,24 +406,20 @@ static ssize_t read_range(struct proxy *proxy, uint64_t addr, unsigned char *buf
 static int serve_read(struct proxy *proxy, uint64_t addr, size_t len)
 {
 	char error[64] = "E01";
-	unsigned char *buf = bytes_buffer(proxy, len);
+	char *hex;
 	ssize_t done;
-	char *reply;
 
 	if (!len)
 		return link_send_str(&proxy->gdb, "");
-	if (!buf)
+	hex = hex_buffer(proxy, 2 * len);
+	if (!hex)
 		return link_send_str(&proxy->gdb, "E0c");
-	done = read_range(proxy, addr, buf, len, error, sizeof(error));
+	done = read_range(proxy, addr, hex, len, error, sizeof(error));
 	if (done < 0)
 		return (int)done;
 	if (!done)
 		return link_send_str(&proxy->gdb, error);
-	reply = out_buffer(proxy, 2 * (size_t)done);
-	if (!reply)
-		return link_send_str(&proxy->gdb, "E0c");
-	rsp_hex_encode(reply, buf, (size_t)done);
-	return link_send(&proxy->gdb, '$', reply, 2 * (size_t)done);
+	return link_send(&proxy->gdb, '$', hex, 2 * (size_t)done);
 }
 
 /*
@@ -400,16 +432,17 @@ static int serve_search(struct proxy *proxy, uint64_t addr, uint64_t len, const 
 {
 	size_t window = 64 * 1024, keep = 0, held;
 	unsigned char *buf = bytes_buffer(proxy, window + plen);
+	char *hex = hex_buffer(proxy, 2 * window);
 	uint64_t at = addr, end = addr + len;
 	char error[64] = "E01";
 
-	if (!buf)
+	if (!buf || !hex)
 		return link_send_str(&proxy->gdb, "E0c");
 	if (!plen || plen > len)
 		return link_send_str(&proxy->gdb, plen ? "0" : "E16");
 	while (at < end) {
 		size_t want = end - at < window ? (size_t)(end - at) : window;
-		ssize_t got = read_range(proxy, at, buf + keep, want, error, sizeof(error));
+		ssize_t got = read_range(proxy, at, hex, want, error, sizeof(error));
 		const unsigned char *hit;
 		char reply[32];
 
@@ -417,6 +450,7 @@ static int serve_search(struct proxy *proxy, uint64_t addr, uint64_t len, const 
 			return (int)got;
 		if ((size_t)got < want)
 			return link_send_str(&proxy->gdb, error);
+		rsp_hex_decode(buf + keep, hex, 2 * (size_t)got);
 		hit = memmem(buf, keep + (size_t)got, pattern, plen);
 		if (hit) {
 			snprintf(reply, sizeof(reply), "1,%" PRIx64, at - keep + (uint64_t)(hit - buf));

@@ -34,10 +34,14 @@ struct proxy {
 	bool noack_requested;		/* QStartNoAckMode forwarded */
 	bool features_requested;	/* qSupported forwarded */
 	bool verbose;			/* log the proxy's own decisions on stderr */
-	char *out;			/* replies being built */
+	char *out;			/* requests and replies being built */
 	size_t out_room;
-	unsigned char *bytes;		/* the bytes of a transfer */
+	char *hex;			/* a read's bytes, as hex for gdb */
+	size_t hex_room;
+	unsigned char *bytes;		/* a write's bytes; the window of a search */
 	size_t bytes_room;
+	unsigned char *scratch;		/* what libiodbg reads */
+	size_t scratch_room;
 };
 
 /* 0 or a negative errno. @pid: the process, if known from the command line (0 if not). */
