@@ -151,20 +151,22 @@ def complete_ids(text, kinds):
 
 def print_table(headers, rows, notes=None):
     """Rows of strings under headers, columns as wide as their widest cell; the last column
-    is not padded. A non-empty note of a row follows it on a line of its own, indented.
-    Cells are strings. Written at once: a program may have tens of thousands of rows."""
-    rows = [headers, *rows]
-    widths = [max(map(len, col)) for col in zip(*rows)]
-    line = "  ".join([f"{{:<{w}}}" for w in widths[:-1]] + ["{}"]).format
-    if not notes or not any(notes):
-        gdb.write("".join([line(*row).rstrip() + "\n" for row in rows]))
-        return
-    out = []
-    for row, note in zip(rows, ["", *notes]):
-        out.append(line(*row).rstrip() + "\n")
-        if note:
-            out.append(f"    {note}\n")
-    gdb.write("".join(out))
+    is not padded. A non-empty note of a row follows it on a line of its own, indented."""
+    print_columns(headers, list(zip(*rows)) or [()] * len(headers), notes)
+
+
+def print_columns(headers, columns, notes=None):
+    """print_table() of the rows whose cells are the items of @columns, a sequence of
+    strings each. Written at once: a program may have tens of thousands of rows, so that
+    each line is made in one call of a builtin."""
+    widths = [max(len(header), max(map(len, column), default=0))
+              for header, column in zip(headers, columns)]
+    fmt = "  ".join([f"%-{w}s" for w in widths[:-1]] + ["%s"]).__mod__
+    lines = list(map(str.rstrip, map(fmt, zip(*columns))))
+    if notes and any(notes):
+        lines = [line + (f"\n    {note}" if note else "") for line, note in zip(lines, notes)]
+    lines.insert(0, fmt(tuple(headers)).rstrip())
+    gdb.write("\n".join(lines) + "\n")
 
 
 def transfer_note(transfer, what):
@@ -180,6 +182,8 @@ def check_transfer(transfer, wanted, what):
                            f"{transfer.error}")
 
 
+@functools.lru_cache(maxsize=None)
 def flags_text(flags, names):
-    """Flag bits as 'a,b', from (bit, name) pairs; '-' for none."""
+    """Flag bits as 'a,b', from (bit, name) pairs (a tuple); '-' for none. Asked for each of
+    many rows, of a handful of values."""
     return ",".join(name for bit, name in names if flags & bit) or "-"

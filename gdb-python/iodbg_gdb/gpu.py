@@ -1,9 +1,13 @@
 """GPU buffer objects: 'info gpu-objects' and $gpu_bo()."""
+import functools
+import itertools
+import operator
+
 import gdb
 
 import iodbg_uapi as uapi
 
-from . import common
+from . import common, libiodbg
 from .common import gdb_errors
 
 GPU_KINDS = ("gpu_bo",)
@@ -19,22 +23,41 @@ PLACEMENTS = {uapi.IODBG_PLACEMENT_NONE: "none", uapi.IODBG_PLACEMENT_DEVICE: "V
 
 def gpu_objects():
     """Every mapping of a GPU object, then the objects held but not mapped."""
-    return [obj for obj in common.target().objects() if obj.kind_name in GPU_KINDS]
+    objs = common.target().objects()
+    return list(itertools.compress(objs, map(GPU_KINDS.__contains__,
+                                             map(libiodbg.kind_name, map(KIND, objs)))))
 
 
-def mapping_text(obj):
-    if not obj.mapped:
-        return "not mapped"
-    return f"{obj.start:#x}-{obj.start + obj.length:#x}"
+KIND = operator.attrgetter("kind")
+# The fields of a row: the MI command's names; the command prints them as a table.
+ROW_FIELDS = ("handle", "size", "placement", "mapping", "offset", "flags")
+
+
+@functools.lru_cache(maxsize=None)
+def placement_text(placement):
+    return PLACEMENTS.get(placement) or libiodbg.placement_name(placement)
+
+
+def columns():
+    """The ROW_FIELDS of every GPU object, a list per field: a program may have tens of
+    thousands of objects, and a column is made in one pass of a builtin."""
+    objs = gpu_objects()
+    if not objs:
+        return ((),) * len(ROW_FIELDS)
+    field = dict(zip(libiodbg.Object._fields, zip(*objs)))
+    starts, lengths = field["start"], field["length"]
+    mappings = list(map("{:#x}-{:#x}".format, starts, map(operator.add, starts, lengths)))
+    for i in itertools.compress(range(len(objs)), map(operator.not_, lengths)):
+        mappings[i] = "not mapped"
+    return (list(map(str, field["id"])), list(map(str, field["size"])),
+            list(map(placement_text, field["placement"])), mappings,
+            list(map(hex, field["offset"])),
+            list(map(common.flags_text, field["flags"], itertools.repeat(OBJECT_FLAGS))))
 
 
 def rows():
-    for obj in gpu_objects():
-        yield {"handle": str(obj.id), "size": str(obj.size),
-               "placement": PLACEMENTS.get(obj.placement, obj.placement_name),
-               "mapping": mapping_text(obj),
-               "offset": f"{obj.offset:#x}",
-               "flags": common.flags_text(obj.flags, OBJECT_FLAGS)}
+    """A {ROW_FIELDS: text} per GPU object."""
+    return [dict(zip(ROW_FIELDS, row)) for row in zip(*columns())]
 
 
 class InfoGpuObjects(gdb.Command):
@@ -55,11 +78,12 @@ the address range of the mapping and the object offset it starts at, and flags
     def invoke(self, arg, from_tty):
         if arg.strip():
             raise gdb.GdbError("Usage: info gpu-objects")
-        table = [tuple(r.values()) for r in rows()]
-        if not table:
+        table = columns()
+        if not table[0]:
             gdb.write("No GPU objects.\n")
             return
-        common.print_table(("Handle", "Size", "Placement", "Mapping", "Offset", "Flags"), table)
+        common.print_columns(("Handle", "Size", "Placement", "Mapping", "Offset", "Flags"),
+                             table)
 
 
 class GpuBoFunction(gdb.Function):

@@ -4,6 +4,7 @@ The structures come from libiodbg_api, which the build generates from libiodbg's
 (scripts/gen-uapi-python) and checks against the C compiler; nothing here retypes a layout.
 Every failure is an IodbgError carrying the library's own message.
 """
+import array
 import collections
 import ctypes
 import errno
@@ -140,15 +141,17 @@ def kernel_info():
 
 
 class _Layout:
-    """The fields of a generated ctypes structure, unpacked from its bytes at an address in one
-    call (pointers as addresses): a listing has tens of thousands of entries, and reading
-    them field by field through ctypes costs several times more."""
+    """The fields of a generated ctypes structure, unpacked from its bytes (pointers as
+    addresses): one at an address in one call, or the fields of an array of them a column at
+    a time. A listing has tens of thousands of entries, and reading them field by field
+    through ctypes, or even a tuple per entry, costs several times more."""
 
     _CODES = {ctypes.c_uint64: "Q", ctypes.c_int64: "q", ctypes.c_uint32: "I",
               ctypes.c_int32: "i"}
 
     def __init__(self, cls):
         fmt, pos = "=", 0
+        self.codes = {}
         for name, ctype in cls._fields_:
             field = getattr(cls, name)
             code = self._CODES.get(ctype)
@@ -157,6 +160,7 @@ class _Layout:
                 code = {8: "Q", 4: "I"}[ctypes.sizeof(ctypes.c_void_p)]
             fmt += "x" * (field.offset - pos) + code
             pos = field.offset + field.size
+            self.codes[name] = (code, field.offset, field.size)
         self.names = tuple(name for name, _ in cls._fields_)
         self.size = ctypes.sizeof(cls)
         self.unpack = struct.Struct(fmt + "x" * (self.size - pos)).unpack
@@ -164,6 +168,17 @@ class _Layout:
 
     def at(self, address):
         return self.unpack(ctypes.string_at(address, self.size))
+
+    def columns(self, address, count, names=None):
+        """{name: [the field of each]} of @count structures one after another from @address
+        (of the fields @names, else all), from one copy of their bytes."""
+        raw = memoryview(ctypes.string_at(address, count * self.size) if count else b"")
+        columns = {}
+        for name in names or self.names:
+            code, offset, size = self.codes[name]
+            # Every field is aligned to its size, and the structure to its largest field's.
+            columns[name] = raw.cast(code)[offset // size::self.size // size].tolist()
+        return columns
 
 
 _OBJECT = _Layout(api.iodbg_object)
@@ -180,6 +195,13 @@ class Object(collections.namedtuple("ObjectFields", _OBJECT.names)):
     def at(cls, address):
         """The entry at @address, a struct iodbg_object of the library."""
         return cls._make(_OBJECT.at(address))
+
+    @classmethod
+    def array(cls, address, count):
+        """The @count entries one after another from @address, as a list."""
+        columns = _OBJECT.columns(address, count)
+        return list(map(functools.partial(tuple.__new__, cls),
+                        zip(*[columns[name] for name in cls._fields])))
 
     @property
     def kind_name(self):
@@ -202,35 +224,51 @@ class Object(collections.namedtuple("ObjectFields", _OBJECT.names)):
 
 
 @functools.lru_cache(maxsize=None)
-def _perms(flags):
+def perms(flags):
     """"rw-p" and the like, as /proc/PID/maps prints them."""
     bits = ((api.IODBG_MAP_READ, "r"), (api.IODBG_MAP_WRITE, "w"), (api.IODBG_MAP_EXEC, "x"))
     return "".join(c if flags & bit else "-" for bit, c in bits) + \
         ("s" if flags & api.IODBG_MAP_SHARED else "p")
 
 
-class Map:
-    """One mapping of the process (a line of /proc/PID/maps) as libiodbg classifies it. Made
-    from the address of its struct iodbg_map, whose fields come in this order."""
+class Map(collections.namedtuple("MapFields", ("start", "end", "offset", "inode", "flags",
+                                                  "path", "kind", "object"))):
+    """One mapping of the process (a line of /proc/PID/maps) as libiodbg classifies it: the
+    fields of its struct iodbg_map but the device numbers, its kind (iodbg_map_kind()) and
+    its iodbg object (an Object, or None)."""
 
-    __slots__ = ("start", "end", "offset", "inode", "flags", "path", "kind", "object")
-    FIELDS = ("start", "end", "offset", "inode", "dev_major", "dev_minor", "flags", "path",
-              "object")
-
-    def __init__(self, address):
-        self.start, self.end, self.offset, self.inode, _, _, self.flags, path, obj = \
-            _MAP.at(address)
-        self.path = _text(ctypes.string_at(path))
-        self.kind = _map_kind(self.flags)
-        self.object = Object.at(obj) if obj else None
-
+    __slots__ = ()
 
     @property
     def perms(self):
-        return _perms(self.flags)
+        return perms(self.flags)
 
 
-assert _MAP.names == Map.FIELDS, "struct iodbg_map changed: update Map.__init__"
+def _map_columns(first, count):
+    """The Map fields of a listing of @count mappings whose first struct iodbg_map is at
+    @first, {name: [the field of each]}. libiodbg keeps a listing's mappings in one array,
+    their paths one after another in one block and their objects in one array (see
+    iodbg_maps_get()), so that each comes over in one copy: a process may have tens of
+    thousands of mappings."""
+    columns = _MAP.columns(first, count, ("start", "end", "offset", "inode", "flags", "path",
+                                          "object"))
+    paths, objects = columns["path"], columns["object"]
+    if count:
+        paths = (ctypes.string_at(paths[0], paths[-1] - paths[0]) +
+                 ctypes.string_at(paths[-1])).decode(errors="replace").split("\0")
+        if len(paths) != count:
+            raise IodbgError(errno.EPROTO, "libiodbg's mappings do not have their paths in "
+                             "one block")
+    at = [address for address in objects if address]
+    by_address = {}
+    if at:
+        base, top = min(at), max(at)
+        by_address = dict(zip(range(base, top + 1, _OBJECT.size),
+                              Object.array(base, (top - base) // _OBJECT.size + 1)))
+    kinds = {flags: _map_kind(flags) for flags in set(columns["flags"])}
+    columns.update(path=paths, object=list(map(by_address.get, objects)),
+                   kind=list(map(kinds.__getitem__, columns["flags"])))
+    return columns
 
 
 class Segment:
@@ -296,27 +334,33 @@ class Target:
         self._check(lib().iodbg_set_allow_mmio(self._handle, int(bool(allow_mmio))))
 
     def _listing(self, read, kind, wrap):
-        """A libiodbg listing (made by @read; iodbg_KIND_count, _get and _free) as a list of
-        @wrap objects."""
+        """A libiodbg listing (made by @read; iodbg_KIND_count, _get and _free), whose entries
+        are one array, as what @wrap(address of the first, count) makes of them."""
         handle = _VOIDP()
         self._check(getattr(lib(), read)(self._handle, ctypes.byref(handle)))
-        count, get = getattr(lib(), f"{kind}_count"), getattr(lib(), f"{kind}_get")
         try:
-            return [wrap(get(handle, i)) for i in range(count(handle))]
+            count = getattr(lib(), f"{kind}_count")(handle)
+            return wrap(getattr(lib(), f"{kind}_get")(handle, 0), count)
         finally:
             getattr(lib(), f"{kind}_free")(handle)
 
-    def maps(self):
-        """The mappings, listed once per target: what one command (or one redraw of the TUI
-        window) shows comes from one snapshot."""
+    def map_columns(self):
+        """The mappings, {Map field: [the field of each mapping]}, listed once per target:
+        what one command (or one redraw of the TUI window) shows comes from one snapshot."""
         if self._maps is None:
-            self._maps = self._listing("iodbg_maps_read", "iodbg_maps", Map)
+            self._maps = self._listing("iodbg_maps_read", "iodbg_maps", _map_columns)
         return self._maps
+
+    def maps(self):
+        """The mappings, a Map each, from map_columns()."""
+        columns = self.map_columns()
+        return list(map(functools.partial(tuple.__new__, Map),
+                        zip(*[columns[name] for name in Map._fields])))
 
     def objects(self, fresh=False):
         """The iodbg objects, listed once per target as maps() unless @fresh."""
         if self._objects is None or fresh:
-            self._objects = self._listing("iodbg_objects", "iodbg_objects", Object.at)
+            self._objects = self._listing("iodbg_objects", "iodbg_objects", Object.array)
         return self._objects
 
     def _transfer(self, fn, where, buf, length):
@@ -360,16 +404,19 @@ class Target:
             lib().iodbg_report_free(report)
 
     def first_paths(self, addrs):
-        """[(path name or None, positive errno or 0)] for each of @addrs: first_path() of
-        each, in one library call that reads the ordinary ones together. Where no path
-        reads, first_path() of that address says why."""
+        """The name of the path that reads the byte at each of @addrs now, or None where none
+        does (first_path() of that address says why): first_path() of each, in one library
+        call that reads the ordinary ones together."""
         n = len(addrs)
-        paths, errors = (ctypes.c_int * max(n, 1))(), (ctypes.c_int * max(n, 1))()
-        rc = lib().iodbg_probe(self._handle, (_U64 * max(n, 1))(*addrs), n, paths, errors)
+        at = array.array("Q", addrs)
+        found = (ctypes.c_int * max(n, 1))()
+        rc = lib().iodbg_probe(self._handle, (_U64 * max(n, 1)).from_buffer(at) if n else None,
+                               n, found, None)
         if rc < 0:
             raise IodbgError(-rc, _text(lib().iodbg_errmsg(self._handle)))
-        return [(None if p == api.IODBG_PATH_NONE else path_name(p), -e)
-                for p, e in zip(paths[:n], errors[:n])]
+        found = found[:n]
+        names = {p: None if p == api.IODBG_PATH_NONE else path_name(p) for p in set(found)}
+        return list(map(names.__getitem__, found))
 
     def read(self, addr, length):
         return self._read(functools.partial(lib().iodbg_read, self._handle), (addr,), length)

@@ -1,9 +1,10 @@
 """'info iodbg-maps': every mapping of the program, what it is, and which path reads it."""
 import errno
+import itertools
 
 import gdb
 
-from . import common, settings
+from . import common, libiodbg, settings
 from .common import gdb_errors
 from .libiodbg import IodbgError
 
@@ -23,55 +24,71 @@ def short_reason(err):
     return SHORT_REASONS.get(err, errno.errorcode.get(err, "failed"))
 
 
+IO_KINDS = frozenset(("io", "pfnmap"))
+
+
 def may_be_mmio(m):
     """Whether reading mapping @m may read a device register: a VM_IO or VM_PFNMAP mapping
     that no iodbg object backs (a PCI BAR, /dev/mem), which /proc/PID/mem reads through the
     driver's ->access (generic_access_phys()) and the debug ioctl by the generic fallback.
     The iodbg objects' drivers read them without side effects."""
-    return m.object is None and m.kind in ("io", "pfnmap")
+    return m.object is None and m.kind in IO_KINDS
 
 
 def probe(target, maps):
-    """[(path, reason, why)] for each mapping of @maps: the path that read its first byte, or
-    "none", a short reason and the library's explanation. All in one library call (which
-    reads the ordinary mappings together); a mapping that may be MMIO is read only with
-    'set iodbg allow-mmio on'."""
-    allow_mmio = settings.allow_mmio()
-    probed = [m for m in maps if allow_mmio or not may_be_mmio(m)]
-    found = dict(zip((m.start for m in probed), target.first_paths([m.start for m in probed])))
-    results = []
-    for m in maps:
-        if m.start not in found:
-            results.append(("none", MMIO, MMIO_WHY))
-            continue
-        path, _ = found[m.start]
-        if path:
-            results.append((path, "", ""))
-            continue
+    """The path that read the first byte of each mapping of @maps (Target.map_columns()), or
+    "none", as a list, and {index: (short reason, the library's explanation)} of those no
+    path read. All in one library call (which reads the ordinary mappings together); a
+    mapping that may be MMIO is read only with 'set iodbg allow-mmio on'. A program may have
+    tens of thousands of mappings: what is done for each runs inside the interpreter's
+    builtins."""
+    starts, objects = maps["start"], maps["object"]
+    mmio = [] if settings.allow_mmio() else \
+        [i for i in itertools.compress(range(len(starts)),
+                                       map(IO_KINDS.__contains__, maps["kind"]))
+         if objects[i] is None]
+    probed = starts[:]
+    for i in reversed(mmio):
+        del probed[i]
+    paths = target.first_paths(probed)
+    for i in mmio:
+        paths.insert(i, "none")
+    failed = {i: (MMIO, MMIO_WHY) for i in mmio}
+    for i in [i for i, path in enumerate(paths) if path is None]:
         try:    # for the library's explanation; a mapping may have become readable since
-            results.append((target.first_path(m.start), "", ""))
+            paths[i] = target.first_path(starts[i])
         except IodbgError as e:
-            results.append(("none", short_reason(e.errno), str(e)))
-    return results
-
-
-def object_text(obj):
-    if obj is None:
-        return ""
-    return f"{obj.kind_name} {obj.id} ({obj.placement_name})"
+            paths[i] = "none"
+            failed[i] = (short_reason(e.errno), str(e))
+    return paths, failed
 
 
 # The fields of a row: the MI command's names; the command prints them as a table.
 ROW_FIELDS = ("start", "end", "perms", "kind", "object", "read-by", "reason", "why", "file")
 
 
-def rows():
-    """A tuple of ROW_FIELDS per mapping: tuples, not dicts, for tens of thousands of rows."""
+def columns():
+    """The ROW_FIELDS of every mapping, a list per field: a program may have tens of
+    thousands of mappings, and a column is made in one pass of a builtin."""
     target = common.target()
-    maps = target.maps()
-    return [(f"{m.start:#x}", f"{m.end:#x}", m.perms, m.kind, object_text(m.object), path,
-             reason, why, m.path)
-            for m, (path, reason, why) in zip(maps, probe(target, maps))]
+    maps = target.map_columns()
+    n = len(maps["start"])
+    paths, failed = probe(target, maps)
+    reasons, whys, objects = [""] * n, [""] * n, [""] * n
+    for i, (reason, why) in failed.items():
+        reasons[i], whys[i] = reason, why
+    for i in itertools.compress(range(n), maps["object"]):
+        obj = maps["object"][i]
+        objects[i] = f"{libiodbg.kind_name(obj.kind)} {obj.id} " \
+            f"({libiodbg.placement_name(obj.placement)})"
+    return (list(map(hex, maps["start"])), list(map(hex, maps["end"])),
+            list(map(libiodbg.perms, maps["flags"])), maps["kind"], objects, paths, reasons,
+            whys, maps["path"])
+
+
+def rows():
+    """A tuple of ROW_FIELDS per mapping."""
+    return list(zip(*columns()))
 
 
 class InfoIodbgMaps(gdb.Command):
@@ -98,13 +115,15 @@ read."""
         words = gdb.string_to_argv(arg)
         if words not in ([], ["--verbose"]):
             raise gdb.GdbError("Usage: info iodbg-maps [--verbose]")
-        table, whys = [], []
-        for start, end, perms, kind, obj, path, reason, why, file in rows():
-            table.append((start, end, perms, kind, obj or "-", file or "-",
-                          f"{path}: {reason}" if reason else path))
-            whys.append(why if words else "")
-        common.print_table(("Start", "End", "Perm", "Kind", "Object", "File", "Read by"), table,
-                           notes=whys)
+        starts, ends, perms, kinds, objs, paths, reasons, whys, files = columns()
+        read_by = paths[:]
+        for i in filter(reasons.__getitem__, range(len(reasons))):
+            read_by[i] = f"{paths[i]}: {reasons[i]}"
+        dash = {"": "-"}.get     # an empty cell shows as "-"
+        common.print_columns(("Start", "End", "Perm", "Kind", "Object", "File", "Read by"),
+                             (starts, ends, perms, kinds, list(map(dash, objs, objs)),
+                              list(map(dash, files, files)), read_by),
+                             notes=whys if words else None)
 
     def complete(self, text, word):
         return [w for w in ("--verbose",) if w.startswith(word or "")]

@@ -38,8 +38,8 @@ struct iodbg_maps {
 	struct iodbg_map *v;
 	/*
 	 * The paths, each NUL-terminated, in the order of @v: one block rather than a string
-	 * each. While parsing, the block moves as it grows, so the maps' path pointers are set
-	 * only when the parse is done (set_paths()).
+	 * each. While parsing, the block moves as it grows, so each map's path holds its offset
+	 * in the block until the parse is done (set_paths()).
 	 */
 	char *paths;
 	size_t paths_len;
@@ -232,21 +232,19 @@ static int append(struct iodbg_maps *maps, const struct iodbg_map *m, size_t pat
 		maps->v = v;
 		maps->cap = cap;
 	}
+	maps->v[maps->count] = *m;
+	maps->v[maps->count].path = (const char *)(uintptr_t)maps->paths_len;
 	if (append_path(maps, m->path, path_len))
 		return -ENOMEM;
-	maps->v[maps->count++] = *m;
+	maps->count++;
 	return 0;
 }
 
 /* Point each mapping at its path in the block, now that the block stays where it is. */
 static void set_paths(struct iodbg_maps *maps)
 {
-	const char *p = maps->paths ? maps->paths : "";
-
-	for (size_t i = 0; i < maps->count; i++) {
-		maps->v[i].path = p;
-		p += strlen(p) + 1;
-	}
+	for (size_t i = 0; i < maps->count; i++)
+		maps->v[i].path = maps->paths + (uintptr_t)maps->v[i].path;
 }
 
 /* One line; the reason it is bad, or NULL. */

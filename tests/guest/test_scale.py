@@ -1,6 +1,7 @@
 """Processes as large as real ones: a browser's 60,000 mappings, a GPU program's 10,000 buffer
 objects. Every listing is complete and correct at that size: each mapping and object once, in
-order, in the text and the --json output alike."""
+order, in the text and the --json output alike, and in gdb's 'info iodbg-maps' and
+'info gpu-objects'."""
 import json
 import os
 import re
@@ -8,7 +9,7 @@ import subprocess
 
 import pytest
 
-from targets import PROGS, Target, key_values, smaps
+from targets import PROGS, Target, gdb_table, iodbg_gdb, key_values, smaps
 
 IODBG = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "libiodbg", "bin", "iodbg")
 MAPPINGS = 60000
@@ -85,3 +86,32 @@ def test_objects_of_10000_buffer_objects_are_all_there_once(gpu_program):
     maps = json.loads(iodbg("maps", "--json", gpu_program.pid))
     assert {int(m["start"], 16): m["object"]["id"] for m in maps if "object" in m} == \
         gpu_program.mapped
+
+
+def test_info_iodbg_maps_of_60000_mappings_are_all_there_once_in_order(browser):
+    truth = smaps(browser.pid)
+    # Start, End, Perm, Kind, Object, File, Read by
+    rows = gdb_table(iodbg_gdb(browser.pid, "info iodbg-maps"), "Start")
+    assert [(int(r[0], 16), int(r[1], 16)) for r in rows] == \
+        [(start, end) for start, end, _ in truth]
+    assert [r[3] for r in rows] == [kind(words) for _, _, words in truth]
+    objects = {int(r[0], 16): r for r in rows if r[4] != "-"}
+    assert {start: int(r[4].split()[1]) for start, r in objects.items()} == browser.mapped
+    assert all(r[4].startswith("gpu_bo ") and r[6] == "proc_mem" for r in objects.values())
+    # Each of the many ordinary mappings was read, by process_vm_readv.
+    ordinary = [r for r in rows if browser.addr <= int(r[0], 16) < browser.addr + browser.size]
+    assert len(ordinary) == MAPPINGS
+    assert all(r[3] == "ordinary" and r[6] == "process_vm" for r in ordinary)
+
+
+def test_info_gpu_objects_of_10000_buffer_objects_are_all_there_once(gpu_program):
+    # Handle, Size, Placement, Mapping, Offset, Flags
+    rows = gdb_table(iodbg_gdb(gpu_program.pid, "info gpu-objects"), "Handle")
+    mapped, held = rows[:OBJECTS], rows[OBJECTS:]
+    assert [(int(r[3].split("-")[0], 16), int(r[0])) for r in mapped] == \
+        sorted(gpu_program.mapped.items())
+    assert all(int(r[3].split("-")[1], 16) - int(r[3].split("-")[0], 16) == int(r[1])
+               for r in mapped)
+    assert sorted(int(r[0]) for r in held) == sorted(gpu_program.held)
+    assert all(r[3] == "not mapped" for r in held)
+    assert all(r[2] == "system" and r[4] == "0x0" and r[5] == "-" for r in rows)

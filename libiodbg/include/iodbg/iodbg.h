@@ -159,7 +159,12 @@ int iodbg_maps_read(struct iodbg_target *target, struct iodbg_maps **maps);
  */
 int iodbg_maps_parse(const char *text, size_t len, struct iodbg_maps **maps);
 size_t iodbg_maps_count(const struct iodbg_maps *maps);
-/* The @i-th mapping by address, NULL past the end. */
+/*
+ * The @i-th mapping by address, NULL past the end. The mappings are one array
+ * (iodbg_maps_get(maps, 0) + i is the @i-th), their paths follow one another in one block,
+ * each NUL-terminated, in the same order, and the objects they point to are one array: a
+ * binding can copy a listing of tens of thousands of mappings in a few pieces.
+ */
 const struct iodbg_map *iodbg_maps_get(const struct iodbg_maps *maps, size_t i);
 /* The mapping that holds @addr, or NULL. */
 const struct iodbg_map *iodbg_maps_find(const struct iodbg_maps *maps, uint64_t addr);
@@ -204,7 +209,7 @@ struct iodbg_objects;
  */
 int iodbg_objects(struct iodbg_target *target, struct iodbg_objects **objects);
 size_t iodbg_objects_count(const struct iodbg_objects *objects);
-/* The @i-th entry, NULL past the end. */
+/* The @i-th entry, NULL past the end. The entries are one array, as the mappings are. */
 const struct iodbg_object *iodbg_objects_get(const struct iodbg_objects *objects, size_t i);
 /* The first entry of object @id, or NULL. */
 const struct iodbg_object *iodbg_objects_find(const struct iodbg_objects *objects, uint64_t id);

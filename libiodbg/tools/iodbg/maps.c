@@ -113,11 +113,20 @@ static void map_text(const struct iodbg_map *m)
 	fputs_unlocked(m->path, stdout);
 	if (m->flags & IODBG_MAP_DELETED)
 		fputs_unlocked(" (deleted)", stdout);
-	if (m->object)
-		printf(" [object %" PRIu64 " %s %s, %" PRIu64 " bytes]", m->object->id,
-		       iodbg_object_kind_name(m->object->kind),
-		       iodbg_placement_name(m->object->placement), m->object->size);
-	putchar_unlocked('\n');
+	l.p = l.buf;
+	if (m->object) {	/* by hand too: a GPU program maps tens of thousands of objects */
+		put_str(&l, " [object ", 0);
+		put_dec(&l, m->object->id, 0);
+		*l.p++ = ' ';
+		put_str(&l, iodbg_object_kind_name(m->object->kind), 0);
+		*l.p++ = ' ';
+		put_str(&l, iodbg_placement_name(m->object->placement), 0);
+		put_str(&l, ", ", 0);
+		put_dec(&l, m->object->size, 0);
+		put_str(&l, " bytes]", 0);
+	}
+	*l.p++ = '\n';
+	fwrite_unlocked(l.buf, 1, l.p - l.buf, stdout);
 }
 
 static void map_json(const struct iodbg_map *m, bool first)

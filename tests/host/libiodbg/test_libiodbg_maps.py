@@ -1,11 +1,12 @@
 """The maps/smaps parser, on fixture files and on a live process: kinds from VmFlags, paths
 with spaces, "(deleted)", huge numbers, adjacent mappings, truncated text and bad lines."""
+import ctypes
 import errno
 import re
 
 import pytest
 
-from libiodbg_py import (FIXTURES, MAP_DELETED, MAP_DONTDUMP, MAP_EXEC, MAP_IO, MAP_MIXEDMAP,
+from libiodbg_py import (FIXTURES, Map, MAP_DELETED, MAP_DONTDUMP, MAP_EXEC, MAP_IO, MAP_MIXEDMAP,
                          MAP_PFNMAP, MAP_READ, MAP_SHARED, MAP_VMFLAGS, MAP_WRITE)
 
 
@@ -67,6 +68,24 @@ def test_maps_paths_without_vmflags(lib):
     assert maps[3]["flags"] & MAP_DELETED and not maps[4]["flags"] & MAP_DELETED
     assert maps[5]["dev"] == (0xFFF, 0xFFFFF)
     assert all(m["kind"] == "unknown" and not m["flags"] & MAP_VMFLAGS for m in maps)
+
+
+@pytest.mark.parametrize("name", ["maps-paths.txt", "smaps-mixed.txt"])
+def test_a_listing_is_one_array_and_its_paths_one_block(lib, name):
+    """What iodbg.h promises bindings, which copy a listing in a few pieces (the GDB
+    package): the mappings one array, their paths one block in the same order."""
+    text = (FIXTURES / name).read_bytes()
+    h = ctypes.c_void_p()
+    assert lib.c.iodbg_maps_parse(text, len(text), ctypes.byref(h)) == 0, lib.errmsg()
+    try:
+        n = lib.c.iodbg_maps_count(h)
+        at = [ctypes.addressof(lib.c.iodbg_maps_get(h, i).contents) for i in range(n)]
+        assert at == [at[0] + i * ctypes.sizeof(Map) for i in range(n)]
+        paths = [ctypes.c_void_p.from_address(a + Map.path.offset).value for a in at]
+        block = ctypes.string_at(paths[0], paths[-1] - paths[0]) + ctypes.string_at(paths[-1])
+        assert block.split(b"\0") == [m["path"] for m in lib.parse(text)[1]]
+    finally:
+        lib.c.iodbg_maps_free(h)
 
 
 @pytest.mark.parametrize("name, count", [("maps-truncated.txt", 2), ("smaps-truncated.txt", 2)])
