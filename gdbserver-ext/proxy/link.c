@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int link_init(struct rsp_link *link, const char *name, int in_fd, int out_fd, size_t max)
@@ -104,10 +105,44 @@ int link_next(struct rsp_link *link, struct rsp_event *event, bool wait)
 	}
 }
 
+/* Without acknowledgements nothing is sent again: no copy to keep, one writev. */
+static int send_noack(struct rsp_link *link, char start, const char *payload, size_t len,
+		      unsigned char sum)
+{
+	static const char digits[] = "0123456789abcdef";
+	char trailer[3] = { '#', digits[sum >> 4], digits[sum & 0xf] };
+	struct iovec iov[3] = { { &start, 1 }, { (void *)payload, len }, { trailer, 3 } };
+	size_t left = len + 4;
+
+	while (left) {
+		ssize_t n = writev(link->out_fd, iov, 3);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		left -= (size_t)n;
+		for (int i = 0; i < 3; i++) {
+			size_t step = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+
+			iov[i].iov_base = (char *)iov[i].iov_base + step;
+			iov[i].iov_len -= step;
+			n -= (ssize_t)step;
+		}
+	}
+	return 0;
+}
+
 int link_send(struct rsp_link *link, char start, const char *payload, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char sum = 0;
+
+	if (link->noack) {
+		for (size_t i = 0; i < len; i++)
+			sum += (unsigned char)payload[i];
+		return send_noack(link, start, payload, len, sum);
+	}
 
 	if (len + 4 > link->sent_room) {
 		char *room = realloc(link->sent, len + 4);
