@@ -6,15 +6,13 @@
 #   make vm-shell   an interactive shell in the test VM with the modules loaded
 #
 # KERNELS selects the Debian kernel series to build for and test on (default: 6.1 6.12);
-# make test also runs on DEBUG_KERNELS: `make test DEBUG_KERNELS=6.12-debug` builds a kernel
-# from Debian's 6.12 source with the series in kernel/patches/ and lockdep, KASAN, KFENCE, ...
-# (scripts/build-debug-kernel) and runs every suite on it too. It is not in the default run
-# yet: its build and its KASAN guest suite have not been timed in a clean-clone run. Only make
-# test uses it: benchmarks under KASAN mean nothing. Everything built or downloaded goes under
-# OUT (default: ./out).
+# make test also runs on DEBUG_KERNELS (default: 6.12-debug, a kernel built from Debian's 6.12
+# source with the series in kernel/patches/ and lockdep, KASAN, KFENCE, ...: see
+# scripts/build-debug-kernel; empty: none). Only make test uses it: benchmarks under KASAN
+# mean nothing. Everything built or downloaded goes under OUT (default: ./out).
 
 KERNELS ?= 6.1 6.12
-DEBUG_KERNELS ?=
+DEBUG_KERNELS ?= 6.12-debug
 OUT ?= $(CURDIR)/out
 export IODBG_OUT := $(abspath $(OUT))
 

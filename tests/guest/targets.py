@@ -23,6 +23,10 @@ SCRATCH_PATTERN = 0x10DB000000000000
 # id is ID holds PATTERN | ID << 32 | O.
 GPU_PATTERN = 0xB000000000000000
 SPU_PATTERN = 0x5000000000000000
+# A kernel with the series of kernel/patches/ ("-iodbg" in its release: the debug kernel):
+# process_vm_readv/writev fall back to access_remote_vm() on VM_IO and VM_PFNMAP mappings, and
+# access_remote_vm() (so /proc/PID/mem and ptrace) reads RAM in pfn mappings without ->access.
+PATCHED_KERNEL = "-iodbg" in os.uname().release
 
 
 def scratch_pattern(offset, length, base=SCRATCH_PATTERN):

@@ -14,8 +14,8 @@ import tempfile
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import (IODBG, LIBIODBG_O, MAP_FAILED, OUT, GpuTarget, SpuTarget, Target,
-                     gpu_pattern, insmod_missing, iodbg, iodbg_unloaded, libc, rmmod,
+from targets import (IODBG, LIBIODBG_O, MAP_FAILED, OUT, PATCHED_KERNEL, GpuTarget, SpuTarget,
+                     Target, gpu_pattern, insmod_missing, iodbg, iodbg_unloaded, libc, rmmod,
                      scratch_pattern, spu_pattern)
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -86,9 +86,10 @@ def test_write_vram_object_through_the_ioctl(start):
 # ---- each path forced in turn ----
 
 PATH_CASES = {
-    # (target, path): served?
-    ("gpu", "process_vm"): False, ("gpu", "proc_mem"): True, ("gpu", "ioctl"): True,
-    ("noaccess", "process_vm"): False, ("noaccess", "proc_mem"): False,
+    # (target, path): served? With the kernel series process_vm reaches ->access, and
+    # proc_mem (so also process_vm) RAM pfns without it.
+    ("gpu", "process_vm"): PATCHED_KERNEL, ("gpu", "proc_mem"): True, ("gpu", "ioctl"): True,
+    ("noaccess", "process_vm"): PATCHED_KERNEL, ("noaccess", "proc_mem"): PATCHED_KERNEL,
     ("noaccess", "ioctl"): True,
 }
 
@@ -129,6 +130,9 @@ def test_ptrace_path_reads_gpu_objects_not_noaccess(start):
     assert status == 0 and data == expect[3:67] and report[0]["path"] == "ptrace"
     pid, addr, expect, _ = make_target(start, "noaccess")
     status, data, report, _ = read(pid, addr + 3, 64, "--path=ptrace", "--attach")
+    if PATCHED_KERNEL:      # PTRACE_PEEKDATA reads RAM pfns as /proc/PID/mem does
+        assert status == 0 and data == expect[3:67] and report[0]["path"] == "ptrace"
+        return
     assert status == 1 and report[0]["attempts"][0]["error"] in ("EIO", "EFAULT")
 
 
@@ -141,10 +145,14 @@ def test_auto_chain_names_the_serving_path(start):
     pid, addr, expect, t = make_target(start, "noaccess")
     status, data, report, _ = read(pid, addr + 8, 2 * PAGE)
     assert status == 0 and data == expect[8:8 + 2 * PAGE]
-    assert report[0]["path"] == "ioctl"
-    assert [(a["path"], a["result"]) for a in report[0]["attempts"]] == [
-        ("process_vm", "skipped"), ("proc_mem", "failed"), ("ptrace", "skipped"),
-        ("ioctl", "served")]
+    if PATCHED_KERNEL:      # /proc/PID/mem reads RAM pfns without ->access
+        assert [(a["path"], a["result"]) for a in report[0]["attempts"]] == [
+            ("process_vm", "skipped"), ("proc_mem", "served")]
+    else:
+        assert report[0]["path"] == "ioctl"
+        assert [(a["path"], a["result"]) for a in report[0]["attempts"]] == [
+            ("process_vm", "skipped"), ("proc_mem", "failed"), ("ptrace", "skipped"),
+            ("ioctl", "served")]
     # Writes go the same way.
     res = iodbg("write", t.pid, hex(addr + 16), "6c696269")
     assert res.returncode == 0, res.stderr
@@ -191,8 +199,8 @@ def span():
         libc.munmap(base, 4 * PAGE)
 
 
-@pytest.mark.parametrize("variant,device_path", [("access", "proc_mem"),
-                                                 ("noaccess", "ioctl")])
+@pytest.mark.parametrize("variant,device_path", [
+    ("access", "proc_mem"), ("noaccess", "proc_mem" if PATCHED_KERNEL else "ioctl")])
 def test_range_across_ordinary_and_device_mappings(span, variant, device_path):
     base, data = span(variant)
     status, got, report, message = read(os.getpid(), base + PAGE + 10, 2 * PAGE)
@@ -202,11 +210,16 @@ def test_range_across_ordinary_and_device_mappings(span, variant, device_path):
 
 
 def test_range_across_mappings_with_one_path_forced(span):
-    """process_vm serves the ordinary part and stops at the device mapping, exactly."""
+    """process_vm serves the ordinary part and stops at the device mapping, exactly (with the
+    kernel series it reads that too)."""
     base, data = span("noaccess")
     status, got, report, _ = read(os.getpid(), base + PAGE, 2 * PAGE, "--path=process_vm")
-    assert status == 3 and got == data[PAGE:2 * PAGE]
-    assert [s["path"] for s in report] == ["process_vm", None]
+    if PATCHED_KERNEL:
+        assert status == 0 and got == data[PAGE:3 * PAGE]
+        assert [s["path"] for s in report] == ["process_vm", "process_vm"]
+    else:
+        assert status == 3 and got == data[PAGE:2 * PAGE]
+        assert [s["path"] for s in report] == ["process_vm", None]
     status, got, report, _ = read(os.getpid(), base + PAGE, 2 * PAGE, "--path=ioctl")
     assert status == 1 and got == b""
     assert report[0]["attempts"][0]["error"] == "EFAULT"

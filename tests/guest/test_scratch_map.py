@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from targets import Ptrace, gdb_batch, gdb_words, process_vm_readv, scratch_pattern, smaps
+from targets import (PATCHED_KERNEL, Ptrace, gdb_batch, gdb_words, process_vm_readv,
+                     scratch_pattern, smaps)
 
 PAGE = mmap.PAGESIZE
 
@@ -82,8 +83,13 @@ def test_gdb_x_and_set_var(scratch_target):
     assert scratch_target.read_own(3 * PAGE + 8, 8) == (0xFEEDFACE).to_bytes(8, "little")
 
 
-def test_process_vm_readv_fails_with_efault(scratch_target):
-    """Expected: process_vm_readv only pins pages and never calls ->access."""
+def test_process_vm_readv_and_access(scratch_target):
+    """A stock process_vm_readv only pins pages and never calls ->access: EFAULT. With the
+    kernel series it falls back to access_remote_vm(), which calls it."""
+    if PATCHED_KERNEL:
+        assert process_vm_readv(scratch_target.pid, scratch_target.addr, 64) == \
+            scratch_pattern(0, 64)
+        return
     with pytest.raises(OSError) as err:
         process_vm_readv(scratch_target.pid, scratch_target.addr, 64)
     assert err.value.errno == errno.EFAULT
