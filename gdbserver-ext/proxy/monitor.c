@@ -4,6 +4,7 @@
  * console in 'O' packets, then the command's answer: OK, or for a command that failed its
  * message on the console and "E01", which makes gdb's "monitor" fail, as scripts need.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -141,17 +142,31 @@ static int cmd_maps(struct proxy *proxy, char *args)
 	return ok(proxy, ret);
 }
 
+/* An address as gdb prints them: hex after 0x, else decimal (a leading 0 is no octal). */
+static int parse_address(const char *text, uint64_t *addr)
+{
+	int base = 10;
+	char *end;
+
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+		text += 2;
+		base = 16;
+	}
+	if (!isxdigit((unsigned char)*text))
+		return -1;
+	errno = 0;
+	*addr = strtoull(text, &end, base);
+	return *end || errno ? -1 : 0;
+}
+
 static int cmd_path(struct proxy *proxy, char *args)
 {
 	struct iodbg_target *target;
 	unsigned char byte;
 	uint64_t addr;
-	char *end;
 	int sent = 0, path = IODBG_PATH_NONE, error = 0;
 
-	errno = 0;
-	addr = strtoull(args, &end, 0);
-	if (!*args || *end || errno)
+	if (parse_address(args, &addr))
 		return fail(proxy, "path takes an address, not \"%s\"", args);
 	target = need_target(proxy, &sent);
 	if (!target)

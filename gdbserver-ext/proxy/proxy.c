@@ -558,7 +558,7 @@ static void note_request(struct proxy *proxy, const char *payload, size_t len)
 	const char *end = payload + len;
 	uint64_t pid;
 
-	proxy->stop_expected = len && strchr("?cCsSk", payload[0]);
+	proxy->stop_expected = len && payload[0] && strchr("?cCsSk", payload[0]);
 	if (starts_with(payload, len, "vCont") && !starts_with(payload, len, "vCont?"))
 		proxy->stop_expected = true;
 	if (starts_with(payload, len, "vRun") || starts_with(payload, len, "vAttach;") ||
@@ -685,7 +685,7 @@ static int from_gdb(struct proxy *proxy, const struct rsp_event *event)
 		return link_write_raw(&proxy->server, "\x03", 1);
 	if (event->kind == RSP_EV_NOTIFY)
 		return link_send(&proxy->server, '%', payload, len);
-	if (len && strchr("mMX", payload[0]))
+	if (len && (payload[0] == 'm' || payload[0] == 'M' || payload[0] == 'X'))
 		return memory_packet(proxy, payload, len);
 	if (starts_with(payload, len, "qRcmd,"))
 		return remote_command(proxy, payload, len);
@@ -710,7 +710,7 @@ static int from_server(struct proxy *proxy, const struct rsp_event *event)
 		proxy->features_requested = false;
 		return answer_qsupported(proxy, payload, len);
 	}
-	if (proxy->stop_expected && len && strchr("TSWX", payload[0]))
+	if (proxy->stop_expected && len && payload[0] && strchr("TSWX", payload[0]))
 		learn_from_stop(proxy, payload, len);
 	if (proxy->attaching && len && payload[0] != 'E')
 		set_pid(proxy, proxy->attaching);

@@ -250,3 +250,30 @@ def test_fuzz_the_packet_layer(build, tmp_path):
     assert runs and int(runs[1]) > 1000, res.stdout[-2000:]
     print(f"framer_fuzz: {runs[1]} executions in {seconds} s")
     assert not list(tmp_path.glob("crash-*")) and not list(tmp_path.glob("leak-*"))
+
+
+def monitor(r, line):
+    """The console output of 'monitor LINE' and its final answer."""
+    reply, text = r.ask(b"qRcmd," + line.encode().hex().encode()), b""
+    while reply.startswith(b"O") and reply != b"OK":
+        text += bytes.fromhex(reply[1:].decode())
+        reply = r.reply()
+    return text.decode(), reply
+
+
+def test_packet_starting_with_nul_is_no_memory_write(session):
+    """A NUL where the packet's letter goes is an unknown packet, as gdbserver sees it, not an
+    X write to the address that follows."""
+    r = session()
+    assert r.ask(b"\x0010,4:abcd") == b""
+    assert stopped(r.ask(b"?"))
+
+
+@pytest.mark.parametrize("arg,answer", [("010", "0xa: "), ("0x10", "0x10: "), ("16", "0x10: "),
+                                        ("-1", "error: "), ("0x", "error: "), ("1e3", "error: ")])
+def test_monitor_path_takes_hex_or_decimal(session, arg, answer):
+    r = session()
+    r.ask(b"?")
+    text, reply = monitor(r, f"iodbg path {arg}")
+    assert text.startswith(answer), text
+    assert reply == (b"E01" if answer == "error: " else b"OK")
