@@ -9,12 +9,13 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT
 from spu_stub_rsp import Rsp, gdb_batch, packet
 
+PROJECT = Path(__file__).resolve().parents[3]
 PROXY_PACKET_SIZE = 0x40000
 SLEEP = "/bin/sleep"
 
