@@ -219,13 +219,15 @@ def test_plain_user_cores_only_their_own(iodbg, build, target, tmp_path):
     and no file is left."""
     folder = Path(tempfile.mkdtemp(prefix="iodbg-core-"))   # tmp_path is root's alone
     os.chown(folder, NOBODY, NOBODY)
+    # The build may lie where nobody cannot reach (a clean clone in a private folder).
+    iodbg = shutil.copy(iodbg, folder / "iodbg")
+    program = shutil.copy(build / "tests" / "target", folder / "target")
     res = run(iodbg, "core", "-o", folder / "root.core", target.pid, user=NOBODY)
     assert res.returncode == 1
     err = res.stderr.decode()
     assert f"cannot attach to {target.pid}: Operation not permitted" in err and "ptrace" in err
     assert not (folder / "root.core").exists()
-    own = TargetProc(build / "tests" / "target", folder, user=NOBODY, group=NOBODY,
-                     extra_groups=[])
+    own = TargetProc(program, folder, user=NOBODY, group=NOBODY, extra_groups=[])
     try:
         res = run(iodbg, "core", "-o", folder / "own.core", own.pid, user=NOBODY)
         assert res.returncode == 0, res.stderr
