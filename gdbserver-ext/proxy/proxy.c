@@ -54,10 +54,10 @@ void proxy_free(struct proxy *proxy)
 	forget_target(proxy);
 	link_free(&proxy->gdb);
 	link_free(&proxy->server);
-	free(proxy->out);
-	free(proxy->bytes);
-	free(proxy->hex);
-	free(proxy->scratch);
+	free(proxy->out.data);
+	free(proxy->bytes.data);
+	free(proxy->hex.data);
+	free(proxy->scratch.data);
 }
 
 static void set_pid(struct proxy *proxy, pid_t pid)
@@ -85,52 +85,19 @@ struct iodbg_target *proxy_target(struct proxy *proxy, int *err)
 	return proxy->target;
 }
 
-static void *grow(void *buf, size_t *room, size_t need)
+/* @buffer's memory, grown to at least @need bytes (its bytes kept); NULL if it cannot grow. */
+static void *buffer_room(struct buffer *buffer, size_t need)
 {
 	void *bigger;
 
-	if (need <= *room)
-		return buf;
-	bigger = realloc(buf, need);
-	if (bigger)
-		*room = need;
+	if (need <= buffer->room)
+		return buffer->data;
+	bigger = realloc(buffer->data, need);
+	if (!bigger)
+		return NULL;
+	buffer->data = bigger;
+	buffer->room = need;
 	return bigger;
-}
-
-static char *out_buffer(struct proxy *proxy, size_t need)
-{
-	char *out = grow(proxy->out, &proxy->out_room, need);
-
-	if (out)
-		proxy->out = out;
-	return out;
-}
-
-static unsigned char *bytes_buffer(struct proxy *proxy, size_t need)
-{
-	unsigned char *bytes = grow(proxy->bytes, &proxy->bytes_room, need);
-
-	if (bytes)
-		proxy->bytes = bytes;
-	return bytes;
-}
-
-static char *hex_buffer(struct proxy *proxy, size_t need)
-{
-	char *hex = grow(proxy->hex, &proxy->hex_room, need);
-
-	if (hex)
-		proxy->hex = hex;
-	return hex;
-}
-
-static unsigned char *scratch_buffer(struct proxy *proxy, size_t need)
-{
-	unsigned char *scratch = grow(proxy->scratch, &proxy->scratch_room, need);
-
-	if (scratch)
-		proxy->scratch = scratch;
-	return scratch;
 }
 
 /* ---- parsing what the packets say ---- */
@@ -316,7 +283,7 @@ static int server_write(struct proxy *proxy, uint64_t addr, const unsigned char 
 			size_t len, char *error, size_t error_size)
 {
 	struct rsp_event reply;
-	char *request = out_buffer(proxy, 2 * len + 48);
+	char *request = buffer_room(&proxy->out, 2 * len + 48);
 	int n, ret;
 
 	if (!request)
@@ -340,7 +307,7 @@ static int server_write(struct proxy *proxy, uint64_t addr, const unsigned char 
  */
 static ssize_t fallback_read(struct proxy *proxy, uint64_t addr, char *hex, size_t len)
 {
-	unsigned char *buf = scratch_buffer(proxy, len);
+	unsigned char *buf = buffer_room(&proxy->scratch, len);
 	struct iodbg_target *target;
 	ssize_t got;
 	int err;
@@ -411,7 +378,7 @@ static int serve_read(struct proxy *proxy, uint64_t addr, size_t len)
 
 	if (!len)
 		return link_send_str(&proxy->gdb, "");
-	hex = hex_buffer(proxy, 2 * len);
+	hex = buffer_room(&proxy->hex, 2 * len);
 	if (!hex)
 		return link_send_str(&proxy->gdb, "E0c");
 	done = read_range(proxy, addr, hex, len, error, sizeof(error));
@@ -431,8 +398,8 @@ static int serve_search(struct proxy *proxy, uint64_t addr, uint64_t len, const 
 			size_t plen)
 {
 	size_t window = 64 * 1024, keep = 0, held;
-	unsigned char *buf = bytes_buffer(proxy, window + plen);
-	char *hex = hex_buffer(proxy, 2 * window);
+	unsigned char *buf = buffer_room(&proxy->bytes, window + plen);
+	char *hex = buffer_room(&proxy->hex, 2 * window);
 	uint64_t at = addr, end = addr + len;
 	char error[64] = "E01";
 
@@ -519,7 +486,7 @@ static int memory_packet(struct proxy *proxy, char *payload, size_t len)
 	if (payload[0] == 'm')
 		return serve_read(proxy, addr, count);
 	if (payload[0] == 'M') {
-		bytes = bytes_buffer(proxy, count ?: 1);
+		bytes = buffer_room(&proxy->bytes, count ?: 1);
 		if (!bytes)
 			return link_send_str(&proxy->gdb, "E0c");
 		if ((size_t)(payload + len - data) != 2 * count ||
@@ -587,7 +554,7 @@ static int forward(struct proxy *proxy, const char *payload, size_t len)
 /* gdbserver's qSupported reply, with the proxy's packet size for gdb. */
 static int answer_qsupported(struct proxy *proxy, const char *payload, size_t len)
 {
-	char *reply = out_buffer(proxy, len + 64), *p = reply;
+	char *reply = buffer_room(&proxy->out, len + 64), *p = reply;
 	const char *end = payload + len, *feature = payload;
 
 	if (!reply)
@@ -620,7 +587,7 @@ int proxy_console(struct proxy *proxy, const char *text, size_t len)
 {
 	while (len) {
 		size_t piece = len < 4096 ? len : 4096;
-		char *packet = out_buffer(proxy, 1 + 2 * piece);
+		char *packet = buffer_room(&proxy->out, 1 + 2 * piece);
 		int ret;
 
 		if (!packet)

@@ -21,6 +21,12 @@
 
 struct iodbg_target;
 
+/* Memory reused from one packet to the next, grown as needed. */
+struct buffer {
+	void *data;
+	size_t room;
+};
+
 struct proxy {
 	struct rsp_link gdb;
 	struct rsp_link server;
@@ -34,14 +40,10 @@ struct proxy {
 	bool noack_requested;		/* QStartNoAckMode forwarded */
 	bool features_requested;	/* qSupported forwarded */
 	bool verbose;			/* log the proxy's own decisions on stderr */
-	char *out;			/* requests and replies being built */
-	size_t out_room;
-	char *hex;			/* a read's bytes, as hex for gdb */
-	size_t hex_room;
-	unsigned char *bytes;		/* a write's bytes; the window of a search */
-	size_t bytes_room;
-	unsigned char *scratch;		/* what libiodbg reads */
-	size_t scratch_room;
+	struct buffer out;		/* requests and replies being built */
+	struct buffer hex;		/* a read's bytes, as hex for gdb */
+	struct buffer bytes;		/* a write's bytes; the window of a search */
+	struct buffer scratch;		/* what libiodbg reads */
 };
 
 /* 0 or a negative errno. @pid: the process, if known from the command line (0 if not). */
