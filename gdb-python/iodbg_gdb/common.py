@@ -6,7 +6,7 @@ import os
 
 import gdb
 
-from . import libiodbg, settings
+from . import libiodbg, paths, settings
 from .libiodbg import IodbgError
 
 # pid -> libiodbg.Target, for the length of one command: libiodbg keeps copies of the object
@@ -88,6 +88,17 @@ def target():
         t = _targets[pid] = libiodbg.Target(pid)
     t.set_policy(settings.path(), settings.allow_mmio())
     return t
+
+
+def program(name, env):
+    """The path of gdbserver-ext's program @name (iodbg-spu-stub, iodbg-gdbserver): $@env, the
+    build tree, the installation or $PATH, else a GDB error that says how to get it."""
+    path = paths.find(env, os.path.join("build", "gdbserver-ext", name),
+                      os.path.join("bin", name), name)
+    if path is None:
+        raise gdb.GdbError(f"{name} not found: build it with 'make build', install it with "
+                           f"'make install', or set {env}.")
+    return path
 
 
 def to_int(value, what):

@@ -5,17 +5,8 @@ import shlex
 
 import gdb
 
-from . import paths
+from . import common
 from .common import gdb_errors, parse_number
-
-
-def gdbserver_proxy():
-    proxy = paths.find("IODBG_GDBSERVER", os.path.join("build", "gdbserver-ext", "iodbg-gdbserver"),
-                       os.path.join("bin", "iodbg-gdbserver"), "iodbg-gdbserver")
-    if proxy is None:
-        raise gdb.GdbError("iodbg-gdbserver not found: build it with 'make build', install it "
-                           "with 'make install', or set IODBG_GDBSERVER.")
-    return proxy
 
 
 class IodbgAttach(gdb.Command):
@@ -41,7 +32,7 @@ proxy's own commands. 'detach' leaves the process running, as after 'attach'."""
         pid = parse_number(arg, "process id")
         if not os.path.exists(f"/proc/{pid}"):
             raise gdb.GdbError(f"No process {pid}.")
-        proxy = gdbserver_proxy()
+        proxy = common.program("iodbg-gdbserver", "IODBG_GDBSERVER")
         gdb.execute(f"target remote | {shlex.quote(proxy)} --attach - {pid}", from_tty)
 
 

@@ -16,7 +16,7 @@ import gdb
 
 import iodbg_uapi as uapi
 
-from . import common, handover, paths
+from . import common, handover
 from .common import gdb_errors
 
 LS_KINDS = ("spu_ls",)
@@ -422,15 +422,6 @@ class Spu(gdb.Command):
         super().__init__("spu", gdb.COMMAND_RUNNING, prefix=True)
 
 
-def spu_stub():
-    stub = paths.find("IODBG_SPU_STUB", os.path.join("build", "gdbserver-ext", "iodbg-spu-stub"),
-                      os.path.join("bin", "iodbg-spu-stub"), "iodbg-spu-stub")
-    if stub is None:
-        raise gdb.GdbError("iodbg-spu-stub not found: build it with 'make build', install it "
-                           "with 'make install', or set IODBG_SPU_STUB.")
-    return stub
-
-
 # The stubs 'spu attach' started, until they are seen to have exited (then reaped).
 _stubs = []
 
@@ -443,7 +434,7 @@ def start_stub(pid, ctx):
     finds in the program by pid."""
     for proc in [p for p in _stubs if p.poll() is not None]:
         _stubs.remove(proc)
-    stub = spu_stub()
+    stub = common.program("iodbg-spu-stub", "IODBG_SPU_STUB")
     ids = {ctx.id, ctx.regs.id} if ctx.regs is not None else set()
     files = handover.object_files(pid, ids) if ids else {}
     folder = tempfile.mkdtemp(prefix="iodbg-spu-")
