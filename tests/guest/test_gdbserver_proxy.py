@@ -4,6 +4,7 @@ x, dump, find and set; GPU objects across evictions; the monitor commands; and t
 sessions against the stock gdbserver alone, which cannot."""
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -260,3 +261,19 @@ def test_remote_backend_gives_the_native_gpu_and_maps_tables(start, shared_dir):
         wrote = [line for line in native.splitlines() if line.startswith("Wrote")]
         assert wrote and wrote[0] in remote.splitlines(), remote
         assert dump.read_bytes() == native_dump
+
+
+def test_memory_map_shows_the_device_regions(refused):
+    """gdb reads the proxy's memory map: the device mapping is a region of its own in
+    'info mem', uncached, and x reads it with the map in force."""
+    out = remote_gdb(refused.pid, "info mem", f"x/2gx {refused.addr:#x}")
+    assert "Using memory regions provided by the target." in out, out
+    rows = [(int(lo, 16), int(hi, 16)) for lo, hi in
+            re.findall(r"^\d+\s+y\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+rw nocache", out, re.M)]
+    assert (refused.addr, refused.addr + refused.size) in rows, out
+    assert rows[0][0] == 0 and rows[-1][1] == 2**64 - 1, out
+    expect = scratch_pattern(0, 16)
+    assert gdb_words(out) == [int.from_bytes(expect[:8], "little"),
+                              int.from_bytes(expect[8:], "little")], out
+    assert "There are no memory regions defined." in \
+        remote_gdb(refused.pid, "info mem", stock=True)

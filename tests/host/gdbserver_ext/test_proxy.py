@@ -350,3 +350,56 @@ def test_bad_monitor_requests_get_an_error_and_the_session_goes_on(session, line
     text, reply = monitor(r, "iodbg " + line)
     assert reply == b"E01" and text.startswith("error: ") and message in text, text
     assert stopped(r.ask(b"?"))
+
+
+MAP_PREFIX = b"qXfer:memory-map:read::"
+
+
+def memory_map(r, piece):
+    """The memory map, read @piece bytes at a time."""
+    xml = b""
+    while True:
+        reply = r.ask(MAP_PREFIX + b"%x,%x" % (len(xml), piece))
+        assert reply[:1] in (b"m", b"l") and len(reply) <= piece + 1, reply
+        xml += reply[1:]
+        if reply[:1] == b"l":
+            return xml.decode()
+
+
+def regions(xml):
+    return [(int(a, 16), int(b, 16)) for a, b in
+            re.findall(r'<memory type="ram" start="(0x[0-9a-f]+)" length="(0x[0-9a-f]+)"/>',
+                       xml)]
+
+
+def test_memory_map_covers_the_whole_address_space(session):
+    """The proxy offers gdb a memory map (the stock gdbserver has none); read in pieces of any
+    size it is one document, whose regions follow one another from 0 to the top, so that gdb
+    refuses no address it would read without a map."""
+    r = session()
+    features = r.ask(b"qSupported:multiprocess+;xmlRegisters=i386").split(b";")
+    assert b"qXfer:memory-map:read+" in features
+    assert stopped(r.ask(b"?"))
+    whole = memory_map(r, 0x10000)
+    assert memory_map(r, 7) == whole and memory_map(r, 1) == whole
+    assert whole.startswith("<?xml") and whole.rstrip().endswith("</memory-map>")
+    spans = regions(whole)
+    assert spans and spans[0][0] == 0
+    for (start, length), (after, _) in zip(spans, spans[1:]):
+        assert start + length == after
+    assert spans[-1][0] + spans[-1][1] == 2**64 - 1
+    for bad in (b"zz,10", b"0,", b"0,0", b"0", b"0,10;x", b"1" * 20 + b",1"):
+        assert r.ask(MAP_PREFIX + bad).startswith(b"E"), bad
+    assert r.ask(MAP_PREFIX + b"%x,10" % (len(whole) + 100)) == b"l"
+    assert stopped(r.ask(b"?"))
+
+
+def test_gdb_uses_the_memory_map(proxy):
+    out = remote(proxy, "info mem", "x/2gx $sp")
+    assert "Using memory regions provided by the target." in out, out
+    rows = re.findall(r"^\d+\s+y\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+rw nocache", out, re.M)
+    assert rows and int(rows[0][0], 16) == 0 and int(rows[-1][1], 16) == 2**64 - 1, out
+    assert "Cannot access memory" not in out, out
+    stock = gdb_batch("set sysroot /", f"target remote | gdbserver - {SLEEP} 600", "info mem",
+                      "kill")
+    assert "There are no memory regions defined." in stock, stock
