@@ -12,8 +12,9 @@ import tempfile
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import (GpuTarget, SpuTarget, Target, gdb_batch, gdb_table, gdb_words,
-                     gpu_pattern, scratch_pattern, spu_pattern)
+from targets import (GDB_PACKAGE, PROGS, GpuTarget, SpuTarget, Target,
+                     assert_no_python_exception, gdb_batch, gdb_table, gdb_words, gpu_pattern,
+                     scratch_pattern, spu_pattern)
 
 PROXY = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext",
                      "iodbg-gdbserver")
@@ -277,3 +278,57 @@ def test_memory_map_shows_the_device_regions(refused):
                               int.from_bytes(expect[8:], "little")], out
     assert "There are no memory regions defined." in \
         remote_gdb(refused.pid, "info mem", stock=True)
+
+
+WRAPPER = os.path.join(os.path.dirname(PROXY), "iodbg-gdb")
+
+
+def run_gdb(gdb, *commands, args):
+    """gdb (a command line) with iodbg's package, running @commands on the program @args."""
+    cmd = [*gdb, "-nx", "-batch", "-iex", "set auto-solib-add off", "-iex",
+           f"source {GDB_PACKAGE}"]
+    for c in commands:
+        cmd += ["-ex", c]
+    res = subprocess.run([*cmd, "--args", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                         timeout=120)
+    assert_no_python_exception(res.stdout)
+    return res.stdout
+
+
+def test_iodbg_gdb_runs_the_program_with_every_mapping(shared_dir):
+    """iodbg-gdb PROG: gdb's own x, dump and find reach a mapping without ->access of the
+    program it runs, which plain gdb cannot read; the iodbg commands work as natively."""
+    args = (os.path.join(PROGS, "scratch_map"), "4", "noaccess")
+    path = shared_dir / "dump.bin"
+    size = 4 * PAGE
+    needle = int.from_bytes(scratch_pattern(2 * PAGE + 16, 8), "little")
+    # The program's 'map' is optimised out: $map from the row of 'info iodbg-maps'.
+    set_map = ("python gdb.set_convenience_variable('map', next(int(line.split()[0], 16) for "
+               "line in gdb.execute('info iodbg-maps', to_string=True).splitlines() "
+               "if 'iodbg:[scratch]' in line))")
+    commands = ("break serve", "run", set_map, "x/2gx $map",
+                f"dump binary memory {path} $map $map+{size}",
+                f"find /g $map, +{size}, {needle:#x}", "info iodbg-maps", "info inferiors",
+                "kill")
+    out = run_gdb([WRAPPER], *commands, args=args)
+    assert "extended-remote | " in out and "iodbg-gdbserver --multi -" in out, out
+    expect = scratch_pattern(0, 16)
+    assert gdb_words(out)[:2] == [int.from_bytes(expect[:8], "little"),
+                                  int.from_bytes(expect[8:], "little")], out
+    assert path.read_bytes() == scratch_pattern(0, size), out
+    assert "1 pattern found." in out, out
+    maps = gdb_table(out, "Start")
+    assert any(row[3] == "io" and row[4].startswith("scratch") for row in maps), out
+    native = run_gdb(["gdb"], *commands[:4], "kill", args=args)
+    assert "Cannot access memory at address" in native, \
+        "plain gdb reads it: the test shows nothing"
+
+
+@pytest.mark.parametrize("args,status,message", [
+    ((), 2, "usage: iodbg-gdb PROG"), (("no-such-program-here",), 127, "not found"),
+    (("-batch", "--args", "/no/such/file"), 127, "/no/such/file: no such file")])
+def test_iodbg_gdb_bad_command_lines(args, status, message):
+    res = subprocess.run([WRAPPER, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, text=True, timeout=60)
+    assert res.returncode == status and message in res.stdout, res.stdout
