@@ -184,6 +184,27 @@ class TcpProxy:
         self.proc.stderr.close()
 
 
+def test_remote_backend_needs_the_proxy(start):
+    """Over TCP to the stock gdbserver, the iodbg commands say what they need, and gdb's own
+    memory commands go on working."""
+    t = start(GpuTarget, 1, 1, VRAM)
+    server = subprocess.Popen(["gdbserver", "--attach", "127.0.0.1:0", str(t.pid)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        port = next(int(line.split()[-1]) for line in server.stderr
+                    if line.startswith("Listening on port "))
+        out = gdb_batch(None, "set sysroot /", f"target remote 127.0.0.1:{port}",
+                        "info gpu-objects", "x/1gx $sp", "detach", iodbg=True)
+    finally:
+        server.kill()
+        server.wait()
+        server.stderr.close()
+    assert "the iodbg commands need iodbg-gdbserver on the remote side, not gdbserver " \
+        "alone" in out, out
+    assert gdb_words(out), out
+
+
 def between(out, first, last):
     """The lines of @out from the one that starts with @first up to the one before the line
     that starts with @last."""
