@@ -6,10 +6,10 @@ import os
 
 import gdb
 
-from . import libiodbg, paths, settings
+from . import libiodbg, paths, rsp_target, settings
 from .libiodbg import IodbgError
 
-# pid -> libiodbg.Target, for the length of one command: libiodbg keeps copies of the object
+# (connection number, pid) -> libiodbg.Target or rsp_target.RemoteTarget, for the length of one command: libiodbg keeps copies of the object
 # files it found in the target, which keep those objects (and their SPE or VRAM) alive after
 # the program closed them, so a target is never kept from one command to the next.
 _targets = {}
@@ -56,12 +56,35 @@ LOCAL_SERVERS = ("gdbserver", "iodbg-gdbserver")
 def local_connection(connection):
     """Whether @connection debugs processes of this machine: the native target, or a
     gdbserver that gdb started on a pipe ('iodbg attach'). The pid of another remote
-    inferior (such as 'spu attach' makes) names no process here."""
+    inferior (such as 'spu attach' makes) names no process here. A TCP connection is never
+    taken for local, not even to 127.0.0.1: that may be a port forwarded to a board or a
+    virtual machine, whose pids name other processes than this machine's; the remote
+    backend serves it (see remote_connection)."""
     if connection is None or connection.type == "native":
         return True
     words = (connection.details or "").split()
     return (connection.type in ("remote", "extended-remote") and len(words) > 1 and
             words[0] == "|" and os.path.basename(words[1]) in LOCAL_SERVERS)
+
+
+# The numbers of the connections to iodbg-spu-stub that 'spu attach' made: their inferior is
+# an SPU context's local store, no process, here or on a board.
+spu_connections = set()
+
+
+def remote_connection(connection):
+    """Whether @connection is one of GDB's remote protocol to a process that is not local:
+    the iodbg commands then ask iodbg-gdbserver on the other side (rsp_target)."""
+    return (connection is not None and connection.type in ("remote", "extended-remote") and
+            connection.num not in spu_connections and not local_connection(connection))
+
+
+def live_inferior():
+    """The selected inferior, which must run a process."""
+    inferior = gdb.selected_inferior()
+    if inferior.pid <= 0:
+        raise gdb.GdbError("The program is not being run.")
+    return inferior
 
 
 def inferior_pid():
@@ -80,12 +103,22 @@ def inferior_pid():
 
 def target():
     """The libiodbg target of the selected inferior, with the current 'set iodbg' policy;
-    only inside targets_in_use(), which closes it."""
+    over a remote connection, the remote backend's (rsp_target), which asks iodbg-gdbserver
+    on the other side. Only inside targets_in_use(), which closes it."""
     assert _users > 0, "common.target() outside targets_in_use()"
-    pid = inferior_pid()
-    t = _targets.get(pid)
-    if t is None:
-        t = _targets[pid] = libiodbg.Target(pid)
+    inferior = live_inferior()
+    connection = inferior.connection
+    if remote_connection(connection):
+        key = (connection.num, inferior.pid)
+        t = _targets.get(key)
+        if t is None:
+            t = _targets[key] = rsp_target.RemoteTarget(inferior.pid)
+    else:
+        pid = inferior_pid()
+        key = (connection.num if connection is not None else 0, pid)
+        t = _targets.get(key)
+        if t is None:
+            t = _targets[key] = libiodbg.Target(pid)
     t.set_policy(settings.path(), settings.allow_mmio())
     return t
 

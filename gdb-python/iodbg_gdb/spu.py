@@ -505,6 +505,7 @@ needs the right to debug it."""
             gdb.execute(f"inferior {spu_inferior}", to_string=True)
             try:
                 gdb.execute(f"target remote {path}", to_string=True)
+                common.spu_connections.add(gdb.selected_inferior().connection.num)
             except gdb.error as e:
                 proc.kill()
                 proc.wait()

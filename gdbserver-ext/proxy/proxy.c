@@ -58,6 +58,7 @@ void proxy_free(struct proxy *proxy)
 	free(proxy->bytes.data);
 	free(proxy->hex.data);
 	free(proxy->scratch.data);
+	free(proxy->map_xml);
 }
 
 static void set_pid(struct proxy *proxy, pid_t pid)
@@ -517,6 +518,46 @@ static int search_packet(struct proxy *proxy, char *payload, size_t len)
 	return serve_search(proxy, addr, count, p, (size_t)plen);
 }
 
+/*
+ * "qXfer:memory-map:read::OFFSET,LENGTH": a piece of the map memmap.c makes, made afresh
+ * when gdb asks from offset 0 and kept for the pieces that follow.
+ */
+static int memory_map_packet(struct proxy *proxy, const char *payload, size_t len)
+{
+	const char *p = payload + 23, *end = payload + len;
+	struct iodbg_target *target;
+	uint64_t offset, count;
+	char *reply;
+	size_t n;
+	int err;
+
+	if (parse_hex(&p, end, &offset) || p == end || *p++ != ',' ||
+	    parse_hex(&p, end, &count) || p != end || !count)
+		return link_send_str(&proxy->gdb, "E00");
+	if (!offset || !proxy->map_xml) {
+		free(proxy->map_xml);
+		proxy->map_xml = NULL;
+		/* No process yet, or none libiodbg can open: the map of no device memory. */
+		target = proxy_target(proxy, &err);
+		if (memory_map_xml(target, &proxy->map_xml, &proxy->map_len))
+			return link_send_str(&proxy->gdb, "E0c");
+	}
+	if (offset >= proxy->map_len)
+		return link_send_str(&proxy->gdb, "l");
+	n = proxy->map_len - offset;
+	if (count < n)
+		n = count;
+	if (n > PROXY_PACKET_SIZE - 16)
+		n = PROXY_PACKET_SIZE - 16;
+	reply = buffer_room(&proxy->out, n + 1);
+	if (!reply)
+		return link_send_str(&proxy->gdb, "E0c");
+	/* The XML is numbers and fixed text: nothing in it needs the protocol's escapes. */
+	reply[0] = offset + n < proxy->map_len ? 'm' : 'l';
+	memcpy(reply + 1, proxy->map_xml + offset, n);
+	return link_send(&proxy->gdb, '$', reply, n + 1);
+}
+
 /* ---- everything else ---- */
 
 /* What a packet gdb sent tells the proxy before gdbserver answers it. */
@@ -554,17 +595,21 @@ static int forward(struct proxy *proxy, const char *payload, size_t len)
 /* gdbserver's qSupported reply, with the proxy's packet size for gdb. */
 static int answer_qsupported(struct proxy *proxy, const char *payload, size_t len)
 {
-	char *reply = buffer_room(&proxy->out, len + 64), *p = reply;
+	static const char map_feature[] = "qXfer:memory-map:read+";
+	char *reply = buffer_room(&proxy->out, len + 64 + sizeof(map_feature)), *p = reply;
 	const char *end = payload + len, *feature = payload;
 
 	if (!reply)
 		return -ENOMEM;
+	proxy->memory_map = true;
 	while (feature < end) {
 		const char *semi = memchr(feature, ';', (size_t)(end - feature));
 		size_t flen = (size_t)((semi ? semi : end) - feature);
 		uint64_t size;
 		const char *value = feature + 11;
 
+		if (flen == strlen(map_feature) && starts_with(feature, flen, map_feature))
+			proxy->memory_map = false;	/* gdbserver's own */
 		if (starts_with(feature, flen, "PacketSize=")) {
 			if (!parse_hex(&value, feature + flen, &size) && size >= 64)
 				proxy->server_packet_size = size < PROXY_SERVER_PACKET_MAX ?
@@ -578,6 +623,8 @@ static int answer_qsupported(struct proxy *proxy, const char *payload, size_t le
 			*p++ = ';';
 		feature = semi ? semi + 1 : end;
 	}
+	if (proxy->memory_map)
+		p += sprintf(p, "%s%s", p > reply ? ";" : "", map_feature);
 	log_debug(proxy, "gdbserver's packet size %#zx, gdb's %#x\n",
 		  proxy->server_packet_size, PROXY_PACKET_SIZE);
 	return link_send(&proxy->gdb, '$', reply, (size_t)(p - reply));
@@ -658,6 +705,8 @@ static int from_gdb(struct proxy *proxy, const struct rsp_event *event)
 		return remote_command(proxy, payload, len);
 	if (starts_with(payload, len, "qSearch:memory:"))
 		return search_packet(proxy, payload, len);
+	if (proxy->memory_map && starts_with(payload, len, "qXfer:memory-map:read::"))
+		return memory_map_packet(proxy, payload, len);
 	return forward(proxy, payload, len);
 }
 

@@ -40,6 +40,9 @@ struct proxy {
 	bool noack_requested;		/* QStartNoAckMode forwarded */
 	bool features_requested;	/* qSupported forwarded */
 	bool verbose;			/* log the proxy's own decisions on stderr */
+	bool memory_map;		/* the proxy answers qXfer:memory-map:read */
+	char *map_xml;			/* the memory map gdb is reading, from offset 0 on */
+	size_t map_len;
 	struct buffer out;		/* requests and replies being built */
 	struct buffer hex;		/* a read's bytes, as hex for gdb */
 	struct buffer bytes;		/* a write's bytes; the window of a search */
@@ -66,6 +69,12 @@ struct iodbg_target *proxy_target(struct proxy *proxy, int *err);
 int proxy_console(struct proxy *proxy, const char *text, size_t len);
 int proxy_printf(struct proxy *proxy, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * memmap.c: the memory map of @target (NULL: no process yet) as gdb's memory-map XML, in
+ * *@xml (malloc'd, @len bytes). 0 or -ENOMEM.
+ */
+int memory_map_xml(struct iodbg_target *target, char **xml, size_t *len);
 
 /* monitor.c: a "monitor iodbg ..." command, @line without "iodbg". Replies to gdb itself. */
 int monitor_iodbg(struct proxy *proxy, const char *line);

@@ -3,18 +3,24 @@ gdbserver refuses (no ->access, or an ->access that refuses) read and written wi
 x, dump, find and set; GPU objects across evictions; the monitor commands; and the same
 sessions against the stock gdbserver alone, which cannot."""
 import os
+import pathlib
+import re
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import (PATCHED_KERNEL, GpuTarget, Target, gdb_batch, gdb_table, gdb_words,
-                     gpu_pattern, scratch_pattern)
+from targets import (GDB_PACKAGE, PATCHED_KERNEL, PROGS, GpuTarget, SpuTarget, Target,
+                     assert_no_python_exception, gdb_batch, gdb_table, gdb_words, gpu_pattern,
+                     scratch_pattern, spu_pattern)
 
 PROXY = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext",
                      "iodbg-gdbserver")
 VRAM, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_SYSTEM
 PAGE = 4096
+LS_SIZE = uapi.SPU_SIM_LS_SIZE
 NOBODY = 65534
 
 
@@ -150,3 +156,205 @@ def test_iodbg_attach_gives_gdb_and_the_iodbg_commands_every_mapping(start):
         "a native attach reads it: the test shows nothing"
     err = gdb_batch(None, "iodbg attach", "iodbg attach 999999999", iodbg=True)
     assert "Usage: iodbg attach PID" in err and "No process 999999999." in err, err
+
+
+class TcpProxy:
+    """iodbg-gdbserver attached to pid, waiting for gdb on a TCP port of the loopback: to
+    gdb a remote board (a TCP connection is never taken for this machine), whose pids the
+    GDB package does not look up here."""
+
+    def __init__(self, pid):
+        self.proc = subprocess.Popen([PROXY, "--attach", "127.0.0.1:0", str(pid)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.port = None
+        for line in self.proc.stderr:
+            if line.startswith("Listening on port "):
+                self.port = int(line.split()[-1])
+                break
+        assert self.port, "iodbg-gdbserver did not listen"
+
+    def gdb(self, *commands, user=None):
+        return gdb_batch(None, "set sysroot /", f"target remote 127.0.0.1:{self.port}",
+                         *commands, "detach", iodbg=True, user=user)
+
+    def close(self):
+        """Kill it unless it ended with gdb's session, as it should."""
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stderr.close()
+
+
+def test_remote_backend_needs_the_proxy(start):
+    """Over TCP to the stock gdbserver, the iodbg commands say what they need, and gdb's own
+    memory commands go on working."""
+    t = start(GpuTarget, 1, 1, VRAM)
+    server = subprocess.Popen(["gdbserver", "--attach", "127.0.0.1:0", str(t.pid)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        port = next(int(line.split()[-1]) for line in server.stderr
+                    if line.startswith("Listening on port "))
+        out = gdb_batch(None, "set sysroot /", f"target remote 127.0.0.1:{port}",
+                        "info gpu-objects", "x/1gx $sp", "detach", iodbg=True)
+    finally:
+        server.kill()
+        server.wait()
+        server.stderr.close()
+    assert "the iodbg commands need iodbg-gdbserver on the remote side, not gdbserver " \
+        "alone" in out, out
+    assert gdb_words(out), out
+
+
+def between(out, first, last):
+    """The lines of @out from the one that starts with @first up to the one before the line
+    that starts with @last."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    end = next(i for i, line in enumerate(lines) if i > start and line.startswith(last))
+    return lines[start:end]
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder that every user may write in (pytest's own are root's alone)."""
+    path = tempfile.mkdtemp(prefix="iodbg-remote-")
+    os.chmod(path, 0o777)
+    yield pathlib.Path(path)
+    shutil.rmtree(path)
+
+
+def test_remote_backend_gives_the_native_spu_commands(start, shared_dir):
+    """info spu, info spu-ls, info spu-regs and iodbg dump over 'target remote HOST:PORT' give
+    what they give natively, though gdb runs as a user who may not read the program: the
+    board's iodbg-gdbserver does the work."""
+    t = start(SpuTarget, 2)
+    for i in range(2):
+        t.ok(f"stop {i}")   # registers and counters stay still between the two sessions
+    ctx = t.ctxs[1]["ls_id"]
+    dump = shared_dir / "ls.bin"
+    commands = ("echo <spu>\\n", "info spu", "echo <ls>\\n", f"info spu-ls/gx {ctx} 0x100 48",
+                "echo <regs>\\n", f"info spu-regs {ctx}", "echo <dump>\\n",
+                f"iodbg dump {dump} {ctx}", "echo <end>\\n")
+    native = gdb_batch(t.pid, *commands, iodbg=True)
+    native_dump = dump.read_bytes()
+    dump.unlink()
+    proxy = TcpProxy(t.pid)
+    try:
+        remote = proxy.gdb(*commands, user=NOBODY)
+    finally:
+        proxy.close()
+    for first, last in (("<spu>", "<ls>"), ("<ls>", "<regs>"), ("<regs>", "<dump>"),
+                        ("<dump>", "<end>")):
+        assert between(remote, first, last) == between(native, first, last), remote
+    assert f"Wrote {LS_SIZE} bytes to {dump} (read by: object)." in remote, remote
+    assert dump.read_bytes() == native_dump
+    assert native_dump[:0x100] == spu_pattern(ctx, 0, 0x100)
+    assert len(between(native, "<spu>", "<ls>")) == 2 + 2, native   # a header and 2 rows
+    refused = gdb_batch(t.pid, "info spu", iodbg=True, user=NOBODY)
+    assert "Traceback" not in refused and "Id " not in refused, \
+        "nobody reads root's program natively: the test shows nothing"
+
+
+def test_remote_backend_gives_the_native_gpu_and_maps_tables(start, shared_dir):
+    t = start(GpuTarget, 2, 2, VRAM)
+    scratch = start(Target, "scratch_map", "4", "noaccess")
+    bo = t.bos[1]
+    dump = shared_dir / "bo.bin"
+    for target in (t, scratch):
+        commands = ("info gpu-objects", "echo \\n", "info iodbg-maps --verbose", "echo \\n",
+                    f"iodbg dump {dump} {bo['id']}" if target is t else
+                    f"iodbg dump {dump} {scratch.addr:#x} {scratch.size:#x}")
+        native = gdb_batch(target.pid, *commands, iodbg=True)
+        native_dump = dump.read_bytes()
+        dump.unlink()
+        proxy = TcpProxy(target.pid)
+        try:
+            remote = proxy.gdb(*commands, user=NOBODY)
+        finally:
+            proxy.close()
+        if target is t:
+            assert gdb_table(remote, "Handle") == gdb_table(native, "Handle"), remote
+            assert len(gdb_table(native, "Handle")) == 2, native
+            assert native_dump == gpu_pattern(bo["id"], 0, len(native_dump))
+        else:
+            assert "No GPU objects." in remote and "No GPU objects." in native
+            assert native_dump == scratch_pattern(0, scratch.size)
+        assert between(remote, "Start", "Wrote") == between(native, "Start", "Wrote"), remote
+        wrote = [line for line in native.splitlines() if line.startswith("Wrote")]
+        assert wrote and wrote[0] in remote.splitlines(), remote
+        assert dump.read_bytes() == native_dump
+
+
+def test_memory_map_shows_the_device_regions(refused):
+    """gdb reads the proxy's memory map: the device mapping is a region of its own in
+    'info mem', uncached, and x reads it with the map in force."""
+    out = remote_gdb(refused.pid, "info mem", f"x/2gx {refused.addr:#x}")
+    assert "Using memory regions provided by the target." in out, out
+    rows = [(int(lo, 16), int(hi, 16)) for lo, hi in
+            re.findall(r"^\d+\s+y\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+rw nocache", out, re.M)]
+    assert (refused.addr, refused.addr + refused.size) in rows, out
+    assert rows[0][0] == 0 and rows[-1][1] == 2**64 - 1, out
+    expect = scratch_pattern(0, 16)
+    assert gdb_words(out) == [int.from_bytes(expect[:8], "little"),
+                              int.from_bytes(expect[8:], "little")], out
+    assert "There are no memory regions defined." in \
+        remote_gdb(refused.pid, "info mem", stock=True)
+
+
+WRAPPER = os.path.join(os.path.dirname(PROXY), "iodbg-gdb")
+
+
+def run_gdb(gdb, *commands, args):
+    """gdb (a command line) with iodbg's package, running @commands on the program @args."""
+    cmd = [*gdb, "-nx", "-batch", "-iex", "set auto-solib-add off", "-iex",
+           f"source {GDB_PACKAGE}"]
+    for c in commands:
+        cmd += ["-ex", c]
+    res = subprocess.run([*cmd, "--args", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                         timeout=120)
+    assert_no_python_exception(res.stdout)
+    return res.stdout
+
+
+def test_iodbg_gdb_runs_the_program_with_every_mapping(shared_dir):
+    """iodbg-gdb PROG: gdb's own x, dump and find reach a mapping without ->access of the
+    program it runs, which plain gdb cannot read; the iodbg commands work as natively."""
+    args = (os.path.join(PROGS, "scratch_map"), "4", "noaccess")
+    path = shared_dir / "dump.bin"
+    size = 4 * PAGE
+    needle = int.from_bytes(scratch_pattern(2 * PAGE + 16, 8), "little")
+    # The program's 'map' is optimised out: $map from the row of 'info iodbg-maps'.
+    set_map = ("python gdb.set_convenience_variable('map', next(int(line.split()[0], 16) for "
+               "line in gdb.execute('info iodbg-maps', to_string=True).splitlines() "
+               "if 'iodbg:[scratch]' in line))")
+    commands = ("break serve", "run", set_map, "x/2gx $map",
+                f"dump binary memory {path} $map $map+{size}",
+                f"find /g $map, +{size}, {needle:#x}", "info iodbg-maps", "info inferiors",
+                "kill")
+    out = run_gdb([WRAPPER], *commands, args=args)
+    assert "extended-remote | " in out and "iodbg-gdbserver --multi -" in out, out
+    expect = scratch_pattern(0, 16)
+    assert gdb_words(out)[:2] == [int.from_bytes(expect[:8], "little"),
+                                  int.from_bytes(expect[8:], "little")], out
+    assert path.read_bytes() == scratch_pattern(0, size), out
+    assert "1 pattern found." in out, out
+    maps = gdb_table(out, "Start")
+    assert any(row[3] == "io" and row[4].startswith("scratch") for row in maps), out
+    native = run_gdb(["gdb"], *commands[:4], "kill", args=args)
+    assert "Cannot access memory at address" in native, \
+        "plain gdb reads it: the test shows nothing"
+
+
+@pytest.mark.parametrize("args,status,message", [
+    ((), 2, "usage: iodbg-gdb PROG"), (("no-such-program-here",), 127, "not found"),
+    (("-batch", "--args", "/no/such/file"), 127, "/no/such/file: no such file")])
+def test_iodbg_gdb_bad_command_lines(args, status, message):
+    res = subprocess.run([WRAPPER, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, text=True, timeout=60)
+    assert res.returncode == status and message in res.stdout, res.stdout

@@ -3,6 +3,8 @@ stock gdbserver gives it (in packets far larger than gdbserver's), its command l
 packet layer byte by byte under malformed, garbled, oversized and interrupting input, built
 plain and with ASan and UBSan. There is no iodbg module here: the guest suite
 (tests/guest/test_gdbserver_proxy.py) has the device memory."""
+import errno
+import json
 import os
 import re
 import shutil
@@ -278,3 +280,126 @@ def test_monitor_path_takes_hex_or_decimal(session, arg, answer):
     text, reply = monitor(r, f"iodbg path {arg}")
     assert text.startswith(answer), text
     assert reply == (b"E01" if answer == "error: " else b"OK")
+
+
+def json_monitor(r, line):
+    """The JSON document that 'monitor LINE' prints, after an OK."""
+    text, reply = monitor(r, line)
+    assert reply == b"OK", (text, reply)
+    doc = json.loads(text)
+    assert doc["iodbg-json"] == 1
+    return doc
+
+
+def test_json_documents(proxy, tmp_path):
+    """The machine-readable monitor output that the GDB package's remote backend reads: the
+    mappings (with a path of hostile bytes, which comes back byte for byte), reads and probes
+    with the paths that served them, and errors as errno and message."""
+    program = tmp_path / 'sl"e\\ep\n\x7f\u00e9'
+    shutil.copy(SLEEP, program)
+    r = Rsp([proxy, "-", str(program), "600"])
+    try:
+        assert stopped(r.ask(b"?"))
+        pid = int(monitor(r, "iodbg pid")[0])
+        maps = json_monitor(r, "iodbg maps --json")
+        assert maps["pid"] == pid
+        # As the kernel prints it in /proc/PID/maps, which escapes the newline.
+        shown = os.fsencode(program).replace(b"\n", b"\\012")
+        mine = [m for m in maps["maps"] if m["path"].encode("latin-1") == shown]
+        assert mine, [m["path"] for m in maps["maps"]]
+        assert all(m["kind"] == "ordinary" and m["object"] is None for m in mine), maps
+        start = mine[0]["start"]
+        doc = json_monitor(r, f"iodbg read --json --pid {pid} {start:#x} 64")
+        assert doc["result"] == 64 and doc["message"] == ""
+        assert bytes.fromhex(doc["data"]) == bytes.fromhex(r.ask(b"m%x,40" % start).decode())
+        assert bytes.fromhex(doc["data"])[:4] == b"\x7fELF"
+        assert [(s["addr"], s["len"], s["errno"]) for s in doc["segments"]] == [(start, 64, 0)]
+        assert doc["segments"][0]["path"] == "process_vm"
+        doc = json_monitor(r, f"iodbg read --json --path proc_mem {start:#x} 8")
+        assert doc["segments"][0]["path"] == "proc_mem"
+        doc = json_monitor(r, f"iodbg probe --json {start:#x} 0")
+        assert doc["paths"] == ["process_vm", None] and doc["errors"][0] == 0, doc
+        assert doc["errors"][1] > 0
+        doc = json_monitor(r, "iodbg read --json 0 16")
+        assert doc["result"] < 0 and doc["message"] and doc["data"] == "", doc
+        # No iodbg module on the host: an error document, not a failed command.
+        doc = json_monitor(r, "iodbg objects --json")
+        assert doc["error"]["errno"] == errno.ENODEV and doc["error"]["message"], doc
+        doc = json_monitor(r, "iodbg maps --json --pid 999999999")
+        assert doc["error"]["errno"] == errno.ESRCH, doc
+        assert monitor(r, "iodbg objects")[1] == b"E01"      # the human form fails
+        assert stopped(r.ask(b"?"))
+    finally:
+        r.close()
+
+
+@pytest.mark.parametrize("line,message", [
+    ("read --json", "ADDR LENGTH expected"), ("read --json 0 0", "the length must be"),
+    ("read --json 0 0x100001", "the length must be"), ("read 0 zz", "not a number"),
+    ("read --object 1 2", "--object takes ID OFFSET LENGTH"),
+    ("read --path nowhere 0 1", 'no such path "nowhere"'),
+    ("read --allow-mmio maybe 0 1", '--allow-mmio takes on or off, not "maybe"'),
+    ("read --pid", "--pid takes a value"), ("probe --pid 0 1", "--pid takes a process id"),
+    ("probe", "no address"), ("probe 1 zz", '"zz" is no address'),
+    ("probe " + "1 " * 5000, "more than 4096 arguments"),
+    ("objects --bogus", 'unknown option "--bogus"'), ("maps extra", 'unexpected "extra"'),
+    ("objects --object", 'unknown option "--object"')])
+def test_bad_monitor_requests_get_an_error_and_the_session_goes_on(session, line, message):
+    r = session()
+    assert stopped(r.ask(b"?"))
+    text, reply = monitor(r, "iodbg " + line)
+    assert reply == b"E01" and text.startswith("error: ") and message in text, text
+    assert stopped(r.ask(b"?"))
+
+
+MAP_PREFIX = b"qXfer:memory-map:read::"
+
+
+def memory_map(r, piece):
+    """The memory map, read @piece bytes at a time."""
+    xml = b""
+    while True:
+        reply = r.ask(MAP_PREFIX + b"%x,%x" % (len(xml), piece))
+        assert reply[:1] in (b"m", b"l") and len(reply) <= piece + 1, reply
+        xml += reply[1:]
+        if reply[:1] == b"l":
+            return xml.decode()
+
+
+def regions(xml):
+    return [(int(a, 16), int(b, 16)) for a, b in
+            re.findall(r'<memory type="ram" start="(0x[0-9a-f]+)" length="(0x[0-9a-f]+)"/>',
+                       xml)]
+
+
+def test_memory_map_covers_the_whole_address_space(session):
+    """The proxy offers gdb a memory map (the stock gdbserver has none); read in pieces of any
+    size it is one document, whose regions follow one another from 0 to the top, so that gdb
+    refuses no address it would read without a map."""
+    r = session()
+    features = r.ask(b"qSupported:multiprocess+;xmlRegisters=i386").split(b";")
+    assert b"qXfer:memory-map:read+" in features
+    assert stopped(r.ask(b"?"))
+    whole = memory_map(r, 0x10000)
+    assert memory_map(r, 7) == whole and memory_map(r, 1) == whole
+    assert whole.startswith("<?xml") and whole.rstrip().endswith("</memory-map>")
+    spans = regions(whole)
+    assert spans and spans[0][0] == 0
+    for (start, length), (after, _) in zip(spans, spans[1:]):
+        assert start + length == after
+    assert spans[-1][0] + spans[-1][1] == 2**64 - 1
+    for bad in (b"zz,10", b"0,", b"0,0", b"0", b"0,10;x", b"1" * 20 + b",1"):
+        assert r.ask(MAP_PREFIX + bad).startswith(b"E"), bad
+    assert r.ask(MAP_PREFIX + b"%x,10" % (len(whole) + 100)) == b"l"
+    assert stopped(r.ask(b"?"))
+
+
+def test_gdb_uses_the_memory_map(proxy):
+    out = remote(proxy, "info mem", "x/2gx $sp")
+    assert "Using memory regions provided by the target." in out, out
+    rows = re.findall(r"^\d+\s+y\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+rw nocache", out, re.M)
+    assert rows and int(rows[0][0], 16) == 0 and int(rows[-1][1], 16) == 2**64 - 1, out
+    assert "Cannot access memory" not in out, out
+    stock = gdb_batch("set sysroot /", f"target remote | gdbserver - {SLEEP} 600", "info mem",
+                      "kill")
+    assert "There are no memory regions defined." in stock, stock
