@@ -323,9 +323,10 @@ def run_gdb(gdb, *commands, args):
 
 
 def test_iodbg_gdb_runs_the_program_with_every_mapping(shared_dir):
-    """iodbg-gdb PROG: gdb's own x, dump and find reach a mapping without ->access of the
-    program it runs, which plain gdb cannot read; the iodbg commands work as natively."""
-    args = (os.path.join(PROGS, "scratch_map"), "4", "noaccess")
+    """iodbg-gdb PROG: gdb's own x, dump and find reach a mapping whose ->access refuses
+    (on every kernel, patched or not) of the program it runs, which plain gdb cannot read;
+    the iodbg commands work as natively."""
+    args = (os.path.join(PROGS, "scratch_map"), "4", "refuse")
     path = shared_dir / "dump.bin"
     size = 4 * PAGE
     needle = int.from_bytes(scratch_pattern(2 * PAGE + 16, 8), "little")
