@@ -27,6 +27,9 @@ SPU_PATTERN = 0x5000000000000000
 # process_vm_readv/writev fall back to access_remote_vm() on VM_IO and VM_PFNMAP mappings, and
 # access_remote_vm() (so /proc/PID/mem and ptrace) reads RAM in pfn mappings without ->access.
 PATCHED_KERNEL = "-iodbg" in os.uname().release
+# Under KASAN and lockdep on TCG (the debug kernel) each program start costs seconds: the
+# timeouts of gdb, gdbserver and the iodbg command are this many times longer there.
+SLOWDOWN = 4 if os.uname().release.endswith("-debug") else 1
 
 
 def scratch_pattern(offset, length, base=SCRATCH_PATTERN):
@@ -64,7 +67,7 @@ def iodbg(*args, user=None):
     """Run the iodbg command, as @user if given; returns the CompletedProcess, its output as
     bytes."""
     return subprocess.run([IODBG, *map(str, args)], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=120, user=user, group=user,
+                          stderr=subprocess.PIPE, timeout=120 * SLOWDOWN, user=user, group=user,
                           extra_groups=[] if user is not None else None)
 
 
@@ -253,7 +256,7 @@ def gdb_batch(pid, *commands, iodbg=False, user=None):
     for c in commands:
         args += ["-ex", c]
     res = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         timeout=120, user=user, group=user,
+                         timeout=120 * SLOWDOWN, user=user, group=user,
                          extra_groups=[] if user is not None else None)
     if iodbg:
         assert_no_python_exception(res.stdout)
@@ -294,7 +297,7 @@ class GdbSession:
         self.proc.stdin.write("".join(c + "\n" for c in commands).encode())
         self.proc.stdin.flush()
 
-    def __call__(self, *commands, timeout=120):
+    def __call__(self, *commands, timeout=120 * SLOWDOWN):
         """Run the commands; what gdb printed, prompts taken out."""
         mark = self.MARK.encode() + b"\n"
         self.send(*commands, f"echo {self.MARK}\\n")
@@ -342,7 +345,7 @@ def gdb_mi(pid, *commands):
     script += "".join(f"{c}\n" for c in commands) + "-gdb-exit\n"
     res = subprocess.run(["gdb", "-nx", "-q", "--interpreter=mi3", "-p", str(pid)],
                          input=script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, timeout=120)
+                         text=True, timeout=120 * SLOWDOWN)
     records = re.findall(r"^\^(?:done|error).*$", res.stdout, re.M)
     # The first record answers the 'source'.
     return records[1:1 + len(commands)]

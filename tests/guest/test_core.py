@@ -17,8 +17,8 @@ import pytest
 
 import iodbg_test_uapi as uapi
 import libiodbg_api as api
-from targets import (IODBG, PROGS, GpuTarget, SpuTarget, Target, gdb_words, gpu_pattern,
-                     iodbg, scratch_pattern, spu_pattern)
+from targets import (IODBG, PROGS, SLOWDOWN, GpuTarget, SpuTarget, Target, gdb_words,
+                     gpu_pattern, iodbg, scratch_pattern, spu_pattern)
 
 NOBODY = 65534
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -49,8 +49,8 @@ def notes(path):
 
 def core_of(pid, path, user=None, exe=IODBG):
     res = subprocess.run([exe, "core", "-o", str(path), str(pid)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, timeout=300, user=user, group=user,
-                         extra_groups=[] if user is not None else None)
+                         stderr=subprocess.PIPE, text=True, timeout=300 * SLOWDOWN, user=user,
+                         group=user, extra_groups=[] if user is not None else None)
     return res
 
 
@@ -59,7 +59,7 @@ def gdb_core(exe, core, *commands):
     for c in commands:
         args += ["-ex", c]
     return subprocess.run([*args, exe, str(core)], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=300).stdout
+                          stderr=subprocess.STDOUT, text=True, timeout=300 * SLOWDOWN).stdout
 
 
 def listed(*args):
@@ -127,7 +127,7 @@ def test_stock_elfutils_read_the_core(start, tmp_path):
                      rf"0x{bo['size']:06x} RW", out), out
     res = subprocess.run(["eu-stack", "--core", str(core), "-e", os.path.join(PROGS, "gpu_bo")],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         timeout=120)
+                         timeout=120 * SLOWDOWN)
     assert re.search(rf"^TID {t.pid}:", res.stdout, re.M), res.stdout
     assert re.search(r"^#\d+\s+0x[0-9a-f]+ main$", res.stdout, re.M), res.stdout
     # The modules with their build ids, from the ELF headers the core keeps.
@@ -220,9 +220,9 @@ def test_plain_user_cores_own_process_only(start):
 
 def test_unreadable_mapping_does_not_cost_the_core(start, tmp_path):
     """A device mapping no allowed path can read (its ->access refuses, the ioctl path not
-    allowed) is left without bytes, with a message and exit status 3; the rest of the core is whole, its
-    object note says the bytes are not in it, and gdb says it cannot read them rather than
-    show zeros. By the whole chain, the same mapping is dumped."""
+    allowed) is left without bytes, with a message and exit status 3; the rest of the core is
+    whole, its object note says the bytes are not in it, and gdb says it cannot read them
+    rather than show zeros. By the whole chain, the same mapping is dumped."""
     # Not "noaccess": a patched kernel reads RAM pfns without ->access through /proc/PID/mem.
     t = start(Target, "scratch_map", "4", "refuse")
     core = tmp_path / "partial.core"

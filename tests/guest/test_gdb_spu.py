@@ -13,7 +13,7 @@ import time
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import (PROGS, SPU_PATTERN, GdbSession, SpuTarget, Target, gdb_batch, gdb_mi,
+from targets import (PROGS, SLOWDOWN, SPU_PATTERN, GdbSession, SpuTarget, Target, gdb_batch, gdb_mi,
                      gdb_table, gdb_words, iodbg_gdb, iodbg_unloaded, key_values,
                      proc_mem_write, spu_pattern)
 
@@ -202,7 +202,7 @@ def ptrace_scope(value):
             f.write(old)
 
 
-def wait_for_line(path, prefix, timeout=60):
+def wait_for_line(path, prefix, timeout=60 * SLOWDOWN):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         lines = []

@@ -12,9 +12,9 @@ import tempfile
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import (GDB_PACKAGE, PATCHED_KERNEL, PROGS, GpuTarget, SpuTarget, Target,
-                     assert_no_python_exception, gdb_batch, gdb_table, gdb_words, gpu_pattern,
-                     scratch_pattern, spu_pattern)
+from targets import (GDB_PACKAGE, PATCHED_KERNEL, PROGS, SLOWDOWN, GpuTarget, SpuTarget,
+                     Target, assert_no_python_exception, gdb_batch, gdb_table, gdb_words,
+                     gpu_pattern, scratch_pattern, spu_pattern)
 
 PROXY = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext",
                      "iodbg-gdbserver")
@@ -34,7 +34,7 @@ def remote_gdb(pid, *commands, stock=False, user=None):
         args += ["-ex", c]
     args += ["-ex", "detach"]
     return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=120, user=user, group=user,
+                          timeout=120 * SLOWDOWN, user=user, group=user,
                           extra_groups=[] if user is not None else None).stdout
 
 
@@ -317,7 +317,7 @@ def run_gdb(gdb, *commands, args):
         cmd += ["-ex", c]
     res = subprocess.run([*cmd, "--args", *args], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                         timeout=120)
+                         timeout=120 * SLOWDOWN)
     assert_no_python_exception(res.stdout)
     return res.stdout
 

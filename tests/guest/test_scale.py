@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from targets import PROGS, Target, gdb_table, iodbg_gdb, key_values, smaps
+from targets import SLOWDOWN, Target, gdb_table, iodbg_gdb, key_values, smaps
 
 IODBG = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "libiodbg", "bin", "iodbg")
 MAPPINGS = 60000
@@ -30,7 +30,7 @@ class ManyMaps(Target):
 
 def iodbg(*args):
     res = subprocess.run([IODBG, *map(str, args)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, timeout=300)
+                         stderr=subprocess.PIPE, text=True, timeout=300 * SLOWDOWN)
     assert res.returncode == 0, res.stderr
     return res.stdout
 

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import SPU_PATTERN, GdbSession, SpuTarget, gdb_words, spu_pattern
+from targets import SLOWDOWN, SPU_PATTERN, GdbSession, SpuTarget, gdb_words, spu_pattern
 
 STUB = os.path.join(os.environ.get("IODBG_OUT", ""), "build", "gdbserver-ext", "iodbg-spu-stub")
 LS_SIZE = uapi.SPU_SIM_LS_SIZE
@@ -203,7 +203,7 @@ def test_bad_pid_and_bad_context(start, gdb):
              f"object {t.ctxs[0]['regs_id']} of process {t.pid} is a spu_regs, not an SPU local "
              "store")]:
         res = subprocess.run([STUB, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, timeout=30)
+                             stderr=subprocess.PIPE, text=True, timeout=30 * SLOWDOWN)
         assert (res.returncode, res.stdout) == (1, ""), res
         assert message in res.stderr, res.stderr
     # gdb shows the stub's message and has no target.
@@ -236,7 +236,7 @@ def test_malformed_packets_are_refused_and_the_stub_serves_on(start):
         assert exchange(packet(b"D"), 7) == b"+" + packet(b"OK")
         stub.stdin.write(b"+")      # it waits for this before it exits
         stub.stdin.flush()
-        assert stub.wait(timeout=30) == 0
+        assert stub.wait(timeout=30 * SLOWDOWN) == 0
     finally:
         stub.kill()
         stub.wait()
