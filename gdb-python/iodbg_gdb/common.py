@@ -6,10 +6,10 @@ import os
 
 import gdb
 
-from . import libiodbg, paths, settings
+from . import corefile, libiodbg, paths, settings
 from .libiodbg import IodbgError
 
-# pid -> libiodbg.Target, for the length of one command: libiodbg keeps copies of the object
+# pid (or core file path) -> libiodbg.Target (libiodbg.Core), for the length of one command: libiodbg keeps copies of the object
 # files it found in the target, which keep those objects (and their SPE or VRAM) alive after
 # the program closed them, so a target is never kept from one command to the next.
 _targets = {}
@@ -79,9 +79,16 @@ def inferior_pid():
 
 
 def target():
-    """The libiodbg target of the selected inferior, with the current 'set iodbg' policy;
-    only inside targets_in_use(), which closes it."""
+    """The libiodbg target of the selected inferior, with the current 'set iodbg' policy, or
+    its core file (a libiodbg.Core, which reads the same way); only inside targets_in_use(),
+    which closes it."""
     assert _users > 0, "common.target() outside targets_in_use()"
+    core = corefile.inferior_core()
+    if core is not None:
+        t = _targets.get(core)
+        if t is None:
+            t = _targets[core] = libiodbg.Core(core)
+        return t
     pid = inferior_pid()
     t = _targets.get(pid)
     if t is None:
