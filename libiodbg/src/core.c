@@ -586,8 +586,11 @@ IODBG_API ssize_t iodbg_core_object_read(struct iodbg_core *c, uint64_t id, uint
 	if (offset >= ob->size)
 		return iodbg__error(NULL, -EINVAL, "offset 0x%" PRIx64 " is past the end of iodbg "
 				    "object %" PRIu64 " (0x%" PRIx64 " bytes)", offset, id, ob->size);
-	if (len > ob->size - offset)
+	if (len > ob->size - offset) {
 		len = ob->size - offset;
+		iodbg__error(NULL, -EFAULT, "iodbg object %" PRIu64 " ends at offset 0x%" PRIx64,
+			     id, ob->size);
+	}
 	while (done < len) {
 		uint64_t addr, file_offset = 0, avail;
 		size_t n;
