@@ -3,7 +3,8 @@
 One module per concern: settings ('set/show iodbg'), spu (the SPU commands), gpu (GPU
 objects), maps ('info iodbg-maps'), dump ('iodbg dump'), remote ('iodbg attach' through
 iodbg-gdbserver), tui (the iodbg TUI window);
-handover copies the program's object files for the SPU stub, common holds what they share
+handover copies the program's object files for the SPU stub, corefile names the core file
+GDB debugs (which the commands then read), common holds what they share
 and libiodbg is the one binding of the C library. Importing the package registers every
 command.
 """
