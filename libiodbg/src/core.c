@@ -305,6 +305,37 @@ static int spu_objects(struct iodbg_core *c, uint64_t file_size)
 	return 0;
 }
 
+static int by_id(const void *a, const void *b)
+{
+	const struct iodbg_object *x = *(const struct iodbg_object *const *)a;
+	const struct iodbg_object *y = *(const struct iodbg_object *const *)b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The entries of one object (one per mapping) must describe the same object. */
+static int check_objects(struct iodbg_core *c, const char *path)
+{
+	const struct iodbg_object **v;
+	int err = 0;
+
+	if (c->nobjs < 2)
+		return 0;
+	v = calloc(c->nobjs, sizeof(*v));
+	if (!v)
+		return iodbg__error(NULL, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nobjs; i++)
+		v[i] = &c->objs[i];
+	qsort(v, c->nobjs, sizeof(*v), by_id);
+	for (size_t i = 1; i < c->nobjs && !err; i++)
+		if (v[i]->id == v[i - 1]->id &&
+		    (v[i]->size != v[i - 1]->size || v[i]->kind != v[i - 1]->kind))
+			err = bad(-EBADMSG, path, "iodbg object %" PRIu64 " is described twice, "
+				  "with different kinds or sizes: a corrupted core", v[i]->id);
+	free(v);
+	return err;
+}
+
 static int read_headers(struct iodbg_core *c, Elf *e, const char *path, uint64_t file_size)
 {
 	GElf_Ehdr eh;
@@ -360,6 +391,9 @@ static int read_headers(struct iodbg_core *c, Elf *e, const char *path, uint64_t
 			.memsz = ph.p_memsz, .offset = ph.p_offset, .filesz = ph.p_filesz };
 	}
 	qsort(c->loads, c->nloads, sizeof(*c->loads), by_vaddr);
+	err = check_objects(c, path);
+	if (err)
+		return err;
 	return spu_objects(c, file_size);
 }
 
@@ -446,7 +480,8 @@ IODBG_API int iodbg_core_objects(struct iodbg_core *c, struct iodbg_objects **ou
 	v = malloc((c->nobjs ? c->nobjs : 1) * sizeof(*v));
 	if (!v)
 		return iodbg__error(NULL, -ENOMEM, "out of memory");
-	memcpy(v, c->objs, c->nobjs * sizeof(*v));
+	if (c->nobjs)	/* else there is no array to copy from */
+		memcpy(v, c->objs, c->nobjs * sizeof(*v));
 	*out = iodbg__objects_new(v, c->nobjs);
 	if (!*out) {
 		free(v);

@@ -38,8 +38,8 @@ def scalar(value):
 
 
 def spu_context_notes(order, fd, ls, npc=0, object_id=0, signal1=0, signal2=0, lslr=None):
-    """The notes of one context whose local store is @ls (LS_SIZE bytes)."""
-    assert len(ls) == LS_SIZE
+    """The notes of one context whose local store is @ls (LS_SIZE bytes as Cell's; fewer
+    make a small core for the fuzzer's seeds)."""
     scalars = {"lslr": LS_SIZE - 1 if lslr is None else lslr, "object-id": object_id,
                "npc": npc}
     words = {"signal1": signal1, "signal2": signal2}
