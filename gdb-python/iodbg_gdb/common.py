@@ -9,9 +9,10 @@ import gdb
 from . import corefile, libiodbg, paths, settings
 from .libiodbg import IodbgError
 
-# pid (or core file path) -> libiodbg.Target (libiodbg.Core), for the length of one command: libiodbg keeps copies of the object
-# files it found in the target, which keep those objects (and their SPE or VRAM) alive after
-# the program closed them, so a target is never kept from one command to the next.
+# pid -> libiodbg.Target (or core file path -> libiodbg.Core), for the length of one command:
+# libiodbg keeps copies of the object files it found in the target, which keep those objects
+# (and their SPE or VRAM) alive after the program closed them, so a target is never kept from
+# one command to the next.
 _targets = {}
 # How many uses of the targets are under way: a convenience function runs inside the command
 # whose arguments call it ('iodbg dump F $gpu_bo(3) 4096'), and must leave that command's
