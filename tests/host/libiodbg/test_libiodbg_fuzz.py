@@ -16,13 +16,16 @@ LOAD_AT = 0x10000000
 
 
 def fuzz(fuzzer, tmp_path, *args):
-    """Run @fuzzer for SECONDS; its number of executions, after checking that it found
-    nothing."""
+    """Run @fuzzer for SECONDS with the options and seed folders @args; its number of
+    executions, after checking that it found nothing. What it learns goes into a corpus of
+    its own, the first folder it is given (it writes there), never into the seeds."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
+    options = [a for a in args if str(a).startswith("-")]
+    seeds = [a for a in args if not str(a).startswith("-")]
     res = subprocess.run(
         [fuzzer, f"-max_total_time={SECONDS}", "-timeout=10", "-rss_limit_mb=2048",
-         f"-artifact_prefix={tmp_path}/", "-print_final_stats=1", *args, corpus],
+         f"-artifact_prefix={tmp_path}/", "-print_final_stats=1", *options, corpus, *seeds],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="halt_on_error=1"))
     assert res.returncode == 0, res.stdout[-4000:]
