@@ -104,7 +104,7 @@ test:
 # Benchmarks print ratios against baselines measured in the same run, one VM boot per kernel.
 # The bench scripts (tests/bench/bench_NAME.py), run in this order in one VM per kernel; each
 # records its summary rows under OUT/bench/rows, which summary.py merges at the end.
-BENCH ?= kernel libiodbg gdb spu_sched scale remote
+BENCH ?= kernel libiodbg gdb spu_sched scale remote core
 bench: build
 	@rm -rf $(IODBG_OUT)/bench/rows
 	@for series in $(KERNELS); do \

@@ -6,12 +6,13 @@ import os
 
 import gdb
 
-from . import libiodbg, paths, rsp_target, settings
+from . import corefile, libiodbg, paths, rsp_target, settings
 from .libiodbg import IodbgError
 
-# (connection number, pid) -> libiodbg.Target or rsp_target.RemoteTarget, for the length of one command: libiodbg keeps copies of the object
-# files it found in the target, which keep those objects (and their SPE or VRAM) alive after
-# the program closed them, so a target is never kept from one command to the next.
+# key -> libiodbg.Target, rsp_target.RemoteTarget or libiodbg.Core, for the length of one
+# command: libiodbg keeps copies of the object files it found in the target, which keep those
+# objects (and their SPE or VRAM) alive after the program closed them, so a target is never
+# kept from one command to the next.
 _targets = {}
 # How many uses of the targets are under way: a convenience function runs inside the command
 # whose arguments call it ('iodbg dump F $gpu_bo(3) 4096'), and must leave that command's
@@ -102,10 +103,17 @@ def inferior_pid():
 
 
 def target():
-    """The libiodbg target of the selected inferior, with the current 'set iodbg' policy;
-    over a remote connection, the remote backend's (rsp_target), which asks iodbg-gdbserver
-    on the other side. Only inside targets_in_use(), which closes it."""
+    """The libiodbg target of the selected inferior, with the current 'set iodbg' policy: its
+    core file (a libiodbg.Core, which reads the same way), or over a remote connection the
+    remote backend's (rsp_target), which asks iodbg-gdbserver on the other side. Only inside
+    targets_in_use(), which closes it."""
     assert _users > 0, "common.target() outside targets_in_use()"
+    core = corefile.inferior_core()
+    if core is not None:
+        t = _targets.get(core)
+        if t is None:
+            t = _targets[core] = libiodbg.Core(core)
+        return t
     inferior = live_inferior()
     connection = inferior.connection
     if remote_connection(connection):

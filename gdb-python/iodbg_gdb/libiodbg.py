@@ -76,6 +76,11 @@ _PROTOTYPES = {
     "iodbg_object_write": (_SSIZE, [_VOIDP, _U64, _U64, _VOIDP, ctypes.c_size_t, _VOIDP]),
     "iodbg_probe": (ctypes.c_int, [_VOIDP, ctypes.POINTER(_U64), ctypes.c_size_t,
                                    ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]),
+    "iodbg_core_open": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_VOIDP)]),
+    "iodbg_core_close": (None, [_VOIDP]),
+    "iodbg_core_objects": (ctypes.c_int, [_VOIDP, ctypes.POINTER(_VOIDP)]),
+    "iodbg_core_read": (_SSIZE, [_VOIDP, _U64, _VOIDP, ctypes.c_size_t]),
+    "iodbg_core_object_read": (_SSIZE, [_VOIDP, _U64, _U64, _VOIDP, ctypes.c_size_t]),
 }
 
 
@@ -431,3 +436,74 @@ class Target:
     def write_object(self, object_id, offset, data):
         return self._write(functools.partial(lib().iodbg_object_write, self._handle),
                            (object_id, offset), data)
+
+
+class CoreTransfer(Transfer):
+    """What a read of a core file did: its bytes all come from the file."""
+
+    def __init__(self, done, data, error):
+        super().__init__(done, data, [], error)
+
+    def paths(self):
+        return ["core"] if self.done else []
+
+
+class Core:
+    """An open core file (iodbg_core_open) with the reading methods of Target: the objects
+    and the memory of the process as they were when the core was written. close() it, or
+    use it in a with-block."""
+
+    def __init__(self, path):
+        handle = _VOIDP()
+        rc = lib().iodbg_core_open(os.fsencode(path), ctypes.byref(handle))
+        if rc < 0:
+            raise IodbgError(-rc, _text(lib().iodbg_errmsg(None)))
+        self.path, self._handle = path, handle
+        self._objects = None
+
+    def close(self):
+        if self._handle:
+            lib().iodbg_core_close(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def set_policy(self, path, allow_mmio):
+        """Nothing to choose: every byte comes from the file."""
+
+    def objects(self, fresh=False):
+        """The iodbg objects at dump time (the same whether @fresh or not)."""
+        if self._objects is None:
+            handle = _VOIDP()
+            rc = lib().iodbg_core_objects(self._handle, ctypes.byref(handle))
+            if rc < 0:
+                raise IodbgError(-rc, f"{self.path}: {_text(lib().iodbg_errmsg(None))}")
+            try:
+                self._objects = Object.array(lib().iodbg_objects_get(handle, 0),
+                                             lib().iodbg_objects_count(handle))
+            finally:
+                lib().iodbg_objects_free(handle)
+        return self._objects
+
+    def _read(self, fn, where, length):
+        buf = ctypes.create_string_buffer(length)
+        n = fn(self._handle, *where, buf, length)
+        message = _text(lib().iodbg_errmsg(None))
+        if n < 0:
+            raise IodbgError(-n, message)
+        return CoreTransfer(n, buf.raw[:n], message if n < length else None)
+
+    def read(self, addr, length):
+        return self._read(lib().iodbg_core_read, (addr,), length)
+
+    def read_object(self, object_id, offset, length):
+        return self._read(lib().iodbg_core_object_read, (object_id, offset), length)
+
+    def map_columns(self):
+        raise IodbgError(errno.EOPNOTSUPP, f"{self.path} is a core file, which keeps no "
+                         "listing of the mappings with their kinds and paths ('info proc "
+                         "mappings' lists its segments)")

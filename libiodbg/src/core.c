@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Reading the cores `iodbg core` writes (and any x86-64 ELF core): the dumped memory from the
- * PT_LOAD segments, the iodbg objects from the IODBG_NT_OBJECT notes.
+ * PT_LOAD segments, the iodbg objects from the IODBG_NT_OBJECT notes, their bytes from the
+ * segments and the IODBG_NT_DATA notes. SPU contexts are read from Cell's "SPU/<fd>/<file>"
+ * notes too, also in the big-endian PowerPC cores Cell Linux wrote, where they are the only
+ * description of the contexts.
  *
  * A core file is input from anywhere: every offset and size in it is checked against the file
  * before it is used, so that a truncated or corrupted core gives -EBADMSG with a message
@@ -23,10 +26,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/iodbg.h>
+
 #include "internal.h"
 
 struct core_load {
 	uint64_t vaddr, memsz, offset, filesz;
+};
+
+/* A piece of an object's bytes in a note: IODBG_NT_DATA or a Cell "SPU/<fd>/mem". */
+struct core_piece {
+	uint64_t id, obj_offset, length;
+	uint64_t file_offset;	/* of the first byte */
+};
+
+/* The Cell notes of one SPU context, "SPU/<fd>/..." */
+struct core_spu {
+	int fd;
+	uint64_t mem_offset, mem_size;	/* of "mem" in the file; size 0 if none */
+	uint64_t object_id;		/* "object-id" */
+	bool has_object_id;
 };
 
 struct iodbg_core {
@@ -34,6 +53,10 @@ struct iodbg_core {
 	pid_t pid;
 	struct core_load *loads;	/* sorted by vaddr */
 	size_t nloads;
+	struct core_piece *pieces;
+	size_t npieces;
+	struct core_spu *spus;
+	size_t nspus;
 	struct iodbg_object *objs;
 	uint32_t *stored;		/* each object's IODBG_CORE_STORED_* */
 	size_t nobjs;
@@ -83,8 +106,84 @@ static int add_object(struct iodbg_core *c, const struct iodbg_core_object *co)
 	return 0;
 }
 
-/* The notes of PT_NOTE segment @ph: their sizes checked, iodbg's and NT_PRPSINFO used. */
-static int read_notes(struct iodbg_core *c, Elf *e, const GElf_Phdr *ph, const char *path)
+static int add_piece(struct iodbg_core *c, const struct core_piece *p)
+{
+	struct core_piece *bigger = reallocarray(c->pieces, c->npieces + 1, sizeof(*bigger));
+
+	if (!bigger)
+		return -ENOMEM;
+	c->pieces = bigger;
+	c->pieces[c->npieces++] = *p;
+	return 0;
+}
+
+/* The context of Cell's notes "SPU/<@fd>/...", added if it is new; NULL without memory. */
+static struct core_spu *spu_of(struct iodbg_core *c, int fd)
+{
+	struct core_spu *bigger;
+
+	for (size_t i = 0; i < c->nspus; i++)
+		if (c->spus[i].fd == fd)
+			return &c->spus[i];
+	bigger = reallocarray(c->spus, c->nspus + 1, sizeof(*bigger));
+	if (!bigger)
+		return NULL;
+	c->spus = bigger;
+	c->spus[c->nspus] = (struct core_spu){ .fd = fd };
+	return &c->spus[c->nspus++];
+}
+
+/*
+ * A Cell note "SPU/<fd>/<file>" (@name, @namesz bytes with its NUL): the context's local
+ * store and object id are kept, the other files skipped. 1 if the name is no such note's.
+ */
+static int spu_note(struct iodbg_core *c, const char *name, size_t namesz, const char *desc,
+		    size_t descsz, uint64_t desc_file_offset)
+{
+	size_t prefix = strlen(IODBG_CORE_SPU_NOTE_PREFIX);
+	const char *p = name + prefix, *file;
+	struct core_spu *spu;
+	long fd = 0;
+
+	if (namesz <= prefix || name[namesz - 1] ||
+	    memcmp(name, IODBG_CORE_SPU_NOTE_PREFIX, prefix))
+		return 1;
+	/* The kernel's "%d" of a descriptor: digits, no sign, no leading zero. */
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] != '/'))
+		return 1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		fd = fd * 10 + (*p - '0');
+		if (fd > INT_MAX)
+			return 1;
+	}
+	if (*p != '/' || !p[1] || strchr(p + 1, '/'))
+		return 1;
+	file = p + 1;
+	spu = spu_of(c, fd);
+	if (!spu)
+		return -ENOMEM;
+	if (!strcmp(file, "mem")) {
+		spu->mem_offset = desc_file_offset;
+		spu->mem_size = descsz;
+	} else if (!strcmp(file, "object-id")) {
+		char text[20], *end;
+
+		/* "0x%.16llx" and its NUL, as Cell's kernel wrote every scalar. */
+		if (descsz == 0 || descsz >= sizeof(text))
+			return 0;
+		memcpy(text, desc, descsz);
+		text[descsz] = '\0';
+		errno = 0;
+		spu->object_id = strtoull(text, &end, 16);
+		spu->has_object_id = !errno && end != text && !*end;
+	}
+	return 0;
+}
+
+/* The notes of PT_NOTE segment @ph: their sizes checked, iodbg's, Cell's SPU notes and
+ * NT_PRPSINFO used; iodbg's and NT_PRPSINFO only in a core of this machine (@native). */
+static int read_notes(struct iodbg_core *c, Elf *e, const GElf_Phdr *ph, const char *path,
+		      bool native)
 {
 	Elf_Data *data = elf_getdata_rawchunk(e, ph->p_offset, ph->p_filesz, ELF_T_NHDR);
 	size_t off = 0, next;
@@ -104,6 +203,17 @@ static int read_notes(struct iodbg_core *c, Elf *e, const GElf_Phdr *ph, const c
 				   (uint64_t)(ph->p_offset + off));
 		name = (const char *)data->d_buf + name_off;
 		desc = (const char *)data->d_buf + desc_off;
+		if (nh.n_type == IODBG_NT_SPU && nh.n_namesz) {
+			int err = spu_note(c, name, nh.n_namesz, desc, nh.n_descsz,
+					   ph->p_offset + desc_off);
+
+			if (err < 0)
+				return iodbg__error(NULL, -ENOMEM, "out of memory");
+		}
+		if (!native) {
+			off = next;
+			continue;
+		}
 		if (nh.n_namesz == sizeof(IODBG_NOTE_NAME) &&
 		    !memcmp(name, IODBG_NOTE_NAME, sizeof(IODBG_NOTE_NAME))) {
 			c->iodbg_notes = true;
@@ -133,8 +243,13 @@ static int read_notes(struct iodbg_core *c, Elf *e, const GElf_Phdr *ph, const c
 				if (nh.n_descsz < sizeof(cd))
 					goto bad_size;
 				memcpy(&cd, desc, sizeof(cd));
-				if (cd.length != nh.n_descsz - sizeof(cd) || cd.valid > cd.length)
+				if (cd.length != nh.n_descsz - sizeof(cd) || cd.valid > cd.length ||
+				    cd.offset + cd.length < cd.offset)
 					goto bad_size;
+				if (add_piece(c, &(struct core_piece){ .id = cd.id,
+					.obj_offset = cd.offset, .length = cd.length,
+					.file_offset = ph->p_offset + desc_off + sizeof(cd) }))
+					return iodbg__error(NULL, -ENOMEM, "out of memory");
 			}
 		} else if (nh.n_type == NT_PRPSINFO && nh.n_namesz == sizeof("CORE") &&
 			   !memcmp(name, "CORE", sizeof("CORE"))) {
@@ -154,18 +269,88 @@ bad_size:
 		   nh.n_descsz);
 }
 
+/*
+ * The local stores of Cell's notes as pieces of their objects: of the object their
+ * "object-id" names in a core of iodbg's; in a core without iodbg's notes (Cell Linux's),
+ * each context is an object of its own, its id the context's descriptor, held unmapped.
+ */
+static int spu_objects(struct iodbg_core *c, uint64_t file_size)
+{
+	for (size_t i = 0; i < c->nspus; i++) {
+		const struct core_spu *spu = &c->spus[i];
+		uint64_t id = spu->fd;
+
+		if (!spu->mem_size || spu->mem_offset > file_size ||
+		    spu->mem_size > file_size - spu->mem_offset)
+			continue;
+		if (c->iodbg_notes) {
+			if (!spu->has_object_id)
+				continue;
+			id = spu->object_id;
+		} else {
+			int err = add_object(c, &(struct iodbg_core_object){
+				.kind = IODBG_KIND_SPU_LS, .placement = IODBG_PLACEMENT_SAVED,
+				.unit = -1, .stored = IODBG_CORE_STORED_NOTE, .id = id,
+				.size = spu->mem_size });
+
+			if (err)
+				return iodbg__error(NULL, err, "out of memory");
+		}
+		if (add_piece(c, &(struct core_piece){ .id = id, .length = spu->mem_size,
+						       .file_offset = spu->mem_offset }))
+			return iodbg__error(NULL, -ENOMEM, "out of memory");
+	}
+	if (!c->iodbg_notes && c->nspus)
+		c->listed = true;
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct iodbg_object *x = *(const struct iodbg_object *const *)a;
+	const struct iodbg_object *y = *(const struct iodbg_object *const *)b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The entries of one object (one per mapping) must describe the same object. */
+static int check_objects(struct iodbg_core *c, const char *path)
+{
+	const struct iodbg_object **v;
+	int err = 0;
+
+	if (c->nobjs < 2)
+		return 0;
+	v = calloc(c->nobjs, sizeof(*v));
+	if (!v)
+		return iodbg__error(NULL, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nobjs; i++)
+		v[i] = &c->objs[i];
+	qsort(v, c->nobjs, sizeof(*v), by_id);
+	for (size_t i = 1; i < c->nobjs && !err; i++)
+		if (v[i]->id == v[i - 1]->id &&
+		    (v[i]->size != v[i - 1]->size || v[i]->kind != v[i - 1]->kind))
+			err = bad(-EBADMSG, path, "iodbg object %" PRIu64 " is described twice, "
+				  "with different kinds or sizes: a corrupted core", v[i]->id);
+	free(v);
+	return err;
+}
+
 static int read_headers(struct iodbg_core *c, Elf *e, const char *path, uint64_t file_size)
 {
 	GElf_Ehdr eh;
 	size_t phnum;
+	bool native;
 	int err;
 
 	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh))
 		return bad(-ENOEXEC, path, "not an ELF file");
 	if (eh.e_type != ET_CORE)
 		return bad(-ENOEXEC, path, "not a core file (ELF type %u)", eh.e_type);
-	if (gelf_getclass(e) != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB)
+	/* Cell Linux wrote big-endian PowerPC cores: their SPU notes and memory are read. */
+	native = gelf_getclass(e) == ELFCLASS64 && eh.e_machine == EM_X86_64 &&
+		 eh.e_ident[EI_DATA] == ELFDATA2LSB;
+	if (!native && (gelf_getclass(e) != ELFCLASS64 || eh.e_machine != EM_PPC64))
 		return bad(-ENOEXEC, path, "a core of another machine (class %u, machine %u)",
 			   gelf_getclass(e), eh.e_machine);
 	if (elf_getphdrnum(e, &phnum))
@@ -192,7 +377,7 @@ static int read_headers(struct iodbg_core *c, Elf *e, const char *path, uint64_t
 				   "truncated core", i, (uint64_t)ph.p_offset,
 				   (uint64_t)ph.p_filesz, file_size);
 		if (ph.p_type == PT_NOTE) {
-			err = read_notes(c, e, &ph, path);
+			err = read_notes(c, e, &ph, path, native);
 			if (err)
 				return err;
 			continue;
@@ -206,7 +391,10 @@ static int read_headers(struct iodbg_core *c, Elf *e, const char *path, uint64_t
 			.memsz = ph.p_memsz, .offset = ph.p_offset, .filesz = ph.p_filesz };
 	}
 	qsort(c->loads, c->nloads, sizeof(*c->loads), by_vaddr);
-	return 0;
+	err = check_objects(c, path);
+	if (err)
+		return err;
+	return spu_objects(c, file_size);
 }
 
 IODBG_API int iodbg_core_open(const char *path, struct iodbg_core **out)
@@ -265,6 +453,8 @@ IODBG_API void iodbg_core_close(struct iodbg_core *c)
 	free(c->loads);
 	free(c->objs);
 	free(c->stored);
+	free(c->pieces);
+	free(c->spus);
 	free(c);
 }
 
@@ -280,9 +470,9 @@ IODBG_API int iodbg_core_objects(struct iodbg_core *c, struct iodbg_objects **ou
 	if (!c || !out)
 		return iodbg__error(NULL, -EINVAL, "iodbg_core_objects: no core or result");
 	*out = NULL;
-	if (!c->iodbg_notes)
+	if (!c->iodbg_notes && !c->nobjs)
 		return iodbg__error(NULL, -ENOENT, "the core has no iodbg notes (it was not "
-				    "written by iodbg core)");
+				    "written by iodbg core) and no SPU contexts");
 	if (!c->listed)
 		return iodbg__error(NULL, -ENODEV, "the iodbg objects were not listed when the core "
 				    "was written (the iodbg module was not loaded, or would not list "
@@ -290,7 +480,8 @@ IODBG_API int iodbg_core_objects(struct iodbg_core *c, struct iodbg_objects **ou
 	v = malloc((c->nobjs ? c->nobjs : 1) * sizeof(*v));
 	if (!v)
 		return iodbg__error(NULL, -ENOMEM, "out of memory");
-	memcpy(v, c->objs, c->nobjs * sizeof(*v));
+	if (c->nobjs)	/* else there is no array to copy from */
+		memcpy(v, c->objs, c->nobjs * sizeof(*v));
 	*out = iodbg__objects_new(v, c->nobjs);
 	if (!*out) {
 		free(v);
@@ -368,6 +559,100 @@ IODBG_API ssize_t iodbg_core_read(struct iodbg_core *c, uint64_t addr, void *buf
 			if (!done)
 				return -EIO;
 			break;
+		}
+		done += r;
+	}
+	if (!done)
+		return -EFAULT;
+	return done;
+}
+
+/*
+ * Where byte @offset of object @id is in the core: in the file at *@file_offset, with
+ * *@avail bytes of the object there from it on (from a segment, read through
+ * iodbg_core_read, when *@addr is set instead). -EFAULT if the core has none.
+ */
+static int object_at(struct iodbg_core *c, uint64_t id, uint64_t offset, uint64_t *addr,
+		     uint64_t *file_offset, uint64_t *avail)
+{
+	for (size_t i = 0; i < c->nobjs; i++) {
+		const struct iodbg_object *ob = &c->objs[i];
+		const struct core_load *l;
+		uint64_t at;
+
+		if (ob->id != id || c->stored[i] != IODBG_CORE_STORED_LOAD || !ob->length ||
+		    offset < ob->offset || offset - ob->offset >= ob->length)
+			continue;
+		at = ob->start + (offset - ob->offset);
+		l = load_at(c, at);
+		if (!l || at - l->vaddr >= l->filesz)
+			continue;
+		*addr = at;
+		*avail = ob->length - (offset - ob->offset);
+		return 0;
+	}
+	for (size_t i = 0; i < c->npieces; i++) {
+		const struct core_piece *p = &c->pieces[i];
+
+		if (p->id != id || offset < p->obj_offset || offset - p->obj_offset >= p->length)
+			continue;
+		*addr = 0;
+		*file_offset = p->file_offset + (offset - p->obj_offset);
+		*avail = p->length - (offset - p->obj_offset);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+IODBG_API ssize_t iodbg_core_object_read(struct iodbg_core *c, uint64_t id, uint64_t offset,
+					 void *buf, size_t len)
+{
+	const struct iodbg_object *ob = NULL;
+	unsigned char *p = buf;
+	size_t done = 0;
+
+	if (!c || !buf || !len || len > SSIZE_MAX || offset + (len - 1) < offset)
+		return iodbg__error(NULL, -EINVAL, "iodbg_core_object_read: bad arguments");
+	for (size_t i = 0; i < c->nobjs && !ob; i++)
+		if (c->objs[i].id == id)
+			ob = &c->objs[i];
+	if (!ob)
+		return iodbg__error(NULL, -ENOENT, "the core has no iodbg object %" PRIu64, id);
+	if (offset >= ob->size)
+		return iodbg__error(NULL, -EINVAL, "offset 0x%" PRIx64 " is past the end of iodbg "
+				    "object %" PRIu64 " (0x%" PRIx64 " bytes)", offset, id, ob->size);
+	if (len > ob->size - offset) {
+		len = ob->size - offset;
+		iodbg__error(NULL, -EFAULT, "iodbg object %" PRIu64 " ends at offset 0x%" PRIx64,
+			     id, ob->size);
+	}
+	while (done < len) {
+		uint64_t addr, file_offset = 0, avail;
+		size_t n;
+		ssize_t r;
+
+		if (object_at(c, id, offset + done, &addr, &file_offset, &avail)) {
+			iodbg__error(NULL, -EFAULT, "offset 0x%" PRIx64 " of iodbg object %" PRIu64
+				     " (%s): its bytes are not in the core (they could not be "
+				     "read when it was written)", offset + done, id,
+				     iodbg_object_kind_name(ob->kind));
+			break;
+		}
+		n = avail < len - done ? avail : len - done;
+		if (addr) {
+			r = iodbg_core_read(c, addr, p + done, n);
+			if (r < 0)
+				break;
+		} else {
+			r = pread(c->fd, p + done, n, file_offset);
+			if (r <= 0) {
+				iodbg__error(NULL, r ? -errno : -EIO, "cannot read the core at offset "
+					     "0x%" PRIx64 ": %s", file_offset, r ? strerror(errno) :
+					     "it ends early");
+				if (!done)
+					return -EIO;
+				break;
+			}
 		}
 		done += r;
 	}

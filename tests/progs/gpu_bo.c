@@ -3,12 +3,12 @@
  * gpu_bo: a target process that creates gpu_sim buffer objects, maps them, fills each with a
  * pattern of its own through the mapping and waits for a debugger.
  *
- *   gpu_bo [-o] COUNT PAGES PLACEMENT [FLAGS]   (PLACEMENT: 1 VRAM, 2 GART, 3 system;
- *                                                FLAGS: GPU_SIM_CREATE_*)
+ *   gpu_bo [-o | -O OPAGES] COUNT PAGES PLACEMENT [FLAGS]
+ *                         (PLACEMENT: 1 VRAM, 2 GART, 3 system; FLAGS: GPU_SIM_CREATE_*)
  *
  * Prints one line per object, "bo index=I id=ID fd=FD addr=0xADDR size=BYTES", with -o then
  * "ordinary addr=0xADDR size=BYTES" for a buffer of ordinary memory the size of an object (the
- * 64-bit word at offset O holds O), then "ready pid=PID addr=0xADDR size=BYTES" for the first
+ * 64-bit word at offset O holds O; with -O, of OPAGES pages), then "ready pid=PID addr=0xADDR size=BYTES" for the first
  * object, and serves commands on stdin:
  *   move I PLACEMENT     GPU_SIM_IOC_MOVE on object I; prints "ok" or "error ERRNO"
  *   read I OFFSET LENGTH print the bytes object I's mapping shows, as hex
@@ -125,14 +125,17 @@ static int map_ordinary(size_t size)
 
 int main(int argc, char **argv)
 {
-	bool ordinary = false;
+	size_t ordinary = 0;	/* pages of the ordinary buffer; SIZE_MAX: an object's */
 	int count, ctl, opt;
 	size_t size;
 
-	while ((opt = getopt(argc, argv, "o")) != -1) {
-		if (opt != 'o')
+	while ((opt = getopt(argc, argv, "oO:")) != -1) {
+		if (opt == 'o')
+			ordinary = SIZE_MAX;
+		else if (opt == 'O')
+			ordinary = strtoul(optarg, NULL, 0);
+		else
 			goto usage;
-		ordinary = true;
 	}
 	argc -= optind - 1;
 	argv += optind - 1;
@@ -153,7 +156,8 @@ int main(int argc, char **argv)
 		printf("bo index=%d id=%llu fd=%d addr=%p size=%zu\n", i,
 		       (unsigned long long)bos[i].id, bos[i].fd, (void *)bos[i].map, size);
 	}
-	if (ordinary && map_ordinary(size))
+	if (ordinary && map_ordinary(ordinary == SIZE_MAX ? size :
+				     ordinary * sysconf(_SC_PAGESIZE)))
 		return 1;
 	printf("ready pid=%d addr=%p size=%zu\n", getpid(), (void *)bos[0].map, size);
 	fflush(stdout);
@@ -161,6 +165,7 @@ int main(int argc, char **argv)
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: gpu_bo [-o] COUNT PAGES PLACEMENT [FLAGS]\n");
+	fprintf(stderr, "usage: gpu_bo [-o | -O PAGES] COUNT PAGES PLACEMENT [FLAGS]\n"
+		"  -o: also an ordinary buffer the size of an object; -O: of PAGES pages\n");
 	return 2;
 }

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define IODBG_VERSION_STRING "0.4.0"
+#define IODBG_VERSION_STRING "0.5.0"
 
 /* The version of the library actually loaded, e.g. "0.3.0". */
 const char *iodbg_version(void);
@@ -406,6 +406,21 @@ int iodbg_core_objects(struct iodbg_core *core, struct iodbg_objects **objects);
  * 2^64), -EIO (the file could not be read). The message is iodbg_errmsg(NULL).
  */
 ssize_t iodbg_core_read(struct iodbg_core *core, uint64_t addr, void *buf, size_t len);
+/*
+ * Read @len bytes at @offset of iodbg object @id as the core holds it (since 0.5): from the
+ * segment of a mapping of it, its IODBG_NT_DATA notes or a Cell "SPU/<fd>/mem" note. Cut at
+ * the object's end; returns the bytes read from @offset on (fewer where the core lacks the
+ * next one), or a negative errno: -ENOENT (no such object in the core), -EINVAL (offset past
+ * the object, no buffer, zero length), -EFAULT (the core lacks the bytes at @offset: they
+ * could not be read when it was written), -EIO. The message is iodbg_errmsg(NULL).
+ *
+ * A core without iodbg's notes whose Cell "SPU/<fd>/<file>" notes describe SPU contexts, as
+ * Cell Linux wrote them (in big-endian PowerPC cores too), lists each context in
+ * iodbg_core_objects() as an IODBG_KIND_SPU_LS object whose id is <fd>, placement
+ * IODBG_PLACEMENT_SAVED, not mapped; its bytes are those of its "mem" note.
+ */
+ssize_t iodbg_core_object_read(struct iodbg_core *core, uint64_t id, uint64_t offset,
+			       void *buf, size_t len);
 
 #ifdef __cplusplus
 }

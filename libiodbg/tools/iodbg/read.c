@@ -7,7 +7,10 @@
 
 #include "main.h"
 
-/* @len bytes at @addr of the process a core was taken from, in chunks as transfer() does. */
+/*
+ * @len bytes at @addr of the process a core was taken from (at offset @addr of its object
+ * o->id with --object), in chunks as transfer() does.
+ */
 static int core_read(struct options *o, uint64_t addr, uint64_t len, FILE *out)
 {
 	unsigned char *buf = malloc(len < CHUNK ? len : CHUNK);
@@ -23,7 +26,8 @@ static int core_read(struct options *o, uint64_t addr, uint64_t len, FILE *out)
 	}
 	while (done < len) {
 		size_t want = len - done < CHUNK ? len - done : CHUNK;
-		ssize_t n = iodbg_core_read(core, addr + done, buf, want);
+		ssize_t n = o->object ? iodbg_core_object_read(core, o->id, addr + done, buf, want)
+				      : iodbg_core_read(core, addr + done, buf, want);
 
 		if (n > 0 && !write_out(out, addr + done, buf, n)) {
 			o->output_failed = true;
@@ -53,10 +57,10 @@ static int do_read(struct options *o, int argc, char **argv)
 	int status;
 
 	(void)argc;
-	if (o->core && (o->object || o->path != IODBG_PATH_AUTO || o->attach || o->allow_mmio ||
-			o->width || o->report))
-		return error(EXIT_USAGE, "--core reads the core file alone: no --object, --path, "
-			     "--attach, --allow-mmio, --width or --report");
+	if (o->core && (o->path != IODBG_PATH_AUTO || o->attach || o->allow_mmio || o->width ||
+			o->report))
+		return error(EXIT_USAGE, "--core reads the core file alone: no --path, --attach, "
+			     "--allow-mmio, --width or --report");
 	if (!o->core && !parse_pid(argv[0], &pid))
 		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
 	if (!o->core)
@@ -102,10 +106,12 @@ const struct command read_command = {
 	"read", do_read, 3, "hjp:ramo:w:", read_opts,
 	"usage: iodbg read [OPTIONS] PID ADDR LEN\n"
 	"       iodbg read --object=ID [OPTIONS] PID OFFSET LEN\n"
-	"       iodbg read --core=FILE [-o FILE] ADDR LEN\n"
+	"       iodbg read --core=FILE [--object=ID] [-o FILE] ADDR LEN\n"
 	"Read LEN bytes at ADDR in PID (at OFFSET in object ID) and print them as xxd does\n"
 	"(xxd -o ADDR), or raw.\n"
 	"  -o, --output=FILE  write the raw bytes to FILE ('-': stdout)\n"
 	"  --core=FILE the memory of the process a core of 'iodbg core' was taken from, device\n"
-	"              mappings included (the core alone: none of the options below)\n" XFER_HELP
+	"              mappings included, or with --object its objects as the core holds them\n"
+	"              (also a Cell Linux core's SPU contexts, ID their descriptor); the core\n"
+	"              alone: no other option below\n" XFER_HELP
 };

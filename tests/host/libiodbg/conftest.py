@@ -37,13 +37,14 @@ def iodbg(build):
 
 
 @pytest.fixture(scope="session")
-def fuzzer():
+def fuzzers():
+    """The folder of the libFuzzer targets (maps_fuzz, core_fuzz)."""
     if not (shutil.which("clang-14") or shutil.which("clang")):
         pytest.skip("no clang: install clang-14 and libclang-rt-14-dev for the fuzzer")
     res = make("fuzz")
     if res.returncode:
         pytest.fail(f"make -C libiodbg fuzz failed:\n{res.stdout}", pytrace=False)
-    return O / "fuzz" / "maps_fuzz"
+    return O / "fuzz"
 
 
 @pytest.fixture

@@ -36,7 +36,8 @@ VERSION_NODES = {"LIBIODBG_0.2": ["iodbg_maps_objects_error", "iodbg_open_pidfd"
                                   "iodbg_set_mmio_width"],
                  "LIBIODBG_0.3": ["iodbg_probe"],
                  "LIBIODBG_0.4": ["iodbg_core_close", "iodbg_core_objects", "iodbg_core_open",
-                                  "iodbg_core_pid", "iodbg_core_read", "iodbg_object_fd"]}
+                                  "iodbg_core_pid", "iodbg_core_read", "iodbg_object_fd"],
+                 "LIBIODBG_0.5": ["iodbg_core_object_read"]}
 
 
 def test_exports_exactly_the_api_at_its_version(build):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import cell_core
 from libiodbg_py import ASAN_O, NOBODY, TargetProc
 
 ELF64_EHDR = 64
@@ -196,7 +197,7 @@ def test_bad_cores_give_clear_errors(build, core, tmp_path, build_o):
 def test_core_usage(iodbg, target, tmp_path):
     assert run(iodbg, "core").returncode == 2
     assert run(iodbg, "core", "x").returncode == 2
-    res = run(iodbg, "read", "--core", tmp_path / "c", "--object=1", "0", 1)
+    res = run(iodbg, "read", "--core", tmp_path / "c", "--path=ptrace", "0", 1)
     assert res.returncode == 2 and "--core reads the core file alone" in res.stderr.decode()
     assert run(iodbg, "objects", "--core", tmp_path / "c", target.pid).returncode == 2
     res = run(iodbg, "read", "--core", tmp_path / "missing", "0", 1)
@@ -276,3 +277,40 @@ def test_core_of_a_process_another_tracer_holds(iodbg, target, tracee, tmp_path)
     assert res.returncode == 1 and "no process another tracer holds" in err, err
     assert not (tmp_path / "core").exists()
     assert target.peek(target.addr("two"), 4) == target.expect("two", 0, 4)
+
+
+@pytest.mark.parametrize("build_o", ["plain", "asan"])
+def test_core_that_listed_no_objects(build, tmp_path, build_o):
+    """A core whose iodbg notes say the objects were listed, and none were: an empty list,
+    no undefined behaviour (found by core_fuzz: memcpy from no array)."""
+    iodbg = (build if build_o == "plain" else ASAN_O) / "bin" / "iodbg"
+    info = cell_core.note("<", "IODBG", 0x10db0000, struct.pack("<II16s", 24, 1, b"0.5.0"))
+    path = tmp_path / "none.core"
+    path.write_bytes(cell_core.core(info, [(0x10000000, bytes(4096))], big_endian=False,
+                                    machine=cell_core.EM_X86_64))
+    res = run(iodbg, "objects", "--json", "--core", path)
+    assert res.returncode == 0 and res.stdout == b"[]\n", res.stderr.decode()
+
+
+def iodbg_object_note(kind, stored, oid, size, start=0, length=0):
+    return cell_core.note("<", "IODBG", 0x10db0001, struct.pack(
+        "<IIIIiIQQQQQQII", 80, kind, 1, 0, -1, stored, oid, size, start, length, 0, 0,
+        3 if length else 0, 0))
+
+
+@pytest.mark.parametrize("build_o", ["plain", "asan"])
+def test_core_that_describes_an_object_twice_differently(build, tmp_path, build_o):
+    """Two entries of one object id with different sizes: refused as corrupted (found by
+    core_fuzz: an object read cut at one entry's size returned more than the other's)."""
+    iodbg = (build if build_o == "plain" else ASAN_O) / "bin" / "iodbg"
+    notes = (cell_core.note("<", "IODBG", 0x10db0000, struct.pack("<II16s", 24, 1, b"0.5.0")) +
+             iodbg_object_note(3, 1, 8, 4096, 0x10000000, 4096) + iodbg_object_note(4, 0, 8, 512))
+    path = tmp_path / "twice.core"
+    path.write_bytes(cell_core.core(notes, [(0x10000000, bytes(4096))], big_endian=False,
+                                    machine=cell_core.EM_X86_64))
+    for args in (["objects", "--core", path], ["read", "--core", path, "--object=8", "0", 16]):
+        res = run(iodbg, *args)
+        err = res.stderr.decode()
+        assert res.returncode == 1, err
+        assert "iodbg object 8 is described twice, with different kinds or sizes" in err
+        assert "runtime error" not in err and "AddressSanitizer" not in err
