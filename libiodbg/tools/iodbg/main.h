@@ -82,6 +82,8 @@ extern const struct command core_command;
 	"  --json      the report as JSON\n"
 
 /* common.c: messages, argument parsing, the target */
+extern const char *error_prefix;	/* "iodbg" */
+extern FILE *error_log;			/* if set, also gets each message (no prefix) */
 int error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool parse_pid(const char *s, pid_t *pid);
 bool parse_id(const char *s, uint64_t *id);
@@ -91,6 +93,9 @@ int parse_hex_bytes(const char *s, unsigned char **data, size_t *len);
 int read_file(const char *name, unsigned char **data, size_t *len);
 int open_target(struct options *o, pid_t pid, struct iodbg_target **t);
 void close_target(struct options *o, struct iodbg_target *t);
+
+/* objects.c: the objects as a table (or JSON, object_json() to stdout: @f must be stdout) */
+void objects_print(FILE *f, bool json, const struct iodbg_objects *objs);
 
 /* output.c: xxd, JSON, reports, progress */
 void json_str(FILE *f, const char *s);
