@@ -3,7 +3,8 @@ placement, and one with SPU contexts, killed by a signal; the saved core has the
 the kernel leaves out (stock gdb reads it, eu-readelf -n lists iodbg's and Cell's notes, iodbg
 objects --core matches the live listing), the report has the signal, each thread's stack and
 the objects; the previous handler chained gets the kernel's core as it came; a wrong pid, a
-zero or small RLIMIT_CORE still save the kernel's core (or say why not)."""
+zero or small RLIMIT_CORE still save the kernel's core (or say why not). iodbg stacks marks
+a live thread blocked on device memory."""
 import os
 import pathlib
 import re
@@ -18,12 +19,13 @@ import time
 import pytest
 
 import iodbg_test_uapi as uapi
-from targets import (LIBIODBG_O, PROGS, GpuTarget, SpuTarget, gdb_words, gpu_pattern, iodbg,
+from targets import (IODBG, LIBIODBG_O, PROGS, GpuTarget, SpuTarget, gdb_words, gpu_pattern, iodbg,
                      spu_pattern)
 from test_core import PT_LOAD, gdb_core, listed, notes
 
 HANDLER = os.path.join(LIBIODBG_O, "bin", "iodbg-coredump")
 PAGE = os.sysconf("SC_PAGE_SIZE")
+NOBODY = 65534
 NEWROOT = "/newroot"     # where guest-init mounts the root the tests run in
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
     uapi.IODBG_PLACEMENT_SYSTEM
@@ -222,3 +224,43 @@ def test_rlimit_core(start, handler):
     core, report = crash(t, dumps)
     assert os.path.getsize(core) == 64 << 10
     assert "the core was cut at RLIMIT_CORE (65536 bytes)" in report, report
+
+
+def wait_for_wchan(pid, name, timeout=60):
+    deadline = time.monotonic() + timeout
+    while open(f"/proc/{pid}/wchan").read() != name:
+        assert time.monotonic() < deadline, open(f"/proc/{pid}/wchan").read()
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("user", [None, NOBODY], ids=["root", "nobody"])
+def test_stacks_marks_thread_blocked_on_device_memory(start, user):
+    """iodbg stacks: the main thread reads the registers of a stopped SPU context and waits
+    in the fault; it is marked with the address and the object, the idle thread is not; both
+    stacks unwind. A plain user does it to their own process."""
+    t = start(SpuTarget, 1, user=user)
+    tid = int(t.command("thread").split("=")[1])
+    t.ok("stop 0")
+    c = t.ctxs[0]
+    t.proc.stdin.write("regs 0 8 8\n")
+    t.proc.stdin.flush()
+    wait_for_wchan(t.pid, "iodbg_vm_fault")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        exe = shutil.copy(IODBG, tmp)     # the build may be where nobody cannot reach
+        res = subprocess.run([exe, "stacks", str(t.pid)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, timeout=120, user=user,
+                             group=user, extra_groups=[] if user is not None else None)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    main, idle = out.split("\n\n")
+    assert main.startswith(f"Thread {t.pid} (spu_ctx), blocked:\n"), out
+    assert (f"    blocked on device memory at {c['regs'] + 8:#x}: iodbg object {c['regs_id']} "
+            f"(spu_regs, saved, offset 0x8) in iodbg:[spu_regs:") in main, out
+    assert re.search(r"^  #0\s+0x[0-9a-f]{16} print_bytes\+", main, re.M), out
+    assert re.search(r"^  #\d+\s+0x[0-9a-f]{16} main\+0x[0-9a-f]+ \(spu_ctx\)$", main, re.M), out
+    assert idle.startswith(f"Thread {tid} (spu_ctx):\n"), out
+    assert re.search(r"^  #\d+\s+0x[0-9a-f]{16} idle_thread\+0x[0-9a-f]+ \(spu_ctx\)$", idle,
+                     re.M), out
+    # The thread goes on waiting, and reads the registers once the context runs again.
+    assert open(f"/proc/{t.pid}/wchan").read() == "iodbg_vm_fault"

@@ -637,7 +637,7 @@ static void write_report(struct handler *h)
 	char when[64], sig[32], part[sizeof(h->report) + 8];
 	struct iodbg_objects *objs = NULL;
 	struct iodbg_core *core = NULL;
-	struct stack_mark mark = { .what = "faulted at", .addr = h->fault_addr };
+	struct stack_mark mark = { .what = "faulted on", .addr = h->fault_addr };
 	const char *abbrev = sigabbrev_np(h->signo);
 	FILE *f;
 	int fd;
@@ -814,6 +814,8 @@ int main(int argc, char **argv)
 	make_dir(h.dir);
 	if (h.limit) {
 		open_core(&h);
+		if (h.out < 0)
+			status = 1;
 	} else {
 		snprintf(h.report, sizeof(h.report), "%s/core.%s.%d.%lld.txt", h.dir, h.comm,
 			 (int)h.pid, (long long)h.when);

@@ -11,7 +11,6 @@
  * unreadable mapping never costs the rest of the core.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -25,7 +24,6 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/user.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/iodbg.h>
@@ -37,96 +35,6 @@
 #define NT_X86_XSTATE	0x202
 #endif
 #define XSTATE_MAX	(64U << 10)	/* more than any x86 XSAVE area */
-
-/* ---- stopping the process ---- */
-
-static bool attached(const struct dump *d, pid_t tid)
-{
-	for (size_t i = 0; i < d->nthreads; i++)
-		if (d->threads[i].tid == tid)
-			return true;
-	return false;
-}
-
-/* Seize thread @tid and wait for its interrupt stop. 0, or an errno. */
-static int stop_thread(pid_t tid)
-{
-	int status;
-
-	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) || ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
-		return errno;
-	for (;;) {
-		if (waitpid(tid, &status, __WALL) < 0)
-			return errno;
-		if (!WIFSTOPPED(status))
-			return ESRCH;
-		if (status >> 16 == PTRACE_EVENT_STOP)
-			return 0;
-		/* A signal arrived first: deliver it, the interrupt stop follows. */
-		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)WSTOPSIG(status));
-	}
-}
-
-/*
- * Stop every thread of the process, the main one first; threads started meanwhile are found
- * by listing the tasks again until a pass finds none.
- */
-static int stop_all(struct dump *d)
-{
-	char path[64];
-	bool more = true;
-	int err;
-
-	err = stop_thread(d->pid);
-	if (err) {
-		errno = err;
-		return error(1, "cannot attach to %d: %m%s", (int)d->pid, err == EPERM ?
-			     " (ptrace: a plain user can core only their own processes, where "
-			     "Yama's ptrace_scope allows it, and no process another tracer holds)"
-			     : "");
-	}
-	d->threads = calloc(1, sizeof(*d->threads));
-	if (!d->threads)
-		return error(1, "out of memory");
-	d->threads[0].tid = d->pid;
-	d->nthreads = 1;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)d->pid);
-	while (more) {
-		DIR *dir = opendir(path);
-		struct dirent *de;
-
-		if (!dir)
-			return error(1, "cannot list the threads of %d: %m", (int)d->pid);
-		more = false;
-		while ((de = readdir(dir))) {
-			pid_t tid = atoi(de->d_name);
-			struct thread *bigger;
-
-			if (tid <= 0 || attached(d, tid))
-				continue;
-			if (stop_thread(tid))
-				continue;	/* it ended meanwhile */
-			bigger = realloc(d->threads, (d->nthreads + 1) * sizeof(*bigger));
-			if (!bigger) {
-				ptrace(PTRACE_DETACH, tid, NULL, NULL);
-				closedir(dir);
-				return error(1, "out of memory");
-			}
-			d->threads = bigger;
-			memset(&d->threads[d->nthreads], 0, sizeof(*bigger));
-			d->threads[d->nthreads++].tid = tid;
-			more = true;
-		}
-		closedir(dir);
-	}
-	return 0;
-}
-
-static void resume_all(struct dump *d)
-{
-	for (size_t i = 0; i < d->nthreads; i++)
-		ptrace(PTRACE_DETACH, d->threads[i].tid, NULL, NULL);
-}
 
 /*
  * gdb sizes a core's XSAVE note by the XCR0 the kernel leaves at offset 464 of it, in the
@@ -648,7 +556,7 @@ static int do_core(struct options *o, int argc, char **argv)
 	}
 	iodbg_set_path(d.t, o->path);
 	iodbg_set_allow_mmio(d.t, o->allow_mmio);
-	if (stop_all(&d))
+	if (dump_stop_all(&d))
 		goto out;
 	/* Stopped: the mappings and objects cannot change under us (but for the drivers). */
 	read_anonymous(&d);
@@ -687,7 +595,7 @@ static int do_core(struct options *o, int argc, char **argv)
 			" written to %s\n", (int)d.pid, d.nthreads, d.nsegs,
 			d.objs ? iodbg_objects_count(d.objs) : 0, d.file);
 out:
-	resume_all(&d);
+	dump_resume_all(&d);
 	for (size_t i = 0; i < d.nthreads; i++)
 		free(d.threads[i].xstate);
 	free(d.threads);

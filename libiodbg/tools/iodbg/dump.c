@@ -11,6 +11,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/iodbg.h>
@@ -336,4 +339,94 @@ int dump_fix_object_notes(struct dump *d, uint64_t notes_off, const struct notes
 		off = desc + note_pad(h.n_descsz);
 	}
 	return 0;
+}
+
+/* ---- stopping the process ---- */
+
+static bool attached(const struct dump *d, pid_t tid)
+{
+	for (size_t i = 0; i < d->nthreads; i++)
+		if (d->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+/* Seize thread @tid and wait for its interrupt stop. 0, or an errno. */
+static int stop_thread(pid_t tid)
+{
+	int status;
+
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) || ptrace(PTRACE_INTERRUPT, tid, NULL, NULL))
+		return errno;
+	for (;;) {
+		if (waitpid(tid, &status, __WALL) < 0)
+			return errno;
+		if (!WIFSTOPPED(status))
+			return ESRCH;
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal arrived first: deliver it, the interrupt stop follows. */
+		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)WSTOPSIG(status));
+	}
+}
+
+/*
+ * Stop every thread of the process, the main one first; threads started meanwhile are found
+ * by listing the tasks again until a pass finds none.
+ */
+int dump_stop_all(struct dump *d)
+{
+	char path[64];
+	bool more = true;
+	int err;
+
+	err = stop_thread(d->pid);
+	if (err) {
+		errno = err;
+		return error(1, "cannot attach to %d: %m%s", (int)d->pid, err == EPERM ?
+			     " (ptrace: a plain user can attach only to their own processes, where "
+			     "Yama's ptrace_scope allows it, and no process another tracer holds)"
+			     : "");
+	}
+	d->threads = calloc(1, sizeof(*d->threads));
+	if (!d->threads)
+		return error(1, "out of memory");
+	d->threads[0].tid = d->pid;
+	d->nthreads = 1;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)d->pid);
+	while (more) {
+		DIR *dir = opendir(path);
+		struct dirent *de;
+
+		if (!dir)
+			return error(1, "cannot list the threads of %d: %m", (int)d->pid);
+		more = false;
+		while ((de = readdir(dir))) {
+			pid_t tid = atoi(de->d_name);
+			struct thread *bigger;
+
+			if (tid <= 0 || attached(d, tid))
+				continue;
+			if (stop_thread(tid))
+				continue;	/* it ended meanwhile */
+			bigger = realloc(d->threads, (d->nthreads + 1) * sizeof(*bigger));
+			if (!bigger) {
+				ptrace(PTRACE_DETACH, tid, NULL, NULL);
+				closedir(dir);
+				return error(1, "out of memory");
+			}
+			d->threads = bigger;
+			memset(&d->threads[d->nthreads], 0, sizeof(*bigger));
+			d->threads[d->nthreads++].tid = tid;
+			more = true;
+		}
+		closedir(dir);
+	}
+	return 0;
+}
+
+void dump_resume_all(struct dump *d)
+{
+	for (size_t i = 0; i < d->nthreads; i++)
+		ptrace(PTRACE_DETACH, d->threads[i].tid, NULL, NULL);
 }

@@ -81,4 +81,11 @@ uint64_t dump_segment(struct dump *d, struct segment *s, int *werr);
 int dump_data_note(struct dump *d, const struct data_note *dn, int *werr);
 int dump_fix_object_notes(struct dump *d, uint64_t notes_off, const struct notes *n);
 
+/*
+ * Stop every thread of @d->pid under ptrace (PTRACE_SEIZE, PTRACE_INTERRUPT), filling
+ * @d->threads with their ids; 0, or 1 with a message. dump_resume_all() lets them go.
+ */
+int dump_stop_all(struct dump *d);
+void dump_resume_all(struct dump *d);
+
 #endif /* IODBG_TOOL_DUMP_H */

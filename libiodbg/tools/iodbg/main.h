@@ -53,6 +53,7 @@ extern const struct command write_command;
 extern const struct command objects_command;
 extern const struct command info_command;
 extern const struct command core_command;
+extern const struct command stacks_command;
 
 /* The long options the subcommands share; main.c's run() parses them all. */
 #define OPT_HELP	{ "help", no_argument, NULL, 'h' }

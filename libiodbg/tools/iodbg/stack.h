@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include <iodbg/iodbg.h>
 
@@ -18,7 +19,7 @@
 
 /* The device memory a thread waits on or faulted at. */
 struct stack_mark {
-	const char *what;		/* "blocked on", "faulted at" */
+	const char *what;		/* "blocked on", "faulted on" */
 	uint64_t addr;
 	const struct iodbg_object *ob;	/* the iodbg object mapped there, or NULL */
 	const char *mapping;		/* the mapping's name, or NULL */
@@ -32,6 +33,13 @@ void stack_thread_print(FILE *f, pid_t tid, const char *comm, const char *note,
  * (frame 0, a signal frame), else a return address, looked up one byte before.
  */
 void stack_frame_print(FILE *f, Dwfl *dwfl, unsigned int n, uint64_t pc, bool exact);
+/*
+ * The memory address the x86-64 instruction at @insn (@len bytes read from the thread's pc)
+ * accesses, from the thread's registers @regs: true and *@addr if it has a memory operand
+ * this decodes (legacy and VEX encodings; not RIP-relative nor fs/gs-based ones).
+ */
+bool stack_access_address(const unsigned char *insn, size_t len,
+			  const struct user_regs_struct *regs, uint64_t *addr);
 /* The object of @objs mapped at @addr, or NULL. */
 const struct iodbg_object *stack_object_at(const struct iodbg_objects *objs, uint64_t addr);
 
