@@ -264,3 +264,24 @@ def test_stacks_marks_thread_blocked_on_device_memory(start, user):
                      re.M), out
     # The thread goes on waiting, and reads the registers once the context runs again.
     assert open(f"/proc/{t.pid}/wchan").read() == "iodbg_vm_fault"
+
+
+def test_crash_on_device_memory_is_marked(start, handler):
+    """A thread that faults on device memory (a write to a read-only mapping of a buffer
+    object): the report marks the crashed thread with the address and the object."""
+    dumps = handler()
+    t = start(GpuTarget, 2, 4, VRAM)
+    t.move(1, GART)
+    bo = t.bos[1]
+    t.command("protect 1")
+    t.proc.stdin.write(f"poke 1 {PAGE + 8}\n")
+    t.proc.stdin.flush()
+    assert t.proc.wait(timeout=300) == -signal.SIGSEGV
+    deadline = time.monotonic() + 60
+    while not list(dumps.glob("*.txt")):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    report = next(dumps.glob("*.txt")).read_text()
+    assert (f"Thread {t.pid}, crashed:\n    faulted on device memory at "
+            f"{bo['addr'] + PAGE + 8:#x}: iodbg object {bo['id']} (gpu_bo, gart, offset "
+            f"{PAGE + 8:#x})") in report, report

@@ -258,6 +258,21 @@ static int capture(struct handler *h)
 	return d.partial ? EXIT_PARTIAL : 0;
 }
 
+/* An unlinked file in @dir: O_TMPFILE where the file system has it, else a name unlinked. */
+static int scratch_file(const char *dir)
+{
+	char name[PATH_MAX];
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	snprintf(name, sizeof(name), "%s/.iodbg-coredump.XXXXXX", dir);
+	fd = mkostemp(name, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(name);
+	return fd;
+}
+
 /* Run the capture in a child: a crash or a hang there on hostile memory costs only it. */
 static void run_capture(struct handler *h)
 {
@@ -266,12 +281,12 @@ static void run_capture(struct handler *h)
 
 	if (!h->have_process)
 		return;
-	h->tmp = open(h->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	h->tmp = scratch_file(h->dir);
 	if (h->tmp < 0) {
 		error(0, "cannot create a file in %s: %m: no device memory", h->dir);
 		return;
 	}
-	h->msgs = open(h->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	h->msgs = scratch_file(h->dir);
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
@@ -755,7 +770,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct handler h = { .dir = DEFAULT_DIR, .out = -1, .tmp = -1, .msgs = -1, .limit = UINT64_MAX };
+	struct handler h = { .dir = DEFAULT_DIR, .out = -1, .tmp = -1, .msgs = -1,
+			     .limit = UINT64_MAX };
 	unsigned char *buf;
 	uint64_t v;
 	int c, status = 0;
@@ -764,6 +780,7 @@ int main(int argc, char **argv)
 	error_prefix = "iodbg-coredump";
 	signal(SIGPIPE, SIG_IGN);
 	h.when = time(NULL);
+	keep_problems(&h);
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--chain")) {
 			argv[i] = NULL;
@@ -784,7 +801,6 @@ int main(int argc, char **argv)
 			error(0, "bad option (see iodbg-coredump --help): the defaults are used");
 		}
 	}
-	keep_problems(&h);
 	snprintf(h.comm, sizeof(h.comm), "unknown");
 	/* Bad arguments cost the device memory, not the kernel's core. */
 	if (argc - optind < 4)
