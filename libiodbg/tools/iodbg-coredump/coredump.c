@@ -39,6 +39,7 @@
 
 #define DEFAULT_DIR	"/var/lib/iodbg/coredump"
 #define CAPTURE_MAGIC	"IODBGCAP"
+#define CAPTURE_SECONDS	300	/* a device that never answers does not hold the crash forever */
 
 /* What the capture child leaves at the start of its file; its segments follow. */
 struct capture {
@@ -294,6 +295,7 @@ static void run_capture(struct handler *h)
 		return;
 	}
 	if (!child) {
+		alarm(CAPTURE_SECONDS);
 		/* Its messages reach the report by a file: a pipe would fill while it waits. */
 		error_log = h->msgs >= 0 ? fdopen(h->msgs, "w") : NULL;
 		status = capture(h);
@@ -314,7 +316,10 @@ static void run_capture(struct handler *h)
 			fclose(f);
 		}
 	}
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		error(0, "reading the device memory took more than %d s: the kernel's core is saved "
+		      "without it", CAPTURE_SECONDS);
+	else if (WIFSIGNALED(status))
 		error(0, "reading the device memory ended by signal %d: the kernel's core is saved "
 		      "without it", WTERMSIG(status));
 	else if (WEXITSTATUS(status) == 1)
