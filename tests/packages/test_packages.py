@@ -223,6 +223,13 @@ def test_the_iodbg_command_finds_the_module(system, user):
     assert ABI_LINE in system.run("iodbg info", user=user)
 
 
+def test_the_crash_handler_is_installed(system):
+    """iodbg-coredump, for core_pattern, runs from the package with the installed libraries,
+    its manual page beside it."""
+    assert "core_pattern" in system.run("/usr/libexec/iodbg-coredump --help")
+    assert os.path.exists(system.path("/usr/share/man/man8/iodbg-coredump.8.gz"))
+
+
 def test_a_plain_gdb_has_the_gdb_commands(system):
     """gdb -p PID as user nobody, with no 'source': /etc/gdb/gdbinit.d/iodbg.py loads the
     package installed under /usr/lib/iodbg, which loads the installed libiodbg and starts

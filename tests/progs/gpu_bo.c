@@ -13,6 +13,8 @@
  *   move I PLACEMENT     GPU_SIM_IOC_MOVE on object I; prints "ok" or "error ERRNO"
  *   read I OFFSET LENGTH print the bytes object I's mapping shows, as hex
  *   protect I            make object I's mapping read-only; prints "ok" or "error ERRNO"
+ *   poke I OFFSET        write a byte at OFFSET of object I's mapping (after protect: a crash
+ *                        on device memory, SIGSEGV there); prints "ok"
  *   time I OFFSET LENGTH CHUNK REPEAT read|write
  *                        time this program's own copy of that range of object I's mapping
  *                        (timecopy.h, make bench's ceiling); prints "ns T"
@@ -98,6 +100,10 @@ static void serve(int count)
 				printf("error %d\n", errno);
 			else
 				printf("ok\n");
+		} else if (sscanf(line, "poke %d %lu", &i, &off) == 2 && i >= 0 && i < count &&
+			   off < bos[i].size) {
+			((volatile unsigned char *)bos[i].map)[off] = 0;
+			printf("ok\n");
 		} else if (!strncmp(line, "quit", 4)) {
 			return;
 		} else {

@@ -13,17 +13,23 @@
 
 #include "main.h"
 
+const char *error_prefix = "iodbg";
+FILE *error_log;
+
 int error(int status, const char *fmt, ...)
 {
 	int saved = errno;	/* for %m */
+	char msg[1024];
 	va_list ap;
 
-	fputs("iodbg: ", stderr);
-	errno = saved;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* One write: stderr may be the kernel log, a record per write. */
+	fprintf(stderr, "%s: %s\n", error_prefix, msg);
+	if (error_log)
+		fprintf(error_log, "%s\n", msg);
+	errno = saved;
 	return status;
 }
 

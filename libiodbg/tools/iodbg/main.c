@@ -28,6 +28,8 @@ static const char usage_text[] =
 	"                                iodbg module)\n"
 	"  info                          the library and the kernel side\n"
 	"  core PID [-o FILE]            an ELF core of PID with its device memory\n"
+	"  stacks PID                    each thread's stack, the threads blocked on device\n"
+	"                                memory marked\n"
 	"\n"
 	"ADDR is hexadecimal (0x optional); LEN is decimal or 0x hexadecimal, with an optional\n"
 	"k, M or G suffix (powers of 1024). With read and write --object=ID, ADDR is an offset\n"
@@ -41,7 +43,7 @@ static const char usage_text[] =
 
 static const struct command *const commands[] = {
 	&maps_command, &read_command, &write_command, &objects_command, &info_command,
-	&core_command,
+	&core_command, &stacks_command,
 };
 
 static int run(const struct command *c, int argc, char **argv)

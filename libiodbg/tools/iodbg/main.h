@@ -53,6 +53,7 @@ extern const struct command write_command;
 extern const struct command objects_command;
 extern const struct command info_command;
 extern const struct command core_command;
+extern const struct command stacks_command;
 
 /* The long options the subcommands share; main.c's run() parses them all. */
 #define OPT_HELP	{ "help", no_argument, NULL, 'h' }
@@ -82,6 +83,8 @@ extern const struct command core_command;
 	"  --json      the report as JSON\n"
 
 /* common.c: messages, argument parsing, the target */
+extern const char *error_prefix;	/* "iodbg" */
+extern FILE *error_log;			/* if set, also gets each message (no prefix) */
 int error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool parse_pid(const char *s, pid_t *pid);
 bool parse_id(const char *s, uint64_t *id);
@@ -91,6 +94,9 @@ int parse_hex_bytes(const char *s, unsigned char **data, size_t *len);
 int read_file(const char *name, unsigned char **data, size_t *len);
 int open_target(struct options *o, pid_t pid, struct iodbg_target **t);
 void close_target(struct options *o, struct iodbg_target *t);
+
+/* objects.c: the objects as a table (or JSON, object_json() to stdout: @f must be stdout) */
+void objects_print(FILE *f, bool json, const struct iodbg_objects *objs);
 
 /* output.c: xxd, JSON, reports, progress */
 void json_str(FILE *f, const char *s);

@@ -27,35 +27,35 @@ static const char *object_flags(uint32_t f, char *buf, size_t size)
 	return off ? buf : "-";
 }
 
-static void print_objects(struct options *o, const struct iodbg_objects *objs)
+void objects_print(FILE *f, bool json, const struct iodbg_objects *objs)
 {
 	size_t n = iodbg_objects_count(objs);
 	char flags[64];
 
-	if (o->json)
-		printf("[");
+	if (json)
+		fprintf(f, "[");
 	else
-		printf("%-25s %-8s %-9s %-8s %-12s %-10s %-5s %-8s %s\n", "ADDRESS", "ID", "KIND",
-		       "PLACE", "SIZE", "OFFSET", "UNIT", "OWNER", "FLAGS");
+		fprintf(f, "%-25s %-8s %-9s %-8s %-12s %-10s %-5s %-8s %s\n", "ADDRESS", "ID", "KIND",
+			"PLACE", "SIZE", "OFFSET", "UNIT", "OWNER", "FLAGS");
 	for (size_t i = 0; i < n; i++) {
 		const struct iodbg_object *ob = iodbg_objects_get(objs, i);
 
-		if (o->json) {
-			printf("%s\n  ", i ? "," : "");
+		if (json) {
+			fprintf(f, "%s\n  ", i ? "," : "");
 			object_json(ob);
 			continue;
 		}
 		if (ob->length)
-			printf("%012" PRIx64 "-%012" PRIx64, ob->start, ob->start + ob->length);
+			fprintf(f, "%012" PRIx64 "-%012" PRIx64, ob->start, ob->start + ob->length);
 		else
-			printf("%-25s", "(held, not mapped)");
-		printf(" %-8" PRIu64 " %-9s %-8s %-12" PRIu64 " %-10" PRIx64 " %-5d %-8" PRIu64
-		       " %s\n", ob->id, iodbg_object_kind_name(ob->kind),
-		       iodbg_placement_name(ob->placement), ob->size, ob->offset, ob->unit,
-		       ob->owner, object_flags(ob->flags, flags, sizeof(flags)));
+			fprintf(f, "%-25s", "(held, not mapped)");
+		fprintf(f, " %-8" PRIu64 " %-9s %-8s %-12" PRIu64 " %-10" PRIx64 " %-5d %-8" PRIu64
+			" %s\n", ob->id, iodbg_object_kind_name(ob->kind),
+			iodbg_placement_name(ob->placement), ob->size, ob->offset, ob->unit,
+			ob->owner, object_flags(ob->flags, flags, sizeof(flags)));
 	}
-	if (o->json)
-		printf("%s]\n", n ? "\n" : "");
+	if (json)
+		fprintf(f, "%s]\n", n ? "\n" : "");
 }
 
 /* The objects as the core's iodbg notes describe them at dump time. */
@@ -71,7 +71,7 @@ static int core_objects(struct options *o)
 		iodbg_core_close(core);
 		return 1;
 	}
-	print_objects(o, objs);
+	objects_print(stdout, o->json, objs);
 	iodbg_objects_free(objs);
 	iodbg_core_close(core);
 	return 0;
@@ -96,7 +96,7 @@ static int do_objects(struct options *o, int argc, char **argv)
 		close_target(o, t);
 		return 1;
 	}
-	print_objects(o, objs);
+	objects_print(stdout, o->json, objs);
 	iodbg_objects_free(objs);
 	close_target(o, t);
 	return 0;

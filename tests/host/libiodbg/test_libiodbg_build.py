@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -108,8 +109,9 @@ def test_install_and_build_against_it(build, tmp_path):
                      "usr/include/iodbg/uapi/linux/iodbg.h", "usr/lib/libiodbg.a",
                      "usr/lib/libiodbg.so", "usr/lib/libiodbg.so.0",
                      f"usr/lib/libiodbg.so.{VERSION}",
-                     "usr/lib/pkgconfig/libiodbg.pc", "usr/share/man/man1/iodbg.1",
-                     "usr/share/man/man3/iodbg.3"]
+                     "usr/lib/pkgconfig/libiodbg.pc", "usr/libexec/iodbg-coredump",
+                     "usr/share/man/man1/iodbg.1", "usr/share/man/man3/iodbg.3",
+                     "usr/share/man/man8/iodbg-coredump.8"]
     pc = (dest / "usr/lib/pkgconfig/libiodbg.pc").read_text()
     assert "prefix=/usr\n" in pc and "libdir=/usr/lib\n" in pc and f"Version: {VERSION}\n" in pc
     assert "@" not in pc
@@ -149,7 +151,7 @@ def test_source_folder_stays_clean():
 def test_man_pages_match_the_code(iodbg):
     """Every option of every command is in iodbg(1); every API function in iodbg(3)."""
     man1 = (LIBIODBG / "man" / "iodbg.1").read_text().replace("\\-", "-")
-    for cmd in ["maps", "read", "write", "objects", "info", "core"]:
+    for cmd in ["maps", "read", "write", "objects", "info", "core", "stacks"]:
         help_text = subprocess.run([iodbg, cmd, "--help"], stdout=subprocess.PIPE,
                                    text=True).stdout
         for opt in re.findall(r"(--[a-z]+)", help_text):
@@ -160,8 +162,13 @@ def test_man_pages_match_the_code(iodbg):
     man3 = (LIBIODBG / "man" / "iodbg.3").read_text()
     for fn in api_functions():
         assert fn in man3, fn
+    man8 = (LIBIODBG / "man" / "iodbg-coredump.8").read_text().replace("\\-", "-")
+    help_text = subprocess.run([str(Path(iodbg).parent / "iodbg-coredump"), "--help"],
+                               stdout=subprocess.PIPE, text=True).stdout
+    for opt in re.findall(r"(--[a-z]+)", help_text):
+        assert opt in man8, opt
     if shutil.which("man"):
-        for page in ["iodbg.1", "iodbg.3"]:
+        for page in ["iodbg.1", "iodbg.3", "iodbg-coredump.8"]:
             res = subprocess.run(["man", "--warnings", "-l", "-Tutf8", LIBIODBG / "man" / page],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                  env=dict(os.environ, MANWIDTH="80"))
