@@ -288,6 +288,13 @@ static int output_open(struct output *out)
 	return out->file ? 0 : -ENOMEM;
 }
 
+/* Drop what was written: the command fails instead. */
+static void output_discard(struct output *out)
+{
+	fclose(out->file);
+	free(out->text);
+}
+
 /* Send what was written (with a newline after a JSON document), then OK. */
 static int output_send(struct proxy *proxy, struct output *out, bool json)
 {
@@ -323,8 +330,7 @@ static struct iodbg_target *request_target(struct proxy *proxy, const struct req
 		return target;
 	if (pid <= 0) {
 		if (!req->json) {
-			fclose(out->file);
-			free(out->text);
+			output_discard(out);
 			*sent = fail(proxy, "no process yet: run, attach to or select one first");
 			return NULL;
 		}
@@ -332,13 +338,32 @@ static struct iodbg_target *request_target(struct proxy *proxy, const struct req
 	} else if (req->json) {
 		json_error(out->file, err, iodbg_errmsg(NULL));
 	} else {
-		fclose(out->file);
-		free(out->text);
+		output_discard(out);
 		*sent = fail(proxy, "process %d: %s", (int)pid, iodbg_errmsg(NULL));
 		return NULL;
 	}
 	*sent = output_send(proxy, out, true);
 	return NULL;
+}
+
+/*
+ * @target failed the request with @err: answer its message, as a JSON "error" member in
+ * @out's document or on the console with E01, and let go of the target.
+ */
+static int target_failed(struct proxy *proxy, const struct request *req, struct output *out,
+			 struct iodbg_target *target, struct iodbg_target *own, int err)
+{
+	int ret;
+
+	if (req->json) {
+		json_error(out->file, err, iodbg_errmsg(target));
+		ret = output_send(proxy, out, true);
+	} else {
+		output_discard(out);
+		ret = fail(proxy, "%s", iodbg_errmsg(target));
+	}
+	put_target(proxy, target, own);
+	return ret;
 }
 
 static const char *usage_of(const char *name);
@@ -369,18 +394,8 @@ static int cmd_objects(struct proxy *proxy, char *args)
 		return sent;
 	f = out.file;
 	ret = iodbg_objects(target, &objects);
-	if (ret) {
-		if (req.json) {
-			json_error(f, ret, iodbg_errmsg(target));
-			put_target(proxy, target, own);
-			return output_send(proxy, &out, true);
-		}
-		fclose(f);
-		free(out.text);
-		ret = fail(proxy, "%s", iodbg_errmsg(target));
-		put_target(proxy, target, own);
-		return ret;
-	}
+	if (ret)
+		return target_failed(proxy, &req, &out, target, own, ret);
 	if (req.json)
 		fputs(", \"objects\": [", f);
 	else
@@ -430,18 +445,8 @@ static int cmd_maps(struct proxy *proxy, char *args)
 		return sent;
 	f = out.file;
 	ret = iodbg_maps_read(target, &maps);
-	if (ret) {
-		if (req.json) {
-			json_error(f, ret, iodbg_errmsg(target));
-			put_target(proxy, target, own);
-			return output_send(proxy, &out, true);
-		}
-		fclose(f);
-		free(out.text);
-		ret = fail(proxy, "%s", iodbg_errmsg(target));
-		put_target(proxy, target, own);
-		return ret;
-	}
+	if (ret)
+		return target_failed(proxy, &req, &out, target, own, ret);
 	if (req.json)
 		fputs(", \"maps\": [", f);
 	else
@@ -509,8 +514,7 @@ static int cmd_probe(struct proxy *proxy, char *args)
 	ret = addrs && paths && errors ? output_open(&out) : -ENOMEM;
 	for (size_t i = 0; !ret && i < req.nwords; i++) {
 		if (parse_address(req.words[i], &addrs[i])) {
-			fclose(out.file);
-			free(out.text);
+			output_discard(&out);
 			snprintf(why, sizeof(why), "\"%.64s\" is no address", req.words[i]);
 			ret = usage(proxy, "probe", why);
 			goto out;
@@ -528,8 +532,7 @@ static int cmd_probe(struct proxy *proxy, char *args)
 	if (ret && req.json) {
 		json_error(f, ret, iodbg_errmsg(target));
 	} else if (ret) {
-		fclose(f);
-		free(out.text);
+		output_discard(&out);
 		ret = fail(proxy, "%s", iodbg_errmsg(target));
 		put_target(proxy, target, own);
 		goto out;
@@ -640,8 +643,7 @@ static int cmd_read(struct proxy *proxy, char *args)
 		fputc('"', f);
 		json_segments(f, report);
 	} else if (n < 0) {
-		fclose(f);
-		free(out.text);
+		output_discard(&out);
 		ret = fail(proxy, "%s", iodbg_errmsg(target));
 		goto out;
 	} else {
