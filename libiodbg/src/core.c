@@ -444,6 +444,17 @@ fail:
 	return err;
 }
 
+/* pread() of the core, with the error message set when it reads nothing. */
+static ssize_t core_pread(const struct iodbg_core *c, void *buf, size_t n, uint64_t offset)
+{
+	ssize_t r = pread(c->fd, buf, n, offset);
+
+	if (r <= 0)
+		iodbg__error(NULL, r ? -errno : -EIO, "cannot read the core at offset 0x%" PRIx64
+			     ": %s", offset, r ? strerror(errno) : "it ends early");
+	return r;
+}
+
 IODBG_API void iodbg_core_close(struct iodbg_core *c)
 {
 	if (!c)
@@ -551,11 +562,8 @@ IODBG_API ssize_t iodbg_core_read(struct iodbg_core *c, uint64_t addr, void *buf
 		}
 		in = at - l->vaddr;
 		n = l->filesz - in < len - done ? l->filesz - in : len - done;
-		r = pread(c->fd, p + done, n, l->offset + in);
+		r = core_pread(c, p + done, n, l->offset + in);
 		if (r <= 0) {
-			iodbg__error(NULL, r ? -errno : -EIO, "cannot read the core at offset 0x%"
-				     PRIx64 ": %s", l->offset + in, r ? strerror(errno) :
-				     "it ends early");
 			if (!done)
 				return -EIO;
 			break;
@@ -644,11 +652,8 @@ IODBG_API ssize_t iodbg_core_object_read(struct iodbg_core *c, uint64_t id, uint
 			if (r < 0)
 				break;
 		} else {
-			r = pread(c->fd, p + done, n, file_offset);
+			r = core_pread(c, p + done, n, file_offset);
 			if (r <= 0) {
-				iodbg__error(NULL, r ? -errno : -EIO, "cannot read the core at offset "
-					     "0x%" PRIx64 ": %s", file_offset, r ? strerror(errno) :
-					     "it ends early");
 				if (!done)
 					return -EIO;
 				break;
