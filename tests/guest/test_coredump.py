@@ -4,7 +4,9 @@ the kernel leaves out (stock gdb reads it, eu-readelf -n lists iodbg's and Cell'
 objects --core matches the live listing), the report has the signal, each thread's stack and
 the objects; the previous handler chained gets the kernel's core as it came; a wrong pid, a
 zero or small RLIMIT_CORE still save the kernel's core (or say why not). iodbg stacks marks
-a live thread blocked on device memory."""
+a live thread blocked on device memory, and the report marks one that was when the process
+died."""
+import ctypes
 import os
 import pathlib
 import re
@@ -26,6 +28,7 @@ from test_core import PT_LOAD, gdb_core, listed, notes
 HANDLER = os.path.join(LIBIODBG_O, "bin", "iodbg-coredump")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 NOBODY = 65534
+SYS_TGKILL = 234         # x86-64
 NEWROOT = "/newroot"     # where guest-init mounts the root the tests run in
 VRAM, GART, SYSTEM = uapi.IODBG_PLACEMENT_DEVICE, uapi.IODBG_PLACEMENT_GART, \
     uapi.IODBG_PLACEMENT_SYSTEM
@@ -74,9 +77,17 @@ def handler():
     shutil.rmtree(dumps)
 
 
-def crash(t, dumps, sig=signal.SIGSEGV):
-    """Kill target @t with @sig; (core path or None, report text) once the report is there."""
-    os.kill(t.pid, sig)
+def tgkill(pid, tid, sig):
+    assert ctypes.CDLL(None, use_errno=True).syscall(SYS_TGKILL, pid, tid, sig) == 0
+
+
+def crash(t, dumps, sig=signal.SIGSEGV, tid=None):
+    """Kill target @t with @sig (sent to its thread @tid if given); (core path or None, report
+    text) once the report is there."""
+    if tid is None:
+        os.kill(t.pid, sig)
+    else:
+        tgkill(t.pid, tid, sig)
     status = t.proc.wait(timeout=300)
     assert status == -sig
     deadline = time.monotonic() + 60
@@ -264,6 +275,27 @@ def test_stacks_marks_thread_blocked_on_device_memory(start, user):
                      re.M), out
     # The thread goes on waiting, and reads the registers once the context runs again.
     assert open(f"/proc/{t.pid}/wchan").read() == "iodbg_vm_fault"
+
+
+def test_crash_marks_thread_blocked_on_device_memory(start, handler):
+    """The main thread waits in the fault on the registers of a stopped SPU context when the
+    other thread takes SIGSEGV: the report marks the crashed thread as crashed, and the main
+    thread with the address its instruction accesses and the object."""
+    dumps = handler()
+    t = start(SpuTarget, 1)
+    tid = int(t.command("thread").split("=")[1])
+    t.ok("stop 0")
+    c = t.ctxs[0]
+    t.proc.stdin.write("regs 0 8 8\n")
+    t.proc.stdin.flush()
+    wait_for_wchan(t.pid, "iodbg_vm_fault")
+    core, report = crash(t, dumps, tid=tid)
+    assert core is not None, report
+    stacks = report.split("\nStacks:\n", 1)[1].split("\niodbg objects:\n", 1)[0]
+    assert f"Thread {tid}, crashed:\n  #" in stacks, report
+    assert (f"Thread {t.pid}:\n    at an access to device memory at {c['regs'] + 8:#x}: "
+            f"iodbg object {c['regs_id']} (spu_regs, saved, offset 0x8)\n  #0 ") in stacks, report
+    assert re.search(r"^  #0\s+0x[0-9a-f]{16} print_bytes\+", stacks, re.M), report
 
 
 def test_crash_on_device_memory_is_marked(start, handler):

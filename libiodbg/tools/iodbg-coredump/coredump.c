@@ -469,7 +469,10 @@ static bool copy_capture(struct handler *h, unsigned char *buf, uint64_t from, u
 	return true;
 }
 
-/* The crashing thread's si_addr, from the kernel's NT_SIGINFO. */
+/*
+ * The crashing thread's si_addr, from the kernel's NT_SIGINFO: only a fault's (si_code > 0)
+ * has one; a signal sent by kill or tgkill holds the sender's pid and uid there.
+ */
 static void fault_address(struct handler *h, Elf *e, const GElf_Phdr *ph)
 {
 	Elf_Data *data = elf_getdata_rawchunk(e, ph->p_offset, ph->p_filesz, ELF_T_NHDR);
@@ -480,7 +483,7 @@ static void fault_address(struct handler *h, Elf *e, const GElf_Phdr *ph)
 	while (data && (next = gelf_getnote(data, off, &nh, &name_off, &desc_off))) {
 		if (nh.n_type == NT_SIGINFO && nh.n_descsz == sizeof(si)) {
 			memcpy(&si, (char *)data->d_buf + desc_off, sizeof(si));
-			if (si.si_signo == SIGSEGV || si.si_signo == SIGBUS)
+			if ((si.si_signo == SIGSEGV || si.si_signo == SIGBUS) && si.si_code > 0)
 				h->fault_addr = (uintptr_t)si.si_addr;
 			return;
 		}
@@ -658,6 +661,7 @@ static void write_report(struct handler *h)
 	struct iodbg_objects *objs = NULL;
 	struct iodbg_core *core = NULL;
 	struct stack_mark mark = { .what = "faulted on", .addr = h->fault_addr };
+	struct stack_core_marks marks;
 	const char *abbrev = sigabbrev_np(h->signo);
 	FILE *f;
 	int fd;
@@ -694,11 +698,13 @@ static void write_report(struct handler *h)
 	if (!objs && h->augmented && core)
 		error(0, "the core's iodbg objects: %s", iodbg_errmsg(NULL));
 	mark.ob = stack_object_at(objs, h->fault_addr);
+	marks = (struct stack_core_marks){
+		.crashed = h->tid, .fault = h->fault_addr && mark.ob ? &mark : NULL, .objs = objs,
+	};
 	fputs("\nStacks:\n", f);
 	fflush(f);
 	if (h->out >= 0 && h->kernel_size)
-		stack_core(f, h->out, h->exe[0] ? h->exe : NULL, h->tid,
-			   h->fault_addr && mark.ob ? &mark : NULL);
+		stack_core(f, h->out, h->exe[0] ? h->exe : NULL, &marks);
 	else
 		fputs("  (no core to unwind)\n", f);
 	fputs("\niodbg objects:\n", f);

@@ -7,8 +7,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <gelf.h>
 #include <libelf.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/procfs.h>
 
 #include "main.h"
 #include "stack.h"
@@ -188,13 +191,112 @@ bool stack_access_address(const unsigned char *p, size_t len,
 
 /* ---- a core, by libdwfl ---- */
 
+/* A thread's registers at the dump, from its NT_PRSTATUS note. */
+struct core_regs {
+	pid_t tid;
+	struct user_regs_struct regs;
+};
+
 struct core_walk {
 	FILE *f;
 	Dwfl *dwfl;
-	pid_t crashed;
-	const struct stack_mark *mark;
+	const struct stack_core_marks *marks;
+	struct core_regs *regs;
+	size_t nregs;
 	unsigned int frame;
 };
+
+/* Every thread's registers in the x86-64 core @core (none from another machine's core). */
+static int core_thread_regs(struct core_walk *w, Elf *core)
+{
+	size_t nph, off, next, name_off, desc_off;
+	GElf_Ehdr eh;
+
+	if (!gelf_getehdr(core, &eh) || eh.e_machine != EM_X86_64 ||
+	    gelf_getclass(core) != ELFCLASS64 || elf_getphdrnum(core, &nph))
+		return 0;
+	for (size_t i = 0; i < nph; i++) {
+		Elf_Data *data;
+		GElf_Phdr ph;
+		GElf_Nhdr nh;
+
+		if (!gelf_getphdr(core, i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		data = elf_getdata_rawchunk(core, ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		for (off = 0; data && (next = gelf_getnote(data, off, &nh, &name_off, &desc_off));
+		     off = next) {
+			struct elf_prstatus pr;
+			struct core_regs *bigger;
+
+			if (nh.n_type != NT_PRSTATUS || nh.n_descsz != sizeof(pr))
+				continue;
+			memcpy(&pr, (char *)data->d_buf + desc_off, sizeof(pr));
+			bigger = reallocarray(w->regs, w->nregs + 1, sizeof(*bigger));
+			if (!bigger)
+				return -ENOMEM;
+			w->regs = bigger;
+			w->regs[w->nregs].tid = pr.pr_pid;
+			memcpy(&w->regs[w->nregs++].regs, pr.pr_reg, sizeof(pr.pr_reg));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Up to @len bytes of the code at @pc, from the file of the module it is in: a core leaves
+ * file-backed text out. 0 if no module's file holds @pc.
+ */
+static size_t module_code(Dwfl *dwfl, uint64_t pc, unsigned char *buf, size_t len)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, pc);
+	GElf_Addr bias;
+	Elf *elf = mod ? dwfl_module_getelf(mod, &bias) : NULL;
+	size_t nph, size;
+	char *image;
+
+	if (!elf || elf_getphdrnum(elf, &nph))
+		return 0;
+	image = elf_rawfile(elf, &size);
+	for (size_t i = 0; image && i < nph; i++) {
+		uint64_t at = pc - bias, in, off;
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || at < ph.p_vaddr ||
+		    at - ph.p_vaddr >= ph.p_filesz)
+			continue;
+		in = at - ph.p_vaddr;
+		off = ph.p_offset + in;
+		if (ph.p_offset > size || in >= size - ph.p_offset)
+			return 0;
+		len = len < size - off ? len : size - off;
+		len = len < ph.p_filesz - in ? len : ph.p_filesz - in;
+		memcpy(buf, image + off, len);
+		return len;
+	}
+	return 0;
+}
+
+/*
+ * @mark for thread @tid if the instruction at its pc accesses one of the core's objects (a
+ * thread that waited in the fault on device memory when the process died is left there).
+ */
+static bool core_access_mark(const struct core_walk *w, pid_t tid, struct stack_mark *mark)
+{
+	const struct user_regs_struct *r = NULL;
+	unsigned char insn[16];
+	size_t got;
+
+	for (size_t i = 0; i < w->nregs && !r; i++)
+		if (w->regs[i].tid == tid)
+			r = &w->regs[i].regs;
+	if (!r || !w->marks->objs)
+		return false;
+	got = module_code(w->dwfl, r->rip, insn, sizeof(insn));
+	if (!got || !stack_access_address(insn, got, r, &mark->addr))
+		return false;
+	mark->ob = stack_object_at(w->marks->objs, mark->addr);
+	return mark->ob;
+}
 
 static int core_frame(Dwfl_Frame *state, void *arg)
 {
@@ -212,10 +314,13 @@ static int core_thread(Dwfl_Thread *thread, void *arg)
 {
 	struct core_walk *w = arg;
 	pid_t tid = dwfl_thread_tid(thread);
-	bool crashed = w->crashed && tid == w->crashed;
+	struct stack_mark access = { .what = "at an access to" };
 
-	stack_thread_print(w->f, tid, NULL, crashed ? "crashed" : NULL,
-			   crashed ? w->mark : NULL);
+	if (w->marks->crashed && tid == w->marks->crashed)
+		stack_thread_print(w->f, tid, NULL, "crashed", w->marks->fault);
+	else
+		stack_thread_print(w->f, tid, NULL, NULL,
+				   core_access_mark(w, tid, &access) ? &access : NULL);
 	w->frame = 0;
 	/* An unwind that ends early says why; the frames found stay printed. */
 	if (dwfl_thread_getframes(thread, core_frame, w) < 0 && w->frame < STACK_MAX_FRAMES)
@@ -225,7 +330,7 @@ static int core_thread(Dwfl_Thread *thread, void *arg)
 	return DWARF_CB_OK;
 }
 
-int stack_core(FILE *f, int fd, const char *exe, pid_t crashed, const struct stack_mark *mark)
+int stack_core(FILE *f, int fd, const char *exe, const struct stack_core_marks *marks)
 {
 	static char *debuginfo_path;
 	static const Dwfl_Callbacks callbacks = {
@@ -233,7 +338,7 @@ int stack_core(FILE *f, int fd, const char *exe, pid_t crashed, const struct sta
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 		.debuginfo_path = &debuginfo_path,
 	};
-	struct core_walk w = { .f = f, .crashed = crashed, .mark = mark };
+	struct core_walk w = { .f = f, .marks = marks };
 	Elf *core;
 	int err = 0;
 
@@ -242,6 +347,10 @@ int stack_core(FILE *f, int fd, const char *exe, pid_t crashed, const struct sta
 	core = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!core)
 		return -error(ENOEXEC, "the core: %s", elf_errmsg(-1));
+	if (core_thread_regs(&w, core)) {
+		err = -error(ENOMEM, "out of memory");
+		goto out;
+	}
 	w.dwfl = dwfl_begin(&callbacks);
 	if (!w.dwfl) {
 		err = -error(ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
@@ -258,5 +367,6 @@ out:
 	if (w.dwfl)
 		dwfl_end(w.dwfl);
 	elf_end(core);
+	free(w.regs);
 	return err;
 }

@@ -43,11 +43,18 @@ bool stack_access_address(const unsigned char *insn, size_t len,
 /* The object of @objs mapped at @addr, or NULL. */
 const struct iodbg_object *stack_object_at(const struct iodbg_objects *objs, uint64_t addr);
 
+/* What iodbg-coredump's report marks in a core's stacks. */
+struct stack_core_marks {
+	pid_t crashed;				/* the thread the signal killed, or 0 */
+	const struct stack_mark *fault;		/* its fault on device memory, or NULL */
+	/* The core's objects: another thread whose pc accesses one is marked. */
+	const struct iodbg_objects *objs;
+};
+
 /*
  * Every thread's stack in the core @fd (read only), the modules found by build id and from
- * @exe (or NULL); thread @crashed (0: none) marked "crashed" with @mark. 0, or a negative
- * errno with a message.
+ * @exe (or NULL), marked as @marks says. 0, or a negative errno with a message.
  */
-int stack_core(FILE *f, int fd, const char *exe, pid_t crashed, const struct stack_mark *mark);
+int stack_core(FILE *f, int fd, const char *exe, const struct stack_core_marks *marks);
 
 #endif /* IODBG_TOOL_STACK_H */
