@@ -186,6 +186,11 @@ static void learn_from_stop(struct proxy *proxy, const char *payload, size_t len
 		field = stop_field(payload, len, "thread");
 		if (field)
 			set_pid(proxy, thread_id_pid(field, end));
+		/* A new program: none of the old one's mappings or descriptors are its. */
+		if (stop_field(payload, len, "exec")) {
+			log_debug(proxy, "process %d ran a new program\n", (int)proxy->pid);
+			forget_target(proxy);
+		}
 	} else if (len >= 3 && (payload[0] == 'W' || payload[0] == 'X')) {
 		const char *process = memmem(payload, len, ";process:", 9);
 		uint64_t pid;

@@ -352,6 +352,30 @@ def test_iodbg_gdb_runs_the_program_with_every_mapping(shared_dir):
         "plain gdb reads it: the test shows nothing"
 
 
+def test_iodbg_gdb_follows_the_program_across_fork_and_exec(shared_dir):
+    """iodbg-gdb on a shell that forks (dash: vfork) and runs the program in the child: gdb
+    follows the child across the fork and the exec, and the proxy, told only by the protocol
+    (the fork event, gdb's switch to the child's thread, the exec event), reads the new
+    program's mapping whose ->access refuses, where plain gdb cannot."""
+    prog = os.path.join(PROGS, "scratch_map")
+    args = ("/bin/sh", "-c", f"{prog} 4 refuse; exit 0")    # not the last command: a fork
+    set_map = ("python gdb.set_convenience_variable('map', next(int(line.split()[0], 16) for "
+               "line in gdb.execute('info iodbg-maps', to_string=True).splitlines() "
+               "if 'iodbg:[scratch]' in line))")
+    commands = ("set follow-fork-mode child", "set breakpoint pending on", "break serve",
+                "run", "info inferiors", set_map, "x/2gx $map", "kill")
+    out = run_gdb([WRAPPER], *commands, args=args)
+    assert re.search(r"^\[Attaching after .* v?fork to child ", out, re.M), out
+    assert "is executing new program: " + prog in out, out
+    expect = scratch_pattern(0, 16)
+    assert gdb_words(out) == [int.from_bytes(expect[:8], "little"),
+                              int.from_bytes(expect[8:], "little")], out
+    native = run_gdb(["gdb"], *commands, args=args)
+    assert "is executing new program: " + prog in native, native
+    assert "Cannot access memory at address" in native, \
+        "plain gdb reads it: the test shows nothing"
+
+
 @pytest.mark.parametrize("args,status,message", [
     ((), 2, "usage: iodbg-gdb PROG"), (("no-such-program-here",), 127, "not found"),
     (("-batch", "--args", "/no/such/file"), 127, "/no/such/file: no such file")])

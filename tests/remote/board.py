@@ -1,11 +1,12 @@
 """The remote board of tests/remote, run in the test VM by the host test:
 
-    board.py FOLDER PORT
+    board.py FOLDER PORT [PROXY]
 
 Starts an SPU program (its contexts stopped, so that its registers stay still) and a GPU
 program, runs the iodbg GDB commands of commands.py on each with the guest's own gdb (the native
 output), writes FOLDER/board.json, and serves the host's gdb with
-'iodbg-gdbserver --multi :PORT' until that session ends."""
+'iodbg-gdbserver --multi :PORT' (or PROXY, a build of it) until that session ends, which the
+proxy must end with exit status 0."""
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ from targets import GpuTarget, SpuTarget, gdb_batch  # noqa: E402
 PROXY = os.path.join(os.environ["IODBG_OUT"], "build", "gdbserver-ext", "iodbg-gdbserver")
 
 
-def main(folder, port):
+def main(folder, port, proxy_path=PROXY):
     spu = SpuTarget(2)
     gpu = GpuTarget(2, 2, uapi.IODBG_PLACEMENT_DEVICE)
     proxy = None
@@ -35,7 +36,7 @@ def main(folder, port):
                                          iodbg=True),
                  "native_gpu": gdb_batch(gpu.pid, *gpu_commands(handle, f"{folder}/gpu.bin"),
                                          iodbg=True)}
-        proxy = subprocess.Popen([PROXY, "--multi", f":{port}"], stdin=subprocess.DEVNULL,
+        proxy = subprocess.Popen([proxy_path, "--multi", f":{port}"], stdin=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True)
         line = proxy.stderr.readline()
         assert line.startswith("Listening on port"), line
@@ -52,4 +53,4 @@ def main(folder, port):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), *sys.argv[3:4])

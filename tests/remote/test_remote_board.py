@@ -1,7 +1,8 @@
 """gdb on the host, the program on a "remote board" (the test VM, through a port that vm-run
 forwards): the iodbg GDB commands over 'target extended-remote 127.0.0.1:PORT' print what
 they print on the board natively. The host has no iodbg module and none of the board's
-processes, so only the remote backend can answer them."""
+processes, so only the remote backend can answer them. It runs once with iodbg-gdbserver as
+built and once with its ASan and UBSan build."""
 import json
 import os
 import socket
@@ -34,15 +35,34 @@ def between(out, first, last):
     return lines[start:lines.index(last, start)]
 
 
+@pytest.fixture(scope="session")
+def build():
+    """gdbserver-ext's build folder, with the ASan and UBSan build of iodbg-gdbserver (a no-op
+    when it is up to date)."""
+    build = OUT / "build" / "gdbserver-ext"
+    res = subprocess.run(["make", "--no-print-directory", "-C", str(PROJECT / "gdbserver-ext"),
+                          f"O={build}", "all", "asan"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    assert res.returncode == 0, res.stdout
+    return build
+
+
+@pytest.fixture(params=["plain", "asan"])
+def proxy(request, build):
+    """iodbg-gdbserver as installed, and built with ASan and UBSan: the board fails on any
+    report of theirs, a leak at exit included."""
+    return build / ("asan" if request.param == "asan" else "") / "iodbg-gdbserver"
+
+
 @pytest.fixture
-def board(kernel):
+def board(kernel, proxy):
     """The board running in the VM: (its board.json, the shared folder, the host port)."""
     folder = Path(tempfile.mkdtemp(prefix="remote-board-", dir=OUT))
     port = free_port()
     vm = subprocess.Popen([PROJECT / "scripts" / "vm-run", "--kernel", kernel, "--forward",
                            f"{port}:{GUEST_PORT}", "--timeout", "900", "--",
                            "/usr/bin/python3", "tests/remote/board.py", str(folder),
-                           str(GUEST_PORT)],
+                           str(GUEST_PORT), str(proxy)],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 600
