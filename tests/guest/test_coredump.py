@@ -244,18 +244,25 @@ def wait_for_wchan(pid, name, timeout=60):
         time.sleep(0.05)
 
 
+def start_blocked_on_registers(start, user=None):
+    """An SPU program whose main thread reads bytes 8-15 of its stopped context's registers,
+    and so waits in the fault, beside an idle thread: (target, the idle thread's tid, the
+    context)."""
+    t = start(SpuTarget, 1, user=user)
+    tid = int(t.command("thread").split("=")[1])
+    t.ok("stop 0")
+    t.proc.stdin.write("regs 0 8 8\n")
+    t.proc.stdin.flush()
+    wait_for_wchan(t.pid, "iodbg_vm_fault")
+    return t, tid, t.ctxs[0]
+
+
 @pytest.mark.parametrize("user", [None, NOBODY], ids=["root", "nobody"])
 def test_stacks_marks_thread_blocked_on_device_memory(start, user):
     """iodbg stacks: the main thread reads the registers of a stopped SPU context and waits
     in the fault; it is marked with the address and the object, the idle thread is not; both
     stacks unwind. A plain user does it to their own process."""
-    t = start(SpuTarget, 1, user=user)
-    tid = int(t.command("thread").split("=")[1])
-    t.ok("stop 0")
-    c = t.ctxs[0]
-    t.proc.stdin.write("regs 0 8 8\n")
-    t.proc.stdin.flush()
-    wait_for_wchan(t.pid, "iodbg_vm_fault")
+    t, tid, c = start_blocked_on_registers(start, user)
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
         exe = shutil.copy(IODBG, tmp)     # the build may be where nobody cannot reach
@@ -282,13 +289,7 @@ def test_crash_marks_thread_blocked_on_device_memory(start, handler):
     other thread takes SIGSEGV: the report marks the crashed thread as crashed, and the main
     thread with the address its instruction accesses and the object."""
     dumps = handler()
-    t = start(SpuTarget, 1)
-    tid = int(t.command("thread").split("=")[1])
-    t.ok("stop 0")
-    c = t.ctxs[0]
-    t.proc.stdin.write("regs 0 8 8\n")
-    t.proc.stdin.flush()
-    wait_for_wchan(t.pid, "iodbg_vm_fault")
+    t, tid, c = start_blocked_on_registers(start)
     core, report = crash(t, dumps, tid=tid)
     assert core is not None, report
     stacks = report.split("\nStacks:\n", 1)[1].split("\niodbg objects:\n", 1)[0]
