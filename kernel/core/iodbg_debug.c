@@ -25,10 +25,10 @@
 #include <linux/vmalloc.h>
 #include "iodbg_internal.h"
 
-/* The first published size of each structure: older callers may pass no less. */
+/* The first published size of each structure (the uapi has the listings'). */
 #define IODBG_RW_SIZE_V1	sizeof(struct iodbg_rw)
-#define IODBG_LIST_SIZE_V1	sizeof(struct iodbg_list_objects)
-#define IODBG_LIST_VMAS_SIZE_V1	sizeof(struct iodbg_list_vmas)
+static_assert(offsetofend(struct iodbg_list_objects, pad) == IODBG_LIST_SIZE_V1);
+static_assert(offsetofend(struct iodbg_list_vmas, match) == IODBG_LIST_VMAS_SIZE_V1);
 
 /**
  * iodbg_copy_struct_from_user() - copy in a structure that can grow
@@ -74,7 +74,8 @@ long iodbg_ioctl_version(void __user *uarg)
 	ver.abi_version = IODBG_ABI_VERSION;
 	ver.features = IODBG_FEATURE_RW_ADDR | IODBG_FEATURE_RW_OBJECT |
 		       IODBG_FEATURE_LIST_OBJECTS | IODBG_FEATURE_GENERIC | IODBG_FEATURE_PIDFD |
-		       IODBG_FEATURE_LIST_CURSOR | IODBG_FEATURE_WIDTH | IODBG_FEATURE_LIST_VMAS;
+		       IODBG_FEATURE_LIST_CURSOR | IODBG_FEATURE_WIDTH | IODBG_FEATURE_LIST_VMAS |
+		       IODBG_FEATURE_LIST_END;
 	return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;
 }
 
@@ -455,6 +456,7 @@ struct iodbg_list_args {
 	s32 pid;
 	bool is_pidfd;
 	u64 start;
+	u64 end;
 	u32 room;
 	u32 entry_size;
 	u32 match;
@@ -517,8 +519,9 @@ static const struct iodbg_lister iodbg_vma_lister = {
 };
 
 /*
- * Describe the mappings of @mm that end above args->start and that @lister lists into @buf,
- * at most args->room of them; args->count says how many, args->more whether others followed.
+ * Describe the mappings of @mm that end above args->start, start below args->end and that
+ * @lister lists into @buf, at most args->room of them; args->count says how many,
+ * args->more whether others followed.
  * A process may have tens of thousands of mappings: the walk yields the CPU as it goes,
  * which mmap_lock, a sleeping lock, allows.
  */
@@ -532,7 +535,7 @@ static int iodbg_list_walk(struct mm_struct *mm, struct iodbg_list_args *args,
 	args->more = false;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	for_each_vma(vmi, vma) {
+	for_each_vma_range(vmi, vma, args->end ?: ULONG_MAX) {
 		cond_resched();
 		if (!lister->lists(vma, args->match))
 			continue;
@@ -556,7 +559,9 @@ static int iodbg_list(struct iodbg_list_args *args, const struct iodbg_lister *l
 	void *buf = NULL;
 	int ret;
 
-	if (args->start > TASK_SIZE_MAX || (args->room && args->entry_size != lister->entry_size))
+	if (args->start > TASK_SIZE_MAX || args->end > TASK_SIZE_MAX ||
+	    (args->end && args->end <= args->start) ||
+	    (args->room && args->entry_size != lister->entry_size))
 		return -EINVAL;
 	args->room = min_t(u32, args->room, IODBG_LIST_MAX_COUNT);
 	mm = iodbg_debuggee_mm(args->pid, args->is_pidfd, false);
@@ -596,7 +601,7 @@ static long iodbg_ioctl_list_objects(struct iodbg_list_objects __user *ulist)
 		return -EINVAL;
 	args = (struct iodbg_list_args) {
 		.pid = list.pid, .is_pidfd = list.flags & IODBG_LIST_PIDFD, .start = list.start,
-		.room = list.count, .entry_size = list.entry_size,
+		.end = list.end, .room = list.count, .entry_size = list.entry_size,
 		.entries = u64_to_user_ptr(list.objects), .ucount = &ulist->count,
 		.uflags = &ulist->flags,
 	};
@@ -616,7 +621,8 @@ static long iodbg_ioctl_list_vmas(struct iodbg_list_vmas __user *ulist)
 		return -EINVAL;
 	args = (struct iodbg_list_args) {
 		.pid = list.pid, .is_pidfd = list.flags & IODBG_LIST_PIDFD, .start = list.start,
-		.room = list.count, .entry_size = list.entry_size, .match = list.match,
+		.end = list.end, .room = list.count, .entry_size = list.entry_size,
+		.match = list.match,
 		.entries = u64_to_user_ptr(list.vmas), .ucount = &ulist->count,
 		.uflags = &ulist->flags,
 	};

@@ -133,10 +133,16 @@ struct iodbg_rw;
 void iodbg__rw_target(const struct iodbg_target *t, struct iodbg_rw *rw);
 struct iodbg_object_info;
 void iodbg__object_from_uapi(struct iodbg_object *o, const struct iodbg_object_info *k);
-/* The iodbg mappings of @t, or a negative errno with the message set on @t. */
 /* A list of @count objects that takes @v (malloc'd), or NULL (out of memory: @v stays the caller's). */
 struct iodbg_objects *iodbg__objects_new(struct iodbg_object *v, size_t count);
+/* The iodbg mappings of @t, or a negative errno with the message set on @t. */
 int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **v, size_t *n);
+/*
+ * Those that start in [@start, @end) (@end 0: no bound) and end above @start; others too
+ * from a module without IODBG_FEATURE_LIST_END or of ABI 1.
+ */
+int iodbg__list_objects_in(struct iodbg_target *t, uint64_t start, uint64_t end,
+			   struct iodbg_object **v, size_t *n);
 struct iodbg_vma_info;
 /*
  * The mappings of @t with any of the VM flags smaps shows and maps does not, in address

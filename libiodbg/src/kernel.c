@@ -164,13 +164,14 @@ static int list_failed(struct iodbg_target *t, const char *what, int err)
 
 /*
  * A listing ioctl of ABI 2, paged by address: LIST_OBJECTS or LIST_VMAS. ->call() issues one
- * call from @start into @batch and says how many entries it wrote and whether more follow;
- * ->end() is the end of an entry's mapping, where the next call starts.
+ * call for [@start, @end) (@end 0: no bound) into @batch and says how many entries it wrote
+ * and whether more follow; ->end() is the end of an entry's mapping, where the next call
+ * starts.
  */
 struct listing {
 	const char *what;
 	size_t entry_size;
-	int (*call)(struct iodbg_target *t, int fd, uint64_t start, void *batch,
+	int (*call)(struct iodbg_target *t, int fd, uint64_t start, uint64_t end, void *batch,
 		    uint32_t *count, bool *more);
 	uint64_t (*end)(const void *entry);
 };
@@ -186,12 +187,18 @@ static void list_target(const struct iodbg_target *t, int32_t *pid, uint32_t *fl
 	}
 }
 
-static int call_list_objects(struct iodbg_target *t, int fd, uint64_t start, void *batch,
-			     uint32_t *count, bool *more)
+/* @end for a module that may not know it: without IODBG_FEATURE_LIST_END, it lists to the top. */
+static uint64_t list_end(const struct iodbg_target *t, uint64_t end)
+{
+	return t->kernel_features & IODBG_FEATURE_LIST_END ? end : 0;
+}
+
+static int call_list_objects(struct iodbg_target *t, int fd, uint64_t start, uint64_t end,
+			     void *batch, uint32_t *count, bool *more)
 {
 	struct iodbg_list_objects l = {
 		.size = sizeof(l), .count = *count, .entry_size = sizeof(struct iodbg_object_info),
-		.objects = (uintptr_t)batch, .start = start,
+		.objects = (uintptr_t)batch, .start = start, .end = list_end(t, end),
 	};
 
 	list_target(t, &l.pid, &l.flags);
@@ -214,12 +221,13 @@ static const struct listing object_listing = {
 	.call = call_list_objects, .end = object_end,
 };
 
-static int call_list_vmas(struct iodbg_target *t, int fd, uint64_t start, void *batch,
-			  uint32_t *count, bool *more)
+static int call_list_vmas(struct iodbg_target *t, int fd, uint64_t start, uint64_t end,
+			  void *batch, uint32_t *count, bool *more)
 {
 	struct iodbg_list_vmas l = {
 		.size = sizeof(l), .count = *count, .entry_size = sizeof(struct iodbg_vma_info),
 		.vmas = (uintptr_t)batch, .start = start, .match = IODBG_VMA_FLAGS,
+		.end = list_end(t, end),
 	};
 
 	list_target(t, &l.pid, &l.flags);
@@ -241,15 +249,14 @@ static const struct listing vma_listing = {
 };
 
 /*
- * Every entry of listing @l, a batch at a time from a cursor, into *@out (@count entries of
- * l->entry_size, which the caller frees).
+ * Every entry of listing @l from @start below @end (0: no bound), a batch at a time from a
+ * cursor, into *@out (@count entries of l->entry_size, which the caller frees).
  */
-static int list_paged(struct iodbg_target *t, int fd, const struct listing *l, void **out,
-		      size_t *count)
+static int list_paged(struct iodbg_target *t, int fd, const struct listing *l, uint64_t start,
+		      uint64_t end, void **out, size_t *count)
 {
 	size_t cap = LIST_BATCH;
 	char *v = malloc(cap * l->entry_size);
-	uint64_t start = 0;
 	int err = 0;
 
 	*count = 0;
@@ -270,7 +277,7 @@ static int list_paged(struct iodbg_target *t, int fd, const struct listing *l, v
 			}
 			v = bigger;
 		}
-		err = l->call(t, fd, start, v + *count * l->entry_size, &n, &more);
+		err = l->call(t, fd, start, end, v + *count * l->entry_size, &n, &more);
 		if (err) {
 			err = list_failed(t, l->what, err);
 			break;
@@ -382,7 +389,8 @@ static int check_listed_target(struct iodbg_target *t)
 	return 0;
 }
 
-int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_t *count)
+int iodbg__list_objects_in(struct iodbg_target *t, uint64_t start, uint64_t end,
+			   struct iodbg_object **out, size_t *count)
 {
 	struct iodbg_object_info *k = NULL;
 	size_t n = 0;
@@ -394,7 +402,7 @@ int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_
 	if (fd < 0)
 		return fd;
 	if (t->kernel_features & IODBG_FEATURE_LIST_CURSOR) {
-		err = list_paged(t, fd, &object_listing, (void **)&k, &n);
+		err = list_paged(t, fd, &object_listing, start, end, (void **)&k, &n);
 		if (!err)
 			err = append_objects(t, out, count, k, n);
 		free(k);
@@ -411,6 +419,11 @@ int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_
 	return err;
 }
 
+int iodbg__list_objects(struct iodbg_target *t, struct iodbg_object **out, size_t *count)
+{
+	return iodbg__list_objects_in(t, 0, 0, out, count);
+}
+
 int iodbg__list_vmas(struct iodbg_target *t, struct iodbg_vma_info **out, size_t *count)
 {
 	int fd, err;
@@ -424,7 +437,7 @@ int iodbg__list_vmas(struct iodbg_target *t, struct iodbg_vma_info **out, size_t
 		return iodbg__error(t, -EOPNOTSUPP, "the loaded iodbg module (ABI version %u) "
 				    "cannot list device mappings (no IODBG_FEATURE_LIST_VMAS)",
 				    t->kernel_abi);
-	err = list_paged(t, fd, &vma_listing, (void **)out, count);
+	err = list_paged(t, fd, &vma_listing, 0, 0, (void **)out, count);
 	if (!err)
 		err = check_listed_target(t);
 	if (err) {

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/iodbg.h>
@@ -26,6 +27,7 @@
 #include "internal.h"
 
 #define DELETED_SUFFIX " (deleted)"
+#define POPULATE_MIN	4096	/* mappings: smaller arrays fault in a page at a time */
 #define STR(x)		#x
 #define ISTR(x)		STR(x)
 
@@ -46,6 +48,13 @@ struct iodbg_maps {
 	size_t paths_cap;
 	struct iodbg_object *objects;	/* what the maps' object pointers point into */
 	size_t nobjects;
+	/*
+	 * Where the module's list of device mappings (which names every mapping of an object)
+	 * found objects: [objects_start, objects_end), empty if none. Only if @vmas_listed.
+	 */
+	bool vmas_listed;
+	uint64_t objects_start;
+	uint64_t objects_end;
 	int objects_err;		/* why the module did not list the objects, or 0 */
 	char objects_why[256];
 };
@@ -67,28 +76,48 @@ static const unsigned char digit_plus_one[256] = {
 };
 
 /*
- * A number of 1 to @max_digits digits in @base (16 or 10), without overflow. Up to 16
- * hexadecimal or 19 decimal digits cannot overflow 64 bits, so they are added unchecked:
- * this runs for every digit of every mapping. Only a 20th decimal digit is checked.
+ * A hexadecimal number of 1 to @max_digits (at most 16, so it cannot overflow) digits, and
+ * the separator @sep after it. Inlined: it runs five times a line.
  */
-static bool number(struct cursor *c, unsigned int base, int max_digits, uint64_t *val)
+static inline __attribute__((always_inline)) bool hex_then(struct cursor *c, int max_digits,
+							   char sep, uint64_t *val)
 {
-	int unchecked = max_digits < (base == 16 ? 16 : 19) ? max_digits : (base == 16 ? 16 : 19);
 	const char *p = c->p;
-	const char *stop = c->end - p > unchecked ? p + unchecked : c->end;
+	const char *stop = c->end - p > max_digits ? p + max_digits : c->end;
 	uint64_t v = 0;
 	unsigned int d;
 
-	while (p < stop && (d = digit_plus_one[(unsigned char)*p] - 1u) < base) {
-		v = v * base + d;
+	while (p < stop && (d = digit_plus_one[(unsigned char)*p])) {
+		v = v << 4 | (d - 1);
 		p++;
 	}
-	if (p < c->end && (d = digit_plus_one[(unsigned char)*p] - 1u) < base) {
-		if (p - c->p >= max_digits || __builtin_mul_overflow(v, base, &v) ||
-		    __builtin_add_overflow(v, d, &v))
+	if (p == c->p || p == c->end || *p != sep)
+		return false;
+	*val = v;
+	c->p = p + 1;
+	return true;
+}
+
+/*
+ * A decimal number of 1 to 20 digits, without overflow: up to 19 digits cannot overflow 64
+ * bits, so only a 20th is checked.
+ */
+static bool decimal(struct cursor *c, uint64_t *val)
+{
+	const char *p = c->p;
+	const char *stop = c->end - p > 19 ? p + 19 : c->end;
+	uint64_t v = 0;
+	unsigned int d;
+
+	while (p < stop && (d = digit_plus_one[(unsigned char)*p] - 1u) < 10) {
+		v = v * 10 + d;
+		p++;
+	}
+	if (p < c->end && (d = digit_plus_one[(unsigned char)*p] - 1u) < 10) {
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v))
 			return false;
 		p++;
-		if (p < c->end && digit_plus_one[(unsigned char)*p] - 1u < base)
+		if (p < c->end && digit_plus_one[(unsigned char)*p] - 1u < 10)
 			return false;
 	}
 	if (p == c->p)
@@ -129,20 +158,18 @@ static const char *parse_header(struct cursor *c, struct iodbg_map *m, size_t *p
 	uint64_t major, minor;
 
 	memset(m, 0, sizeof(*m));
-	if (!number(c, 16, 16, &m->start) || !expect(c, '-') || !number(c, 16, 16, &m->end) ||
-	    !expect(c, ' '))
+	if (!hex_then(c, 16, '-', &m->start) || !hex_then(c, 16, ' ', &m->end))
 		return "bad address range";
 	if (!perms(c, &m->flags) || !expect(c, ' '))
 		return "bad permissions";
-	if (!number(c, 16, 16, &m->offset) || !expect(c, ' '))
+	if (!hex_then(c, 16, ' ', &m->offset))
 		return "bad offset";
-	if (!number(c, 16, 8, &major) || !expect(c, ':') || !number(c, 16, 8, &minor) ||
-	    !expect(c, ' '))
+	if (!hex_then(c, 8, ':', &major) || !hex_then(c, 8, ' ', &minor))
 		return "bad device";
 	m->dev_major = major;
 	m->dev_minor = minor;
 	/* The kernel pads to a column before the path, and only when there is one. */
-	if (!number(c, 10, 20, &m->inode) || (c->p < c->end && !expect(c, ' ')))
+	if (!decimal(c, &m->inode) || (c->p < c->end && !expect(c, ' ')))
 		return "bad inode";
 	while (c->p < c->end && *c->p == ' ')
 		c->p++;
@@ -221,7 +248,23 @@ static int append_path(struct iodbg_maps *maps, const char *path, size_t len)
 	return 0;
 }
 
-static int append(struct iodbg_maps *maps, const struct iodbg_map *m, size_t path_len)
+/*
+ * Fault in the whole pages of [@p, @p + @len) at once: the mappings of a large process fill
+ * megabytes, each page of which would otherwise cost a fault. Before Linux 5.14 the advice
+ * is unknown, and the pages fault in one by one as before.
+ */
+static void populate(void *p, size_t len)
+{
+	uintptr_t page = sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
+
+	if (end > start)
+		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+}
+
+/* Room for one more mapping in @maps->v. */
+static int reserve(struct iodbg_maps *maps)
 {
 	if (maps->count == maps->cap) {
 		size_t cap = maps->cap ? maps->cap * 2 : 64;
@@ -231,12 +274,9 @@ static int append(struct iodbg_maps *maps, const struct iodbg_map *m, size_t pat
 			return -ENOMEM;
 		maps->v = v;
 		maps->cap = cap;
+		if (cap >= POPULATE_MIN)
+			populate(v + maps->count, (cap - maps->count) * sizeof(*v));
 	}
-	maps->v[maps->count] = *m;
-	maps->v[maps->count].path = (const char *)(uintptr_t)maps->paths_len;
-	if (append_path(maps, m->path, path_len))
-		return -ENOMEM;
-	maps->count++;
 	return 0;
 }
 
@@ -247,33 +287,44 @@ static void set_paths(struct iodbg_maps *maps)
 		maps->v[i].path = maps->paths + (uintptr_t)maps->v[i].path;
 }
 
-/* One line; the reason it is bad, or NULL. */
+/*
+ * One line; the reason it is bad, or NULL. A mapping's header is parsed straight into the
+ * array's next slot, which becomes the last mapping only once the whole line is good.
+ */
 static const char *parse_line(struct iodbg_maps *maps, struct cursor *c, int *err)
 {
-	struct cursor k = *c;
-	struct iodbg_map m = { 0 };
+	struct cursor header = *c;
+	struct iodbg_map *m;
 	const char *why, *key;
 	size_t len;
 
 	*err = 0;
-	/* Tried first: "Anonymous:" starts with hex digits, like an address. */
-	key = key_line(&k, &len);
-	if (key) {
+	if (c->p == c->end)
+		return "empty line";
+	*err = reserve(maps);
+	if (*err)
+		return "out of memory";
+	m = &maps->v[maps->count];
+	why = parse_header(&header, m, &len);
+	if (why) {
+		/* An smaps "Key: value" line, then: of those, only VmFlags matters. */
+		key = key_line(c, &len);
+		if (!key)
+			return why;
 		if (!maps->count)
 			return "smaps field before any mapping";
 		if (len == strlen("VmFlags") && !memcmp(key, "VmFlags", len))
-			parse_vmflags(&k, &maps->v[maps->count - 1]);
+			parse_vmflags(c, &maps->v[maps->count - 1]);
 		return NULL;
 	}
-	if (c->p == c->end)
-		return "empty line";
-	why = parse_header(c, &m, &len);
-	if (why)
-		return why;
-	if (maps->count && m.start < maps->v[maps->count - 1].end)
+	if (maps->count && m->start < maps->v[maps->count - 1].end)
 		return "mapping overlaps or precedes the one before";
-	*err = append(maps, &m, len);
-	return *err ? "out of memory" : NULL;
+	*err = append_path(maps, m->path, len);
+	if (*err)
+		return "out of memory";
+	m->path = (const char *)(uintptr_t)(maps->paths_len - len - 1);
+	maps->count++;
+	return NULL;
 }
 
 /* A text being parsed a piece at a time, as it is read. */
@@ -445,9 +496,10 @@ static uint32_t map_flags(uint32_t vma_flags)
 
 /*
  * Put the flags of the @n mappings @vmas (in address order, as the module lists them) on
- * those of @maps, in one pass over both. False if the two disagree: a listed mapping that
- * overlaps one of @maps without being exactly it was split, merged or moved between the two
- * reads. One in a gap of @maps was made after maps was read, and is not in this snapshot.
+ * those of @maps, in one pass over both, and note where the mappings of objects are. False
+ * if the two disagree: a listed mapping that overlaps one of @maps without being exactly it
+ * was split, merged or moved between the two reads. One in a gap of @maps was made after
+ * maps was read, and is not in this snapshot.
  */
 static bool put_vma_flags(struct iodbg_maps *maps, const struct iodbg_vma_info *vmas, size_t n)
 {
@@ -463,9 +515,15 @@ static bool put_vma_flags(struct iodbg_maps *maps, const struct iodbg_vma_info *
 		if (maps->v[i].start != k->start || maps->v[i].end != k->end)
 			return false;
 		maps->v[i].flags |= map_flags(k->flags);
+		if (!k->object)
+			continue;
+		if (maps->objects_start == maps->objects_end)
+			maps->objects_start = k->start;
+		maps->objects_end = k->end;
 	}
 	for (i = 0; i < maps->count; i++)
 		maps->v[i].flags |= IODBG_MAP_VMFLAGS;
+	maps->vmas_listed = true;
 	return true;
 }
 
@@ -523,6 +581,23 @@ int iodbg__maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 }
 
 /*
+ * The objects mapped in @maps. Where the module listed the device mappings, that listing
+ * named every mapping of an object already: only the stretch of address space they span,
+ * if any, is walked again.
+ */
+static int list_objects(struct iodbg_target *t, const struct iodbg_maps *maps,
+			struct iodbg_object **v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	if (!maps->vmas_listed)
+		return iodbg__list_objects(t, v, n);
+	if (maps->objects_start == maps->objects_end)
+		return 0;
+	return iodbg__list_objects_in(t, maps->objects_start, maps->objects_end, v, n);
+}
+
+/*
  * The mappings, and the iodbg object of each where the module knows one. Without the module,
  * or if it does not answer, the mappings come without objects: that is no error.
  */
@@ -537,7 +612,7 @@ IODBG_API int iodbg_maps_read(struct iodbg_target *t, struct iodbg_maps **out)
 	err = iodbg__maps_read(t, out);
 	if (err)
 		return err;
-	err = iodbg__list_objects(t, &v, &n);
+	err = list_objects(t, *out, &v, &n);
 	if (!err) {
 		iodbg__maps_attach(*out, v, n);
 	} else if (err != -ENODEV) {

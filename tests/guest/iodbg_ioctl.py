@@ -55,12 +55,15 @@ def rw_object(fd, offset, length_or_data, **overrides):
     return rw(uapi.IODBG_IOC_RW_OBJECT, fd, offset, length_or_data, **overrides)
 
 
-def list_objects_page(pid, room=64, start=0, flags=0):
-    """One IODBG_IOC_LIST_OBJECTS: (entries written, the flags the kernel answered)."""
+def list_objects_page(pid, room=64, start=0, flags=0, **overrides):
+    """One IODBG_IOC_LIST_OBJECTS: (entries written, the flags the kernel answered); @overrides
+    set fields after the rest."""
     entries = (uapi.iodbg_object_info * max(room, 1))()
     args = uapi.iodbg_list_objects(size=ctypes.sizeof(uapi.iodbg_list_objects), pid=pid,
                                    count=room, entry_size=ctypes.sizeof(uapi.iodbg_object_info),
                                    objects=ctypes.addressof(entries), start=start, flags=flags)
+    for name, value in overrides.items():
+        setattr(args, name, value)
     _ioctl("/dev/iodbg", uapi.IODBG_IOC_LIST_OBJECTS, args)
     assert args.count <= room
     return list(entries[:args.count]), args.flags

@@ -210,6 +210,28 @@ def test_list_vmas_pages_on_and_rejects_bad_arguments():
         t.close()
 
 
+@pytest.mark.parametrize("page, whole", [(list_objects_page, list_objects),
+                                         (list_vmas_page, list_vmas)])
+def test_listings_stop_at_end(page, whole):
+    """@end bounds a listing by where mappings start; a caller of the first size, which has
+    no @end, still gets all of them."""
+    t = GpuTarget(5, 1, uapi.IODBG_PLACEMENT_GART)
+    try:
+        starts = [e.start for e in whole(t.pid)]
+        assert len(starts) >= 5  # the objects, and for LIST_VMAS [vvar] too
+        listed, flags = page(t.pid, room=64, end=starts[2])
+        assert [e.start for e in listed] == starts[:2] and flags == 0
+        listed, flags = page(t.pid, room=1, start=starts[1], end=starts[2] + 1)
+        assert [e.start for e in listed] == starts[1:2] and flags == uapi.IODBG_LIST_MORE
+        listed, _ = page(t.pid, room=64, end=starts[2], size=uapi.IODBG_LIST_SIZE_V1)
+        assert [e.start for e in listed] == starts
+        for bad in (dict(start=starts[2], end=starts[2]), dict(start=starts[2], end=starts[1]),
+                    dict(end=1 << 63)):
+            expect_errno(errno.EINVAL, page, t.pid, **bad)
+    finally:
+        t.close()
+
+
 def test_pidfd_names_the_process_and_survives_pid_reuse(target):
     """With IODBG_RW_PIDFD the target is the process the pidfd refers to: once it is gone the
     pidfd never reaches another process, although a pid would (pids are recycled)."""

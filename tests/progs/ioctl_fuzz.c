@@ -440,6 +440,8 @@ static void fuzz_list(struct ctx *c)
 		l.flags = interesting_u32(c);
 	if (wrong(c, 10))
 		l.pad = interesting_u32(c) | 1;
+	if (wrong(c, 10))
+		l.end = interesting_u64(c);
 	mutate_bytes(c, &l, sizeof(l));
 	p = place(c, &l, sizeof(l), &ro);
 	do_ioctl(c, C_LIST, pick_fd(c, c->iodbg), IODBG_IOC_LIST_OBJECTS, p, ro);
@@ -466,6 +468,8 @@ static void fuzz_list_vmas(struct ctx *c)
 		l.start = interesting_u64(c);
 	if (wrong(c, 10))
 		l.flags = interesting_u32(c);
+	if (wrong(c, 10))
+		l.end = interesting_u64(c);
 	mutate_bytes(c, &l, sizeof(l));
 	p = place(c, &l, sizeof(l), &ro);
 	do_ioctl(c, C_LIST_VMAS, pick_fd(c, c->iodbg), IODBG_IOC_LIST_VMAS, p, ro);

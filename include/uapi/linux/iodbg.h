@@ -80,6 +80,7 @@ struct iodbg_version {
 #define IODBG_FEATURE_LIST_CURSOR	(1ULL << 6)	/* iodbg_list_objects.start, _MORE */
 #define IODBG_FEATURE_WIDTH		(1ULL << 7)	/* iodbg_rw.width */
 #define IODBG_FEATURE_LIST_VMAS		(1ULL << 8)	/* IODBG_IOC_LIST_VMAS */
+#define IODBG_FEATURE_LIST_END		(1ULL << 9)	/* the listings' @end */
 
 /**
  * struct iodbg_object_info - one iodbg object, and where a process maps it
@@ -122,6 +123,9 @@ struct iodbg_object_info {
  * @flags:	in: IODBG_LIST_PIDFD; out: IODBG_LIST_MORE if mappings after the last one
  *		written were left out for want of room
  * @pad:	must be zero
+ * @end:	if not 0, list only the mappings that start below this address, which must be
+ *		above @start (IODBG_FEATURE_LIST_END; a caller of the first size, 40 bytes,
+ *		passes none)
  *
  * One call writes at most IODBG_LIST_MAX_COUNT entries, however much room it is given.
  */
@@ -134,6 +138,7 @@ struct iodbg_list_objects {
 	__u64 start;
 	__u32 flags;
 	__u32 pad;
+	__u64 end;
 };
 
 #define IODBG_LIST_PIDFD	(1U << 0)	/* in: @pid is a pidfd */
@@ -176,13 +181,16 @@ struct iodbg_vma_info {
  *		struct iodbg_list_objects)
  * @flags:	in: IODBG_LIST_PIDFD; out: IODBG_LIST_MORE
  * @match:	IODBG_VMA_* bits, at least one: list the mappings that have any of them
+ * @end:	as in struct iodbg_list_objects
  *
  * What /proc/PID/smaps's VmFlags say of the mappings that have any of these flags, without
  * the walk of every page table that makes smaps slow: /proc/PID/maps names every mapping,
  * and a mapping this lists none of says it has none of @match. A process has few such
- * mappings, however many it has in all. Permission is ptrace's, as for IODBG_IOC_RW_ADDR
- * (EPERM); other errors: ESRCH, EBADF (not a pidfd), EFAULT, EINVAL (an unknown flag or
- * @match bit, no @match, another @entry_size, @start above user space).
+ * mappings, however many it has in all. Every mapping of an iodbg object is VM_IO and
+ * VM_PFNMAP, so a listing that matches either names them all, with their objects' ids.
+ * Permission is ptrace's, as for IODBG_IOC_RW_ADDR (EPERM); other errors: ESRCH, EBADF (not
+ * a pidfd), EFAULT, EINVAL (an unknown flag or @match bit, no @match, another @entry_size,
+ * @start or @end above user space, @end not above @start).
  */
 struct iodbg_list_vmas {
 	__u32 size;
@@ -193,6 +201,7 @@ struct iodbg_list_vmas {
 	__u64 start;
 	__u32 flags;
 	__u32 match;
+	__u64 end;
 };
 
 /**
@@ -248,15 +257,23 @@ struct iodbg_rw {
 #define IODBG_RW_WIDTH_DEFAULT	4
 
 #define IODBG_IOC_MAGIC		0xd8
+/*
+ * The sizes the listing structures had first: their ioctl numbers keep these as the
+ * structures grow, and their @size says which a caller knows.
+ */
+#define IODBG_LIST_SIZE_V1	40
+#define IODBG_LIST_VMAS_SIZE_V1	40
 /* Control device and object files. */
 #define IODBG_IOC_VERSION	_IOWR(IODBG_IOC_MAGIC, 0x00, struct iodbg_version)
 /* Control device. */
-#define IODBG_IOC_LIST_OBJECTS	_IOWR(IODBG_IOC_MAGIC, 0x01, struct iodbg_list_objects)
+#define IODBG_IOC_LIST_OBJECTS	_IOC(_IOC_READ | _IOC_WRITE, IODBG_IOC_MAGIC, 0x01, \
+				     IODBG_LIST_SIZE_V1)
 #define IODBG_IOC_RW_ADDR	_IOWR(IODBG_IOC_MAGIC, 0x02, struct iodbg_rw)
 /* Object files (the files drivers hand out for their objects). */
 #define IODBG_IOC_RW_OBJECT	_IOWR(IODBG_IOC_MAGIC, 0x03, struct iodbg_rw)
 #define IODBG_IOC_OBJECT_INFO	_IOR(IODBG_IOC_MAGIC, 0x04, struct iodbg_object_info)
 /* Control device. */
-#define IODBG_IOC_LIST_VMAS	_IOWR(IODBG_IOC_MAGIC, 0x05, struct iodbg_list_vmas)
+#define IODBG_IOC_LIST_VMAS	_IOC(_IOC_READ | _IOC_WRITE, IODBG_IOC_MAGIC, 0x05, \
+				     IODBG_LIST_VMAS_SIZE_V1)
 
 #endif /* _UAPI_LINUX_IODBG_H */

@@ -28,39 +28,83 @@ static const struct {
 };
 
 /*
- * A line of 'iodbg maps' is built by hand: with tens of thousands of mappings, printf's
- * reading of its format string would cost more than the kernel's writing of the maps.
+ * The lines of 'iodbg maps' are built by hand, in a buffer written out when full: with tens
+ * of thousands of mappings, printf's reading of its format string, and even a stdio call a
+ * line, would cost more than the kernel's writing of the maps.
  */
-struct line {
-	char buf[256];	/* room for every field but the path, which may be of any length */
+struct text {
+	char *buf;
 	char *p;
+	char *end;
 };
 
-/* @v in hexadecimal, zero-padded to @digits. */
-static void put_hex(struct line *l, uint64_t v, int digits)
+/* Room for a line's fields but its path, which may be of any length (see map_text()). */
+#define LINE_FIELDS	256
+
+/* Write out what @l holds. */
+static void text_flush(struct text *l)
+{
+	fwrite_unlocked(l->buf, 1, l->p - l->buf, stdout);
+	l->p = l->buf;
+}
+
+/* Room for @n more bytes in @l: what it holds is written out first if they do not fit. */
+static void text_room(struct text *l, size_t n)
+{
+	if ((size_t)(l->end - l->p) < n)
+		text_flush(l);
+}
+
+/* @n bytes of @s; what does not fit in @l bypasses it. */
+static void put_mem(struct text *l, const char *s, size_t n)
+{
+	text_room(l, n);
+	if (n > (size_t)(l->end - l->p)) {
+		fwrite_unlocked(s, 1, n, stdout);
+		return;
+	}
+	memcpy(l->p, s, n);
+	l->p += n;
+}
+
+/* The two hexadecimal digits of each byte value. */
+static const char hex_pairs[256][2] = {
+#define HEX_ROW(h) { h, '0' }, { h, '1' }, { h, '2' }, { h, '3' }, { h, '4' }, { h, '5' }, \
+		   { h, '6' }, { h, '7' }, { h, '8' }, { h, '9' }, { h, 'a' }, { h, 'b' }, \
+		   { h, 'c' }, { h, 'd' }, { h, 'e' }, { h, 'f' }
+	HEX_ROW('0'), HEX_ROW('1'), HEX_ROW('2'), HEX_ROW('3'), HEX_ROW('4'), HEX_ROW('5'),
+	HEX_ROW('6'), HEX_ROW('7'), HEX_ROW('8'), HEX_ROW('9'), HEX_ROW('a'), HEX_ROW('b'),
+	HEX_ROW('c'), HEX_ROW('d'), HEX_ROW('e'), HEX_ROW('f'),
+#undef HEX_ROW
+};
+
+/* @v in hexadecimal, zero-padded to @digits, two digits at a time. */
+static void put_hex(struct text *l, uint64_t v, int digits)
 {
 	int n = (64 - __builtin_clzll(v | 1) + 3) / 4;
+	int i;
 
 	if (n < digits)
 		n = digits;
-	for (int i = n - 1; i >= 0; i--, v >>= 4)
-		l->p[i] = "0123456789abcdef"[v & 15];
+	for (i = n; i >= 2; i -= 2, v >>= 8)
+		memcpy(l->p + i - 2, hex_pairs[v & 255], 2);
+	if (i)
+		l->p[0] = hex_pairs[v & 15][1];
 	l->p += n;
 }
 
 /* @s, then spaces up to @width. */
-static void put_str(struct line *l, const char *s, int width)
+static void put_str(struct text *l, const char *s, int width)
 {
 	size_t n = strlen(s);
 
-	memcpy(l->p, s, n);
-	l->p += n;
+	put_mem(l, s, n);
 	for (; (int)n < width; n++)
 		*l->p++ = ' ';
 }
 
 /* @v in decimal, then spaces up to @width. */
-static void put_dec(struct line *l, uint64_t v, int width)
+static void put_dec(struct text *l, uint64_t v, int width)
 {
 	char tmp[21];
 	int n = sizeof(tmp) - 1;
@@ -73,22 +117,30 @@ static void put_dec(struct line *l, uint64_t v, int width)
 	put_str(l, tmp + n, width);
 }
 
-static void map_text(const struct iodbg_map *m)
-{
-	struct line l = { .p = l.buf };
-	const char *flags;
-	char p[5];
-	bool any = false;
+/*
+ * The columns that follow from a mapping's flags alone, permissions to flags, padded: the
+ * mappings of a large process share a few values of them, so each is built once. The cache
+ * is indexed by the permissions, which neighbouring mappings differ in most.
+ */
+struct flag_columns {
+	bool valid;
+	uint32_t flags;
+	size_t len;
+	char text[64];
+};
 
-	put_hex(&l, m->start, 12);
-	*l.p++ = '-';
-	put_hex(&l, m->end, 12);
-	*l.p++ = ' ';
-	put_str(&l, perms(m->flags, p), 5);
-	put_str(&l, iodbg_map_kind(m), 9);
-	flags = l.p;
+static void build_flag_columns(struct flag_columns *c, uint32_t flags, const char *kind)
+{
+	struct text l = { c->text, c->text, c->text + sizeof(c->text) };
+	const char *start;
+	bool any = false;
+	char p[5];
+
+	put_str(&l, perms(flags, p), 5);
+	put_str(&l, kind, 9);
+	start = l.p;
 	for (size_t i = 0; i < sizeof(map_flags) / sizeof(map_flags[0]); i++) {
-		if (!(m->flags & map_flags[i].bit))
+		if (!(flags & map_flags[i].bit))
 			continue;
 		if (any)
 			*l.p++ = ',';
@@ -97,36 +149,61 @@ static void map_text(const struct iodbg_map *m)
 	}
 	if (!any)
 		*l.p++ = '-';
-	while (l.p - flags < 20)
+	while (l.p - start < 20)
 		*l.p++ = ' ';
 	*l.p++ = ' ';
-	put_hex(&l, m->offset, 8);
-	*l.p++ = ' ';
-	put_hex(&l, m->dev_major, 2);
-	*l.p++ = ':';
-	put_hex(&l, m->dev_minor, 2);
-	*l.p++ = ' ';
-	put_dec(&l, m->inode, *m->path ? 10 : 0);
-	if (*m->path)
-		*l.p++ = ' ';
-	fwrite_unlocked(l.buf, 1, l.p - l.buf, stdout);
-	fputs_unlocked(m->path, stdout);
-	if (m->flags & IODBG_MAP_DELETED)
-		fputs_unlocked(" (deleted)", stdout);
-	l.p = l.buf;
-	if (m->object) {	/* by hand too: a GPU program maps tens of thousands of objects */
-		put_str(&l, " [object ", 0);
-		put_dec(&l, m->object->id, 0);
-		*l.p++ = ' ';
-		put_str(&l, iodbg_object_kind_name(m->object->kind), 0);
-		*l.p++ = ' ';
-		put_str(&l, iodbg_placement_name(m->object->placement), 0);
-		put_str(&l, ", ", 0);
-		put_dec(&l, m->object->size, 0);
-		put_str(&l, " bytes]", 0);
+	c->valid = true;
+	c->flags = flags;
+	c->len = l.p - l.buf;
+}
+
+static void put_flag_columns(struct text *l, const struct iodbg_map *m)
+{
+	static struct flag_columns cache[16];
+	struct flag_columns *c = &cache[m->flags & 15];
+
+	if (!c->valid || c->flags != m->flags)
+		build_flag_columns(c, m->flags, iodbg_map_kind(m));
+	/* A copy of a constant size is a few moves; what follows overwrites the rest. */
+	memcpy(l->p, c->text, sizeof(c->text));
+	l->p += c->len;
+}
+
+static void map_text(struct text *l, const struct iodbg_map *m)
+{
+	text_room(l, LINE_FIELDS);
+	put_hex(l, m->start, 12);
+	*l->p++ = '-';
+	put_hex(l, m->end, 12);
+	*l->p++ = ' ';
+	put_flag_columns(l, m);
+	put_hex(l, m->offset, 8);
+	*l->p++ = ' ';
+	put_hex(l, m->dev_major, 2);
+	*l->p++ = ':';
+	put_hex(l, m->dev_minor, 2);
+	*l->p++ = ' ';
+	put_dec(l, m->inode, *m->path ? 10 : 0);
+	if (*m->path) {
+		*l->p++ = ' ';
+		put_str(l, m->path, 0);
 	}
-	*l.p++ = '\n';
-	fwrite_unlocked(l.buf, 1, l.p - l.buf, stdout);
+	if (m->flags & IODBG_MAP_DELETED)
+		put_str(l, " (deleted)", 0);
+	if (m->object) {	/* by hand too: a GPU program maps tens of thousands of objects */
+		text_room(l, LINE_FIELDS);
+		put_str(l, " [object ", 0);
+		put_dec(l, m->object->id, 0);
+		*l->p++ = ' ';
+		put_str(l, iodbg_object_kind_name(m->object->kind), 0);
+		*l->p++ = ' ';
+		put_str(l, iodbg_placement_name(m->object->placement), 0);
+		put_str(l, ", ", 0);
+		put_dec(l, m->object->size, 0);
+		put_str(l, " bytes]", 0);
+	}
+	text_room(l, 1);
+	*l->p++ = '\n';
 }
 
 static void map_json(const struct iodbg_map *m, bool first)
@@ -151,16 +228,23 @@ static void map_json(const struct iodbg_map *m, bool first)
 
 static int do_maps(struct options *o, int argc, char **argv)
 {
+	static char buf[1 << 16];
+	struct text lines = { buf, buf, buf + sizeof(buf) };
 	struct iodbg_kernel_info k;
 	struct iodbg_target *t;
 	struct iodbg_maps *maps;
 	bool device = false;
 	const char *why;
+	size_t count;
 	int err, status;
 	pid_t pid;
 
 	(void)argc;
-	buffer_listing();
+	/* The text is buffered here, a buffer at a time, which stdio need not copy again. */
+	if (o->json)
+		buffer_listing();
+	else
+		setvbuf(stdout, NULL, _IONBF, 0);
 	if (!parse_pid(argv[0], &pid))
 		return error(EXIT_USAGE, "bad PID '%s'", argv[0]);
 	if (open_target(o, pid, &t))
@@ -176,17 +260,19 @@ static int do_maps(struct options *o, int argc, char **argv)
 	else
 		printf("%-25s %-4s %-8s %-20s %-8s %-5s %-10s %s\n", "ADDRESS", "PERM", "KIND",
 		       "FLAGS", "OFFSET", "DEV", "INODE", "PATH");
-	for (size_t i = 0; i < iodbg_maps_count(maps); i++) {
+	count = iodbg_maps_count(maps);
+	for (size_t i = 0; i < count; i++) {
 		const struct iodbg_map *m = iodbg_maps_get(maps, i);
 
 		device |= !!(m->flags & (IODBG_MAP_IO | IODBG_MAP_PFNMAP));
 		if (o->json)
 			map_json(m, !i);
 		else
-			map_text(m);
+			map_text(&lines, m);
 	}
+	text_flush(&lines);
 	if (o->json)
-		printf("%s]\n", iodbg_maps_count(maps) ? "\n" : "");
+		printf("%s]\n", count ? "\n" : "");
 	else if (device && (iodbg_kernel_info(&k) || !k.loaded))
 		printf("\nio, pfnmap: the kernel's ordinary paths reach these only through a "
 		       "driver ->access; load iodbg for the debug ioctl\n");

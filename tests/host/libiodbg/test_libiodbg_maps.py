@@ -2,6 +2,7 @@
 with spaces, "(deleted)", huge numbers, adjacent mappings, truncated text and bad lines."""
 import ctypes
 import errno
+import random
 import re
 
 import pytest
@@ -126,6 +127,65 @@ def test_bad_text_is_refused(lib, text, why):
     err, maps, _ = lib.parse(text)
     assert err == -errno.EBADMSG and maps is None
     assert lib.errmsg().startswith(why), lib.errmsg()
+
+
+def hex_field(rng, max_digits):
+    """A hexadecimal field of 1 to @max_digits digits, in either case, zero-padded or not."""
+    digits = rng.randint(1, max_digits)
+    text = "".join(rng.choice("0123456789abcdef") for _ in range(digits))
+    return text.upper() if rng.random() < 0.1 else text
+
+
+def test_fields_are_read_exactly(lib):
+    """Every field of lines of every width, read against Python's own reading of them."""
+    rng = random.Random(15)
+    lines, want, addr = [], [], 0
+    for i in range(3000):
+        start = addr + 1 + (int(hex_field(rng, 14), 16) if i % 3 else rng.randint(0, 0xfff))
+        end = start + 1 + rng.randint(0, 1 << rng.choice((4, 12, 40)))
+        if end >= 1 << 64:
+            break
+        addr = end
+        width = rng.choice((1, 8, 12, 16))
+        fields = [f"{start:0{width}x}", f"{end:0{width}x}", hex_field(rng, 16),
+                  hex_field(rng, 8), hex_field(rng, 8), str(rng.randint(0, 10 ** rng.randint(0, 19)))]
+        path = rng.choice(("", "/usr/lib/x86_64-linux-gnu/libc.so.6", "[heap]", "/a b"))
+        lines.append(f"{fields[0]}-{fields[1]} r-xp {fields[2]} {fields[3]}:{fields[4]} "
+                     f"{fields[5]}" + (" " * rng.randint(1, 30) + path if path else ""))
+        want.append((start, end, int(fields[2], 16), (int(fields[3], 16), int(fields[4], 16)),
+                     int(fields[5]), path.encode()))
+    # Short lines leave fewer than 16 bytes after a field: those are read a digit at a time.
+    err, maps, _ = lib.parse("\n".join(lines) + rng.choice(("", "\n")))
+    assert err == 0, lib.errmsg()
+    assert [(m["start"], m["end"], m["offset"], m["dev"], m["inode"], m["path"])
+            for m in maps] == want
+
+
+@pytest.mark.parametrize("line, values", [
+    ("ffffffffffff0000-ffffffffffffffff r--p fedcba9876543210 ff:ff 18446744073709551615",
+     (0xffffffffffff0000, 0xffffffffffffffff, 0xfedcba9876543210, (255, 255),
+      18446744073709551615)),
+    ("0-1 r--p 0 0:0 0", (0, 1, 0, (0, 0), 0)),
+    ("0123456789ABCDEF-FEDCBA9876543210 r--p 00000000000000a0 fe:01 1",
+     (0x0123456789abcdef, 0xfedcba9876543210, 0xa0, (0xfe, 1), 1)),
+    ("00000000000000001-00000000000000002 r--p 0 0:0 0", None),
+    ("1000-2000 r--p 00000000000000000 00:00 0", None),
+    ("1000-2000 r--p 0 000000001:00 0", None),
+    ("1000-2000 r--p 0 00:00 0 ", (0x1000, 0x2000, 0, (0, 0), 0)),
+    ("1000-2000\x80r--p 0 00:00 0", None),
+    ("10\xe1-2000 r--p 0 00:00 0", None),
+    ("1000g2000 r--p 0 00:00 0", None),
+])
+def test_field_edges(lib, line, values):
+    """16 digits and no more, either case, short fields, bytes above 0x7f next to digits."""
+    err, maps, _ = lib.parse(line.encode("latin-1") + b"\n" + LINE.encode().replace(
+        b"7f", b"ff", 1))
+    if values is None:
+        assert err == -errno.EBADMSG and lib.errmsg().startswith("line 1: "), lib.errmsg()
+        return
+    assert err == 0, lib.errmsg()
+    m = maps[0]
+    assert (m["start"], m["end"], m["offset"], m["dev"], m["inode"]) == values
 
 
 def test_empty_text_is_no_mapping(lib):
