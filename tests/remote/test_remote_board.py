@@ -18,8 +18,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("IODBG_OUT", PROJECT / "out"))
 GDB_PACKAGE = PROJECT / "gdb-python" / "iodbg.py"
 GUEST_PORT = 2345
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(PROJECT / "tests" / "common")]
 
+import gdbserver_ext_build  # noqa: E402
 from commands import gpu_commands, spu_commands  # noqa: E402
 
 
@@ -37,21 +38,15 @@ def between(out, first, last):
 
 @pytest.fixture(scope="session")
 def build():
-    """gdbserver-ext's build folder, with the ASan and UBSan build of iodbg-gdbserver (a no-op
-    when it is up to date)."""
-    build = OUT / "build" / "gdbserver-ext"
-    res = subprocess.run(["make", "--no-print-directory", "-C", str(PROJECT / "gdbserver-ext"),
-                          f"O={build}", "all", "asan"], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-    assert res.returncode == 0, res.stdout
-    return build
+    """gdbserver-ext's build folder, with the ASan and UBSan build of iodbg-gdbserver."""
+    return gdbserver_ext_build.build(OUT / "build" / "gdbserver-ext", "all", "asan")
 
 
-@pytest.fixture(params=["plain", "asan"])
+@pytest.fixture(params=gdbserver_ext_build.PROXY_BUILDS)
 def proxy(request, build):
-    """iodbg-gdbserver as installed, and built with ASan and UBSan: the board fails on any
-    report of theirs, a leak at exit included."""
-    return build / ("asan" if request.param == "asan" else "") / "iodbg-gdbserver"
+    """iodbg-gdbserver as built, and built with ASan and UBSan: the board fails on any report
+    of theirs, a leak at exit included."""
+    return gdbserver_ext_build.proxy(build, request.param)
 
 
 @pytest.fixture

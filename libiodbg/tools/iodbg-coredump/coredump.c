@@ -473,22 +473,15 @@ static bool copy_capture(struct handler *h, unsigned char *buf, uint64_t from, u
  * The crashing thread's si_addr, from the kernel's NT_SIGINFO: only a fault's (si_code > 0)
  * has one; a signal sent by kill or tgkill holds the sender's pid and uid there.
  */
-static void fault_address(struct handler *h, Elf *e, const GElf_Phdr *ph)
+static int fault_address(void *arg, const void *desc)
 {
-	Elf_Data *data = elf_getdata_rawchunk(e, ph->p_offset, ph->p_filesz, ELF_T_NHDR);
-	size_t off = 0, next, name_off, desc_off;
-	GElf_Nhdr nh;
+	struct handler *h = arg;
 	siginfo_t si;
 
-	while (data && (next = gelf_getnote(data, off, &nh, &name_off, &desc_off))) {
-		if (nh.n_type == NT_SIGINFO && nh.n_descsz == sizeof(si)) {
-			memcpy(&si, (char *)data->d_buf + desc_off, sizeof(si));
-			if ((si.si_signo == SIGSEGV || si.si_signo == SIGBUS) && si.si_code > 0)
-				h->fault_addr = (uintptr_t)si.si_addr;
-			return;
-		}
-		off = next;
-	}
+	memcpy(&si, desc, sizeof(si));
+	if ((si.si_signo == SIGSEGV || si.si_signo == SIGBUS) && si.si_code > 0)
+		h->fault_addr = (uintptr_t)si.si_addr;
+	return 1;
 }
 
 /*
@@ -555,10 +548,10 @@ static int augment(struct handler *h, unsigned char *buf)
 			      h->kernel_size);
 			goto out;
 		}
-		if (ph[n].p_type == PT_NOTE && !h->fault_addr)
-			fault_address(h, e, &ph[n]);
 		n++;
 	}
+	if (!h->fault_addr)
+		core_each_note(e, NT_SIGINFO, sizeof(siginfo_t), fault_address, h);
 	if (!h->captured)
 		goto out;
 	base = (h->kernel_size + page - 1) & ~(uint64_t)(page - 1);

@@ -207,39 +207,59 @@ struct core_walk {
 };
 
 /* Every thread's registers in the x86-64 core @core (none from another machine's core). */
-static int core_thread_regs(struct core_walk *w, Elf *core)
+int core_each_note(Elf *core, uint32_t type, size_t size,
+		   int (*fn)(void *arg, const void *desc), void *arg)
 {
 	size_t nph, off, next, name_off, desc_off;
-	GElf_Ehdr eh;
 
-	if (!gelf_getehdr(core, &eh) || eh.e_machine != EM_X86_64 ||
-	    gelf_getclass(core) != ELFCLASS64 || elf_getphdrnum(core, &nph))
+	if (elf_getphdrnum(core, &nph))
 		return 0;
 	for (size_t i = 0; i < nph; i++) {
 		Elf_Data *data;
 		GElf_Phdr ph;
 		GElf_Nhdr nh;
+		int ret;
 
 		if (!gelf_getphdr(core, i, &ph) || ph.p_type != PT_NOTE)
 			continue;
 		data = elf_getdata_rawchunk(core, ph.p_offset, ph.p_filesz, ELF_T_NHDR);
 		for (off = 0; data && (next = gelf_getnote(data, off, &nh, &name_off, &desc_off));
 		     off = next) {
-			struct elf_prstatus pr;
-			struct core_regs *bigger;
-
-			if (nh.n_type != NT_PRSTATUS || nh.n_descsz != sizeof(pr))
+			if (nh.n_type != type || nh.n_descsz != size)
 				continue;
-			memcpy(&pr, (char *)data->d_buf + desc_off, sizeof(pr));
-			bigger = reallocarray(w->regs, w->nregs + 1, sizeof(*bigger));
-			if (!bigger)
-				return -ENOMEM;
-			w->regs = bigger;
-			w->regs[w->nregs].tid = pr.pr_pid;
-			memcpy(&w->regs[w->nregs++].regs, pr.pr_reg, sizeof(pr.pr_reg));
+			ret = fn(arg, (char *)data->d_buf + desc_off);
+			if (ret)
+				return ret;
 		}
 	}
 	return 0;
+}
+
+/* A thread's NT_PRSTATUS: its id and registers. */
+static int add_thread_regs(void *arg, const void *desc)
+{
+	struct core_walk *w = arg;
+	struct elf_prstatus pr;
+	struct core_regs *bigger;
+
+	memcpy(&pr, desc, sizeof(pr));
+	bigger = reallocarray(w->regs, w->nregs + 1, sizeof(*bigger));
+	if (!bigger)
+		return -ENOMEM;
+	w->regs = bigger;
+	w->regs[w->nregs].tid = pr.pr_pid;
+	memcpy(&w->regs[w->nregs++].regs, pr.pr_reg, sizeof(pr.pr_reg));
+	return 0;
+}
+
+static int core_thread_regs(struct core_walk *w, Elf *core)
+{
+	GElf_Ehdr eh;
+
+	if (!gelf_getehdr(core, &eh) || eh.e_machine != EM_X86_64 ||
+	    gelf_getclass(core) != ELFCLASS64)
+		return 0;
+	return core_each_note(core, NT_PRSTATUS, sizeof(struct elf_prstatus), add_thread_regs, w);
 }
 
 /*
@@ -347,7 +367,8 @@ int stack_core(FILE *f, int fd, const char *exe, const struct stack_core_marks *
 	core = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!core)
 		return -error(ENOEXEC, "the core: %s", elf_errmsg(-1));
-	if (core_thread_regs(&w, core)) {
+	/* The registers serve only to find threads that access an object. */
+	if (iodbg_objects_count(marks->objs) && core_thread_regs(&w, core)) {
 		err = -error(ENOMEM, "out of memory");
 		goto out;
 	}

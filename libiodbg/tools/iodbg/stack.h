@@ -43,6 +43,14 @@ bool stack_access_address(const unsigned char *insn, size_t len,
 /* The object of @objs mapped at @addr, or NULL. */
 const struct iodbg_object *stack_object_at(const struct iodbg_objects *objs, uint64_t addr);
 
+/*
+ * Call @fn(@arg, desc) on each note of type @type with a descriptor of @size bytes in the
+ * PT_NOTE segments of core @core, in order, until it returns non-zero: that, or 0. The
+ * descriptor need not be aligned.
+ */
+int core_each_note(Elf *core, uint32_t type, size_t size,
+		   int (*fn)(void *arg, const void *desc), void *arg);
+
 /* What iodbg-coredump's report marks in a core's stacks. */
 struct stack_core_marks {
 	pid_t crashed;				/* the thread the signal killed, or 0 */

@@ -2,7 +2,7 @@
 it is up to date), and the stub's protocol layers over a local store in memory (spu-stub-mem),
 since the host has no spu_sim to debug."""
 import os
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,18 +10,22 @@ import pytest
 from spu_stub_rsp import Rsp
 
 PROJECT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(PROJECT / "tests" / "common"))
+import gdbserver_ext_build  # noqa: E402
+
 O = Path(os.environ.get("IODBG_GDBSERVER_EXT_O") or
          Path(os.environ.get("IODBG_OUT") or PROJECT / "out") / "build" / "gdbserver-ext")
 
 
 @pytest.fixture(scope="session")
 def build():
-    res = subprocess.run(["make", "--no-print-directory", "-C", str(PROJECT / "gdbserver-ext"),
-                          f"O={O}", "all", "test-progs", "asan"], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-    if res.returncode:
-        pytest.fail(f"make -C gdbserver-ext failed:\n{res.stdout}", pytrace=False)
-    return O
+    return gdbserver_ext_build.build(O, "all", "test-progs", "asan")
+
+
+@pytest.fixture(params=gdbserver_ext_build.PROXY_BUILDS)
+def proxy(build, request):
+    """iodbg-gdbserver as built, and built with ASan and UBSan."""
+    return str(gdbserver_ext_build.proxy(build, request.param))
 
 
 @pytest.fixture(scope="session")

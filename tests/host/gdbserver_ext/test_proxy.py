@@ -22,11 +22,6 @@ PROXY_PACKET_SIZE = 0x40000
 SLEEP = "/bin/sleep"
 
 
-@pytest.fixture(params=["plain", "asan"])
-def proxy(build, request):
-    return str(build / ("asan" if request.param == "asan" else "") / "iodbg-gdbserver")
-
-
 @pytest.fixture
 def session(proxy):
     """The proxy on a pipe with gdbserver behind it running sleep: start(*args) -> Rsp."""
