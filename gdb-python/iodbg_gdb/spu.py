@@ -473,6 +473,21 @@ def start_stub(pid, ctx):
     return proc, path, folder
 
 
+def serve_remotely(ctx, connection):
+    """Have iodbg-gdbserver at the other end of TCP @connection hand the next connection to
+    its port to iodbg-spu-stub serving @ctx; returns that address for 'target remote'."""
+    address = (connection.details or "").strip()
+    if not address or address.startswith("|") or ":" not in address:
+        raise gdb.GdbError(f"spu attach {ctx.id}: the program's remote connection "
+                           f"'{address}' is not TCP, which spu attach needs to connect again")
+    try:
+        gdb.execute(f"monitor iodbg spu-serve {ctx.id}", to_string=True)
+    except gdb.error as e:
+        raise gdb.GdbError(f"spu attach {ctx.id}: the remote side cannot serve it ({e}): it "
+                           "needs iodbg-gdbserver listening on a TCP port") from None
+    return address
+
+
 class SpuAttach(CtxCommand):
     """Debug an SPU context's local store as an inferior of its own.
 
@@ -483,6 +498,11 @@ context CTX of this program: its address 0 is local store offset 0, so x/16i,
 x/s, find, dump and set work in SPU addresses, as with GDB's Cell support. The
 SPU program keeps running. 'inferior N' goes back to the program; 'detach' in
 the new inferior ends the stub.
+
+Over 'target [extended-]remote HOST:PORT' to iodbg-gdbserver, the stub runs on
+the remote side ('monitor iodbg spu-serve CTX'): iodbg-gdbserver hands it a
+second connection to the same port, and it finds the context in the program,
+which needs the right to debug it there.
 
 GDB hands the stub copies of the program's files of the context, so that it
 works wherever GDB may debug the program, also under Yama's ptrace_scope=1,
@@ -496,9 +516,14 @@ needs the right to debug it."""
     @gdb_errors
     def invoke(self, arg, from_tty):
         ctx = find_context(arg.strip())
-        pid = common.inferior_pid()
-        program = gdb.selected_inferior().num
-        proc, path, folder = start_stub(pid, ctx)
+        inferior = gdb.selected_inferior()
+        program = inferior.num
+        if common.remote_connection(inferior.connection):
+            pid, proc, folder = inferior.pid, None, None
+            path = serve_remotely(ctx, inferior.connection)
+        else:
+            pid = common.inferior_pid()
+            proc, path, folder = start_stub(pid, ctx)
         try:
             gdb.execute("add-inferior -no-connection", to_string=True)
             spu_inferior = max(inf.num for inf in gdb.inferiors())
@@ -507,13 +532,15 @@ needs the right to debug it."""
                 gdb.execute(f"target remote {path}", to_string=True)
                 common.spu_connections.add(gdb.selected_inferior().connection.num)
             except gdb.error as e:
-                proc.kill()
-                proc.wait()
+                if proc is not None:
+                    proc.kill()
+                    proc.wait()
                 gdb.execute(f"inferior {program}", to_string=True)
                 gdb.execute(f"remove-inferiors {spu_inferior}", to_string=True)
                 raise gdb.GdbError(f"spu attach {ctx.id}: {e}") from None
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
         gdb.write(f"SPU context {ctx.id} of process {pid} is inferior {spu_inferior}: address "
                   f"0 is local store offset 0 ('inferior {program}' goes back).\n")
 

@@ -272,25 +272,29 @@ static int finish_gdbserver(pid_t child, int server_fd, bool gdb_left)
 /* Wait for gdb on COMM and relay its session: the exit status. */
 static int serve(const struct options *opt, bool stdio, pid_t child, int server_fd)
 {
-	int gdb_in = 0, gdb_out = 1, ret;
+	int gdb_in = 0, gdb_out = 1, listen_fd = -1, ret;
 	struct proxy proxy;
 
 	if (!stdio) {
-		int listen_fd = tcp_socket(opt->comm, true);
-
+		listen_fd = tcp_socket(opt->comm, true);
 		fprintf(stderr, "Listening on port %d\n", listening_port(listen_fd));
 		ret = accept_gdb(listen_fd, server_fd, child, &gdb_in);
-		close(listen_fd);
-		if (ret)
+		if (ret) {
+			close(listen_fd);
 			return ret;
+		}
 		gdb_out = gdb_in;
 	}
 	ret = proxy_init(&proxy, gdb_in, gdb_out, server_fd, server_fd, opt->attach_pid);
 	if (!ret) {
+		/* Kept for "monitor iodbg spu-serve": no one else's connection is accepted. */
+		proxy.listen_fd = listen_fd;
 		proxy.verbose = opt->debug;
 		ret = proxy_run(&proxy);
 		proxy_free(&proxy);
 	}
+	if (listen_fd >= 0)
+		close(listen_fd);
 	if (ret < 0)
 		fprintf(stderr, PROGRAM ": %s\n", strerror(-ret));
 	if (child > 0)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <iodbg/iodbg.h>
+#include <linux/iodbg.h>
 
 #include "proxy.h"
 
@@ -698,6 +699,37 @@ static int cmd_path(struct proxy *proxy, char *args)
 				      iodbg_errmsg(target)));
 }
 
+static int cmd_spu_serve(struct proxy *proxy, char *args)
+{
+	const struct iodbg_object *ob;
+	struct iodbg_target *target;
+	struct iodbg_objects *objs;
+	int sent = 0, kind;
+	uint64_t ctx;
+
+	if (parse_address(args, &ctx) || !ctx)
+		return usage(proxy, "spu-serve", "an SPU local store's object id expected");
+	if (proxy->listen_fd < 0)
+		return fail(proxy, "spu-serve needs iodbg-gdbserver listening on a port "
+			    "([HOST]:PORT), not on standard input and output");
+	target = need_target(proxy, &sent);
+	if (!target)
+		return sent;
+	if (iodbg_objects(target, &objs))
+		return fail(proxy, "%s", iodbg_errmsg(target));
+	ob = iodbg_objects_find(objs, ctx);
+	kind = ob ? (int)ob->kind : -1;
+	iodbg_objects_free(objs);
+	if (kind != IODBG_KIND_SPU_LS)
+		return fail(proxy, "process %d has no SPU local store %" PRIu64 " (\"monitor iodbg "
+			    "objects\" lists them)", (int)proxy->pid, ctx);
+	proxy->spu_ctx = ctx;
+	proxy->spu_pid = proxy->pid;
+	return ok(proxy, proxy_printf(proxy, "the next connection to this port serves SPU "
+				      "context %" PRIu64 " of process %d\n", ctx,
+				      (int)proxy->pid));
+}
+
 static int cmd_help(struct proxy *proxy, char *args);
 
 static const struct monitor_command commands[] = {
@@ -715,6 +747,9 @@ static const struct monitor_command commands[] = {
 	  cmd_probe },
 	{ "read", "[OPTIONS] ADDR LENGTH | [OPTIONS] --object ID OFFSET LENGTH",
 	  "bytes through libiodbg, and the paths that served them", cmd_read },
+	{ "spu-serve", "CTX",
+	  "serve SPU local store CTX to the next connection to this port (spu attach)",
+	  cmd_spu_serve },
 };
 
 static const char *usage_of(const char *name)

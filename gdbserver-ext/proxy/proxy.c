@@ -31,6 +31,7 @@ int proxy_init(struct proxy *proxy, int gdb_in, int gdb_out, int server_in, int 
 
 	memset(proxy, 0, sizeof(*proxy));
 	proxy->pid = pid;
+	proxy->listen_fd = -1;
 	/* Until gdbserver says otherwise: the size gdb assumes of a stub that names none. */
 	proxy->server_packet_size = 400;
 	ret = link_init(&proxy->gdb, "gdb", gdb_in, gdb_out, PROXY_PACKET_SIZE);
@@ -757,16 +758,23 @@ int proxy_run(struct proxy *proxy)
 	int ret;
 
 	for (;;) {
-		struct pollfd fds[2] = {
+		struct pollfd fds[3] = {
 			{ .fd = proxy->gdb.in_fd, .events = POLLIN },
 			{ .fd = proxy->server.in_fd, .events = POLLIN },
+			/* A negative fd is not polled: only while a spu-serve waits. */
+			{ .fd = proxy->spu_ctx ? proxy->listen_fd : -1, .events = POLLIN },
 		};
 
 		if (!link_pending(&proxy->gdb) && !link_pending(&proxy->server) &&
-		    poll(fds, 2, -1) < 0) {
+		    poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
+		}
+		if (fds[2].revents) {
+			ret = spu_serve_accept(proxy);
+			if (ret)
+				fprintf(stderr, "iodbg-gdbserver: spu-serve: %s\n", strerror(-ret));
 		}
 		if (link_pending(&proxy->gdb) || fds[0].revents) {
 			ret = link_next(&proxy->gdb, &event, !link_pending(&proxy->gdb));

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "link.h"
@@ -41,6 +42,13 @@ struct proxy {
 	bool features_requested;	/* qSupported forwarded */
 	bool verbose;			/* log the proxy's own decisions on stderr */
 	bool memory_map;		/* the proxy answers qXfer:memory-map:read */
+	int listen_fd;			/* where gdb connected (TCP), or -1 (stdio) */
+	/*
+	 * "monitor iodbg spu-serve": the next connection on @listen_fd is handed to
+	 * iodbg-spu-stub serving local store @spu_ctx (0: none asked) of process @spu_pid.
+	 */
+	uint64_t spu_ctx;
+	pid_t spu_pid;
 	char *map_xml;			/* the memory map gdb is reading, from offset 0 on */
 	size_t map_len;
 	struct buffer out;		/* requests and replies being built */
@@ -75,6 +83,13 @@ int proxy_printf(struct proxy *proxy, const char *fmt, ...)
  * *@xml (malloc'd, @len bytes). 0 or -ENOMEM.
  */
 int memory_map_xml(struct iodbg_target *target, char **xml, size_t *len);
+
+/*
+ * spu_serve.c: accept the connection "monitor iodbg spu-serve" announced on
+ * proxy->listen_fd and start iodbg-spu-stub on it, which serves it on its own from then on.
+ * 0, or a negative errno (the proxy's own session goes on either way).
+ */
+int spu_serve_accept(struct proxy *proxy);
 
 /* monitor.c: a "monitor iodbg ..." command, @line without "iodbg". Replies to gdb itself. */
 int monitor_iodbg(struct proxy *proxy, const char *line);

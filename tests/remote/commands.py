@@ -2,9 +2,11 @@
 
 
 def spu_commands(ctx, dump):
+    """'spu attach' last: it ends with the program's inferior selected again."""
     return ("echo <spu>\\n", "info spu", "echo <ls>\\n", f"info spu-ls/gx {ctx} 0x100 48",
             "echo <regs>\\n", f"info spu-regs {ctx}", "echo <dump>\\n",
-            f"iodbg dump {dump} {ctx}", "echo <end>\\n")
+            f"iodbg dump {dump} {ctx}", "echo <attach>\\n", f"spu attach {ctx}", "echo <x>\\n",
+            "x/8xw 0x100", "echo <back>\\n", "inferior 1", "echo <end>\\n")
 
 
 def gpu_commands(handle, dump):

@@ -1,6 +1,7 @@
 """gdb on the host, the program on a "remote board" (the test VM, through a port that vm-run
 forwards): the iodbg GDB commands over 'target extended-remote 127.0.0.1:PORT' print what
-they print on the board natively. The host has no iodbg module and none of the board's
+they print on the board natively, 'spu attach' included, whose second connection goes
+through the same port. The host has no iodbg module and none of the board's
 processes, so only the remote backend can answer them. It runs once with iodbg-gdbserver as
 built and once with its ASan and UBSan build."""
 import json
@@ -97,8 +98,11 @@ def test_host_gdb_gives_the_boards_native_output(board):
     host_spu = out.replace(str(spu_dump), str(folder / "spu.bin"))
     host_gpu = out.replace(str(gpu_dump), str(folder / "gpu.bin"))
     for first, last in (("<spu>", "<ls>"), ("<ls>", "<regs>"), ("<regs>", "<dump>"),
-                        ("<dump>", "<end>")):
+                        ("<dump>", "<attach>"), ("<attach>", "<x>"), ("<x>", "<back>")):
         assert between(host_spu, first, last) == between(native_spu, first, last), out
+    # spu attach: the local store at address 0 of an inferior of its own, on both sides.
+    assert len(between(native_spu, "<x>", "<back>")) == 1 + 2, native_spu
+    assert "is inferior 2: address 0 is local store offset 0" in out, out
     for first, last in (("<gpu>", "<maps>"), ("<maps>", "<dump>")):
         assert between(host_gpu, first, last) == between(native_gpu, first, last), out
     gpu_part = host_gpu[host_gpu.index("<gpu>"):]

@@ -338,7 +338,10 @@ def test_json_documents(proxy, tmp_path):
     ("probe", "no address"), ("probe 1 zz", '"zz" is no address'),
     ("probe " + "1 " * 5000, "more than 4096 arguments"),
     ("objects --bogus", 'unknown option "--bogus"'), ("maps extra", 'unexpected "extra"'),
-    ("objects --object", 'unknown option "--object"')])
+    ("objects --object", 'unknown option "--object"'),
+    ("spu-serve", "an SPU local store's object id expected"),
+    ("spu-serve 0", "an SPU local store's object id expected"),
+    ("spu-serve 5", "not on standard input and output")])
 def test_bad_monitor_requests_get_an_error_and_the_session_goes_on(session, line, message):
     r = session()
     assert stopped(r.ask(b"?"))
