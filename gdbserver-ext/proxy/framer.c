@@ -158,3 +158,36 @@ ssize_t rsp_expand_rle(const char *in, size_t len, char *out, size_t room)
 	}
 	return (ssize_t)n;
 }
+
+/*
+ * A run of n > 3 copies of a character becomes the character, '*' and the count of the copies
+ * after the first plus 29, at most 97 of them; counts that would give '#' or '$', which frame
+ * packets, are cut to 5. Each count follows a copy of the character, never another count, so
+ * the output is never longer than the input and can overwrite it.
+ */
+size_t rsp_encode_rle(char *text, size_t len)
+{
+	size_t in = 0, out = 0;
+
+	while (in < len) {
+		size_t run = 1, more;
+
+		while (in + run < len && text[in + run] == text[in])
+			run++;
+		text[out++] = text[in];
+		more = run - 1;
+		if (more > 97)
+			more = 97;
+		if (more == 6 || more == 7)
+			more = 5;
+		if (more >= 3) {
+			text[out++] = '*';
+			text[out++] = (char)(more + 29);
+		} else {
+			for (size_t i = 0; i < more; i++)
+				text[out++] = text[in];
+		}
+		in += 1 + more;
+	}
+	return out;
+}

@@ -58,6 +58,12 @@ size_t rsp_framer_feed(struct rsp_framer *framer, const char *data, size_t len,
  */
 ssize_t rsp_expand_rle(const char *in, size_t len, char *out, size_t room);
 
+/*
+ * Run-length encode @len characters of hex digits at @text in place, as gdbserver encodes its
+ * replies, which gdb reads faster; the new length (never more than @len).
+ */
+size_t rsp_encode_rle(char *text, size_t len);
+
 /* True once a packet or notification is begun but not complete. */
 bool rsp_framer_busy(const struct rsp_framer *framer);
 

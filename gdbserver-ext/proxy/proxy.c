@@ -60,6 +60,7 @@ void proxy_free(struct proxy *proxy)
 	free(proxy->hex.data);
 	free(proxy->scratch.data);
 	free(proxy->map_xml);
+	free(proxy->breakpoints);
 }
 
 static void set_pid(struct proxy *proxy, pid_t pid)
@@ -349,16 +350,38 @@ static ssize_t fallback_write(struct proxy *proxy, uint64_t addr, const unsigned
 	return done;
 }
 
+/* Whether a software breakpoint inserted in the current process lies in [@addr, +@len). */
+static bool breakpoint_in(const struct proxy *proxy, uint64_t addr, size_t len)
+{
+	if (proxy->breakpoints_lost)
+		return true;
+	for (size_t i = 0; i < proxy->nbreakpoints; i++) {
+		const struct sw_breakpoint *b = &proxy->breakpoints[i];
+
+		if (b->pid == proxy->pid &&
+		    (addr <= b->addr ? b->addr - addr < len : addr - b->addr < b->len))
+			return true;
+	}
+	return false;
+}
+
 /*
- * Read what can be read of @len bytes at @addr, as hex into @hex (room for 2 * @len):
- * gdbserver reads what it can, in pieces it takes whole, and libiodbg from where it stopped.
- * The count of bytes read from @addr on (0 if not even the first one, with gdbserver's error
- * reply in @error), or a negative errno if a link failed.
+ * Read what can be read of @len bytes at @addr, as hex into @hex (room for 2 * @len). What
+ * libiodbg reads whole is served in one call; gdbserver would read it in pieces its packet
+ * size allows, a round trip each. Where a breakpoint lies (gdbserver hides its trap
+ * instruction) or libiodbg cannot read it all, gdbserver reads what it can, in pieces it
+ * takes whole, and libiodbg from where it stopped. The count of bytes read from @addr on (0
+ * if not even the first one, with gdbserver's error reply in @error), or a negative errno if
+ * a link failed.
  */
 static ssize_t read_range(struct proxy *proxy, uint64_t addr, char *hex, size_t len,
 			  char *error, size_t error_size)
 {
 	size_t done = 0;
+
+	if (!breakpoint_in(proxy, addr, len) &&
+	    fallback_read(proxy, addr, hex, len) == (ssize_t)len)
+		return (ssize_t)len;
 
 	while (done < len) {
 		size_t piece = len - done < server_chunk(proxy) ? len - done : server_chunk(proxy);
@@ -393,7 +416,7 @@ static int serve_read(struct proxy *proxy, uint64_t addr, size_t len)
 		return (int)done;
 	if (!done)
 		return link_send_str(&proxy->gdb, error);
-	return link_send(&proxy->gdb, '$', hex, 2 * (size_t)done);
+	return link_send(&proxy->gdb, '$', hex, rsp_encode_rle(hex, 2 * (size_t)done));
 }
 
 /*
@@ -566,12 +589,49 @@ static int memory_map_packet(struct proxy *proxy, const char *payload, size_t le
 
 /* ---- everything else ---- */
 
+/*
+ * "Z0,ADDR,KIND[;...]" and "z0,ADDR,KIND": the software breakpoints of the current process.
+ * Taken as inserted from the request on: a refused one only sends reads near it through
+ * gdbserver, which is always right.
+ */
+static void note_breakpoint(struct proxy *proxy, const char *payload, size_t len)
+{
+	const char *p = payload + 3, *end = payload + len;
+	uint64_t addr, kind;
+	size_t i;
+
+	if (parse_hex(&p, end, &addr) || p == end || *p++ != ',' || parse_hex(&p, end, &kind))
+		return;
+	for (i = 0; i < proxy->nbreakpoints; i++)
+		if (proxy->breakpoints[i].pid == proxy->pid && proxy->breakpoints[i].addr == addr)
+			break;
+	if (payload[0] == 'z') {
+		if (i < proxy->nbreakpoints)
+			proxy->breakpoints[i] = proxy->breakpoints[--proxy->nbreakpoints];
+		return;
+	}
+	if (i == proxy->nbreakpoints) {
+		struct sw_breakpoint *more = reallocarray(proxy->breakpoints, i + 1, sizeof(*more));
+
+		if (!more) {
+			/* Untracked, it would show: no read goes around gdbserver any more. */
+			proxy->breakpoints_lost = true;
+			return;
+		}
+		proxy->breakpoints = more;
+		proxy->nbreakpoints++;
+	}
+	proxy->breakpoints[i] = (struct sw_breakpoint){ proxy->pid, addr, kind ?: 1 };
+}
+
 /* What a packet gdb sent tells the proxy before gdbserver answers it. */
 static void note_request(struct proxy *proxy, const char *payload, size_t len)
 {
 	const char *end = payload + len;
 	uint64_t pid;
 
+	if (starts_with(payload, len, "Z0,") || starts_with(payload, len, "z0,"))
+		note_breakpoint(proxy, payload, len);
 	proxy->stop_expected = len && payload[0] && strchr("?cCsSk", payload[0]);
 	if (starts_with(payload, len, "vCont") && !starts_with(payload, len, "vCont?"))
 		proxy->stop_expected = true;

@@ -2,8 +2,9 @@
 /*
  * iodbg-gdbserver's core: a remote-protocol proxy between gdb and a stock gdbserver. Every
  * packet passes unchanged except memory transfers that gdbserver refuses (served through
- * libiodbg), the packet size (gdb may send far larger ones: the proxy splits them), and the
- * "monitor iodbg" commands, which are the proxy's own.
+ * libiodbg), memory reads libiodbg serves whole (one call rather than a round trip to
+ * gdbserver per piece), the packet size (gdb may send far larger ones: the proxy splits
+ * them), and the "monitor iodbg" commands, which are the proxy's own.
  */
 #ifndef IODBG_PROXY_H
 #define IODBG_PROXY_H
@@ -21,6 +22,16 @@
 #define PROXY_SERVER_PACKET_MAX 0x40000
 
 struct iodbg_target;
+
+/*
+ * A software breakpoint gdb had gdbserver insert ("Z0"): the memory there holds the trap
+ * instruction, which gdbserver hides from gdb's reads and so must the proxy's own.
+ */
+struct sw_breakpoint {
+	pid_t pid;
+	uint64_t addr;
+	uint64_t len;
+};
 
 /* Memory reused from one packet to the next, grown as needed. */
 struct buffer {
@@ -51,6 +62,9 @@ struct proxy {
 	pid_t spu_pid;
 	char *map_xml;			/* the memory map gdb is reading, from offset 0 on */
 	size_t map_len;
+	struct sw_breakpoint *breakpoints;	/* inserted, as far as the proxy saw */
+	size_t nbreakpoints;
+	bool breakpoints_lost;		/* one was not tracked (out of memory) */
 	struct buffer out;		/* requests and replies being built */
 	struct buffer hex;		/* a read's bytes, as hex for gdb */
 	struct buffer bytes;		/* a write's bytes; the window of a search */

@@ -65,12 +65,21 @@ static void fuzz_framer(const uint8_t *data, size_t size)
 
 static void fuzz_rle(const uint8_t *data, size_t size)
 {
-	char out[4096];
+	char out[4096], text[4096], encoded[4096];
 	ssize_t n = rsp_expand_rle((const char *)data, size, out, sizeof(out));
+	size_t len = size < sizeof(text) ? size : sizeof(text), m;
 
 	assert(n >= -1 && n <= (ssize_t)sizeof(out));
 	if (n >= 0 && !memchr(data, '*', size))
 		assert((size_t)n == size && !memcmp(out, data, size));
+	/* The proxy's encoding of hex digits made of the input: shorter, unframed, undone. */
+	for (size_t i = 0; i < len; i++)
+		text[i] = "0123456789abcdef"[data[i] % 3 ? 0 : data[i] & 15];
+	memcpy(encoded, text, len);
+	m = rsp_encode_rle(encoded, len);
+	assert(m <= len && !memchr(encoded, '#', m) && !memchr(encoded, '$', m));
+	n = rsp_expand_rle(encoded, m, out, sizeof(out));
+	assert(n == (ssize_t)len && !memcmp(out, text, len));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

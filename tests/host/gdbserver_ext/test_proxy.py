@@ -19,6 +19,7 @@ from spu_stub_rsp import Rsp, gdb_batch, packet
 
 PROJECT = Path(__file__).resolve().parents[3]
 PROXY_PACKET_SIZE = 0x40000
+MAP_EXEC = 0x4      # IODBG_MAP_EXEC, in the flags of 'monitor iodbg maps --json'
 SLEEP = "/bin/sleep"
 
 
@@ -45,7 +46,8 @@ def remote(proxy, *commands, server_args=()):
 
 def test_reads_as_the_stock_gdbserver_in_larger_packets(proxy, tmp_path):
     """Ordinary memory through the proxy is byte for byte what gdbserver alone gives, and gdb
-    gets it in the proxy's packet size, which the proxy splits into gdbserver's."""
+    gets it in the proxy's packet size, which libiodbg reads in one call rather than
+    gdbserver in pieces of its own size."""
     window = "$pc-0x8000 $pc+0x8000"      # ld.so's text around its entry: 64 KiB
     stock = gdb_batch("set sysroot /", f"target remote | gdbserver - {SLEEP} 600",
                       f"dump binary memory {tmp_path}/stock.bin {window}", "kill")
@@ -55,8 +57,62 @@ def test_reads_as_the_stock_gdbserver_in_larger_packets(proxy, tmp_path):
         stock + out
     assert len((tmp_path / "proxy.bin").read_bytes()) == 0x10000
     assert f"gdbserver's packet size 0x47ff, gdb's {PROXY_PACKET_SIZE:#x}" in out, out
-    # Not one byte needed libiodbg: gdbserver read it all.
-    assert not re.search(r"through libiodbg: [1-9]", out), out
+    assert re.search(r"read 0x[0-9a-f]+\+65536 through libiodbg: 65536\n", out), out
+
+
+def read_memory(r, addr, length):
+    """The bytes of an 'm' request, its reply's run-length encoding undone."""
+    reply, text = r.ask(b"m%x,%x" % (addr, length)), b""
+    i = 0
+    while i < len(reply):
+        if reply[i:i + 1] == b"*":
+            text += text[-1:] * (reply[i + 1] - 29)
+            i += 2
+        else:
+            text += reply[i:i + 1]
+            i += 1
+    return bytes.fromhex(text.decode())
+
+
+def test_memory_replies_are_run_length_encoded(session):
+    """As gdbserver's are: gdb reads fewer characters (the stack's lowest page is zeros)."""
+    r = session()
+    assert stopped(r.ask(b"?"))
+    stack = next(m for m in json_monitor(r, "iodbg maps --json")["maps"]
+                 if m["path"] == "[stack]")
+    base = stack["start"]
+    reply = r.ask(b"m%x,100" % base)
+    assert len(reply) < 20 and b"*" in reply, reply
+    assert read_memory(r, base, 0x100) == bytes(0x100)
+    # Runs of '0' of every length from 1 to 201, the counts '#' and '$' stand for among them.
+    for k in range(100):
+        data = b"\x10" + bytes(k) + b"\x11" + bytes(k) + b"\x11"
+        assert r.ask(b"M%x,%x:%s" % (base, len(data), data.hex().encode())) == b"OK"
+        reply = r.ask(b"m%x,%x" % (base, len(data)))
+        assert b"#" not in reply and b"$" not in reply, reply
+        assert read_memory(r, base, len(data)) == data, (k, reply)
+
+
+def test_reads_never_show_an_inserted_breakpoint(session):
+    """gdbserver hides the trap instruction of a breakpoint it inserted from reads; the
+    proxy's reads, which go around gdbserver, hide it too: near a breakpoint, gdbserver
+    reads."""
+    r = session()
+    assert stopped(r.ask(b"?"))
+    pid = int(monitor(r, "iodbg pid")[0])
+    text = next(m for m in json_monitor(r, "iodbg maps --json")["maps"]
+                if m["flags"] & MAP_EXEC)
+    addr = text["start"] + 0x40
+    before = read_memory(r, addr, 0x40)
+    assert r.ask(b"Z0,%x,1" % (addr + 4)) == b"OK"
+    with open(f"/proc/{pid}/mem", "rb") as mem:
+        mem.seek(addr + 4)
+        assert mem.read(1) == b"\xcc"     # the trap is in the program's memory
+    assert read_memory(r, addr, 0x40) == before
+    assert read_memory(r, addr + 4, 1) == before[4:5]
+    assert read_memory(r, addr, 4) == before[:4]     # beside it: libiodbg reads
+    assert r.ask(b"z0,%x,1" % (addr + 4)) == b"OK"
+    assert read_memory(r, addr, 0x40) == before
 
 
 def test_large_writes_are_split_and_read_back(proxy, tmp_path):
@@ -306,7 +362,7 @@ def test_json_documents(proxy, tmp_path):
         start = mine[0]["start"]
         doc = json_monitor(r, f"iodbg read --json --pid {pid} {start:#x} 64")
         assert doc["result"] == 64 and doc["message"] == ""
-        assert bytes.fromhex(doc["data"]) == bytes.fromhex(r.ask(b"m%x,40" % start).decode())
+        assert bytes.fromhex(doc["data"]) == read_memory(r, start, 0x40)
         assert bytes.fromhex(doc["data"])[:4] == b"\x7fELF"
         assert [(s["addr"], s["len"], s["errno"]) for s in doc["segments"]] == [(start, 64, 0)]
         assert doc["segments"][0]["path"] == "process_vm"
