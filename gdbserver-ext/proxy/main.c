@@ -287,7 +287,7 @@ static int serve(const struct options *opt, bool stdio, pid_t child, int server_
 	}
 	ret = proxy_init(&proxy, gdb_in, gdb_out, server_fd, server_fd, opt->attach_pid);
 	if (!ret) {
-		/* Kept for "monitor iodbg spu-serve": no one else's connection is accepted. */
+		/* Kept for "monitor iodbg spu-serve"; other connections are closed at once. */
 		proxy.listen_fd = listen_fd;
 		proxy.verbose = opt->debug;
 		ret = proxy_run(&proxy);

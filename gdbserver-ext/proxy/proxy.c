@@ -821,8 +821,8 @@ int proxy_run(struct proxy *proxy)
 		struct pollfd fds[3] = {
 			{ .fd = proxy->gdb.in_fd, .events = POLLIN },
 			{ .fd = proxy->server.in_fd, .events = POLLIN },
-			/* A negative fd is not polled: only while a spu-serve waits. */
-			{ .fd = proxy->spu_ctx ? proxy->listen_fd : -1, .events = POLLIN },
+			/* Connections to the port: the one spu-serve announced, or refused. */
+			{ .fd = proxy->listen_fd, .events = POLLIN },
 		};
 
 		if (!link_pending(&proxy->gdb) && !link_pending(&proxy->server) &&

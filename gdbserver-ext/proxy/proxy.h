@@ -99,9 +99,9 @@ int proxy_printf(struct proxy *proxy, const char *fmt, ...)
 int memory_map_xml(struct iodbg_target *target, char **xml, size_t *len);
 
 /*
- * spu_serve.c: accept the connection "monitor iodbg spu-serve" announced on
- * proxy->listen_fd and start iodbg-spu-stub on it, which serves it on its own from then on.
- * 0, or a negative errno (the proxy's own session goes on either way).
+ * spu_serve.c: accept a connection on proxy->listen_fd: the one "monitor iodbg spu-serve"
+ * announced gets iodbg-spu-stub, which serves it on its own from then on; any other is
+ * closed at once. 0, or a negative errno (the proxy's own session goes on either way).
  */
 int spu_serve_accept(struct proxy *proxy);
 

@@ -61,6 +61,11 @@ int spu_serve_accept(struct proxy *proxy)
 
 	if (fd < 0)
 		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	if (!ctx) {
+		/* Unannounced: refused at once, as a busy gdbserver refuses, not left waiting. */
+		close(fd);
+		return 0;
+	}
 	proxy->spu_ctx = 0;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	child = fork();

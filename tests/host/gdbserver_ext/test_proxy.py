@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -154,6 +155,37 @@ def test_tcp_listen_and_attach(proxy):
         server.kill()
         target.kill()
         target.wait()
+
+
+def tcp_ask(sock, payload):
+    """Send one packet on @sock and read the reply packet's payload (acks skipped)."""
+    sock.sendall(b"$%s#%02x" % (payload, sum(payload) & 0xff))
+    data = b""
+    while not re.search(rb"\$([^#]*)#..", data):
+        chunk = sock.recv(4096)
+        assert chunk, data
+        data += chunk
+    sock.sendall(b"+")
+    return re.search(rb"\$([^#]*)#..", data).group(1)
+
+
+def test_other_connections_are_refused_while_a_session_runs(proxy):
+    """The proxy keeps its port open for 'monitor iodbg spu-serve' alone: any other
+    connection is closed at once, not left waiting, and the session goes on."""
+    server = subprocess.Popen([proxy, ":0", SLEEP, "600"], stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline()
+        while line and not line.startswith("Listening on port"):
+            line = server.stderr.readline()
+        port = int(line.split()[-1])
+        with socket.create_connection(("127.0.0.1", port)) as gdb:
+            assert stopped(tcp_ask(gdb, b"?"))
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as other:
+                assert other.recv(1) == b""
+            assert stopped(tcp_ask(gdb, b"?"))
+    finally:
+        server.kill()
+        server.wait()
 
 
 # ---- the command line ----
