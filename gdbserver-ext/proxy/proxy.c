@@ -310,10 +310,10 @@ static int server_write(struct proxy *proxy, uint64_t addr, const unsigned char 
 /* ---- memory packets ---- */
 
 /*
- * Read what gdbserver refused at @addr through libiodbg, as hex into @hex (room for 2 * @len):
- * the count of bytes, or a negative errno.
+ * Read @len bytes at @addr through libiodbg, as hex into @hex (room for 2 * @len): the count
+ * of bytes, or a negative errno.
  */
-static ssize_t fallback_read(struct proxy *proxy, uint64_t addr, char *hex, size_t len)
+static ssize_t libiodbg_read(struct proxy *proxy, uint64_t addr, char *hex, size_t len)
 {
 	unsigned char *buf = buffer_room(&proxy->scratch, len);
 	struct iodbg_target *target;
@@ -366,23 +366,25 @@ static bool breakpoint_in(const struct proxy *proxy, uint64_t addr, size_t len)
 }
 
 /*
- * Read what can be read of @len bytes at @addr, as hex into @hex (room for 2 * @len). What
- * libiodbg reads whole is served in one call; gdbserver would read it in pieces its packet
- * size allows, a round trip each. Where a breakpoint lies (gdbserver hides its trap
- * instruction) or libiodbg cannot read it all, gdbserver reads what it can, in pieces it
- * takes whole, and libiodbg from where it stopped. The count of bytes read from @addr on (0
- * if not even the first one, with gdbserver's error reply in @error), or a negative errno if
- * a link failed.
+ * Read what can be read of @len bytes at @addr, as hex into @hex (room for 2 * @len).
+ * libiodbg reads first, in one call, where gdbserver would take a round trip per piece its
+ * packet size allows; unless a breakpoint lies in the range (gdbserver hides its trap
+ * instruction). From where libiodbg stopped, gdbserver reads what it can, in pieces it takes
+ * whole, and libiodbg again from where gdbserver stopped. The count of bytes read from @addr
+ * on (0 if not even the first one, with gdbserver's error reply in @error), or a negative
+ * errno if a link failed.
  */
 static ssize_t read_range(struct proxy *proxy, uint64_t addr, char *hex, size_t len,
 			  char *error, size_t error_size)
 {
 	size_t done = 0;
 
-	if (!breakpoint_in(proxy, addr, len) &&
-	    fallback_read(proxy, addr, hex, len) == (ssize_t)len)
-		return (ssize_t)len;
+	if (!breakpoint_in(proxy, addr, len)) {
+		ssize_t got = libiodbg_read(proxy, addr, hex, len);
 
+		if (got > 0)
+			done = (size_t)got;
+	}
 	while (done < len) {
 		size_t piece = len - done < server_chunk(proxy) ? len - done : server_chunk(proxy);
 		ssize_t got = server_read(proxy, addr + done, hex + 2 * done, piece, error,
@@ -391,7 +393,7 @@ static ssize_t read_range(struct proxy *proxy, uint64_t addr, char *hex, size_t 
 		if (got < 0)
 			return got;
 		if (got == 0)
-			got = fallback_read(proxy, addr + done, hex + 2 * done, len - done);
+			got = libiodbg_read(proxy, addr + done, hex + 2 * done, len - done);
 		if (got <= 0)
 			break;
 		done += (size_t)got;

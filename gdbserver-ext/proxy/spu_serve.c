@@ -32,6 +32,7 @@ static void exec_stub(int fd, pid_t pid, uint64_t ctx)
 	char pid_text[16], ctx_text[24], self[PATH_MAX];
 	char *argv[] = { STUB, pid_text, ctx_text, NULL };
 	const char *env = getenv("IODBG_SPU_STUB");
+	char *slash = NULL;
 	ssize_t n;
 
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
@@ -42,9 +43,9 @@ static void exec_stub(int fd, pid_t pid, uint64_t ctx)
 	if (env && *env)
 		execv(env, argv);
 	n = readlink("/proc/self/exe", self, sizeof(self) - sizeof(STUB));
-	if (n > 0 && memrchr(self, '/', n)) {
-		char *slash = memrchr(self, '/', n);
-
+	if (n > 0)
+		slash = memrchr(self, '/', n);
+	if (slash) {
 		memcpy(slash + 1, STUB, sizeof(STUB));
 		execv(self, argv);
 	}

@@ -206,7 +206,6 @@ struct core_walk {
 	unsigned int frame;
 };
 
-/* Every thread's registers in the x86-64 core @core (none from another machine's core). */
 int core_each_note(Elf *core, uint32_t type, size_t size,
 		   int (*fn)(void *arg, const void *desc), void *arg)
 {
@@ -252,6 +251,7 @@ static int add_thread_regs(void *arg, const void *desc)
 	return 0;
 }
 
+/* Every thread's registers in the x86-64 core @core (none from another machine's core). */
 static int core_thread_regs(struct core_walk *w, Elf *core)
 {
 	GElf_Ehdr eh;

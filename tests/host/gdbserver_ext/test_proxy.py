@@ -159,7 +159,7 @@ def test_tcp_listen_and_attach(proxy):
 
 def tcp_ask(sock, payload):
     """Send one packet on @sock and read the reply packet's payload (acks skipped)."""
-    sock.sendall(b"$%s#%02x" % (payload, sum(payload) & 0xff))
+    sock.sendall(packet(payload))
     data = b""
     while not re.search(rb"\$([^#]*)#..", data):
         chunk = sock.recv(4096)
